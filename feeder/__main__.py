@@ -1,0 +1,5 @@
+"""Allows ``python -m feeder``."""
+
+from feeder.cli import main
+
+raise SystemExit(main())

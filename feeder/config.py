@@ -1,0 +1,370 @@
+"""Configuration: ``feeder.toml`` plus one ``feeds/*.toml`` file per source.
+
+Validated once, at load. Every error is a :class:`~feeder.errors.ConfigError` naming the file, the
+source id and the key; the CLI turns it into exit status 2.
+
+``feeder.toml``::
+
+    [feeder]
+    out = "public"                      # output folder, relative to this file
+    database = "var/feeder.db"          # a path (SQLite) or an SQLAlchemy URL
+    base_url = "http://127.0.0.1:8080/" # public URL of the output folder, for self links
+    user_agent = "feeder/0.1 (+https://example.org/feeder)"
+    feeds = "feeds"                     # folder of per-source TOML files
+
+    [[sources]]                         # optional; feeds/*.toml add more
+    id = "baoxyz"
+    name = "Báo XYZ"
+    url = "https://baoxyz.vn/thoi-su/"  # or urls = [...]
+
+A ``feeds/*.toml`` file holds one source as top-level keys, or several as ``[[sources]]``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from feeder import __version__
+from feeder.errors import ConfigError
+
+DEFAULT_CONFIG = Path("feeder.toml")
+DEFAULT_USER_AGENT = f"feeder/{__version__} (+https://github.com/feeder-project/feeder)"
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_INTERVAL_RE = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*$")
+_RESERVED_IDS = {"all", "static"}
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One site (or one section of a site) to publish feeds for."""
+
+    id: str
+    name: str
+    urls: tuple[str, ...]
+    link_selector: str | None = None
+    timezone: str = "Asia/Ho_Chi_Minh"
+    language: str = "vi"
+    interval: timedelta = timedelta(minutes=30)
+    max_items: int = 50
+    description: str | None = None
+    home_url: str | None = None
+    file: str | None = None  # where it was defined, for error messages
+
+    @property
+    def url(self) -> str:
+        """The first listing page."""
+        return self.urls[0]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def home(self) -> str:
+        """The site's home page: ``home_url`` or the scheme and host of the first listing URL."""
+        if self.home_url:
+            return self.home_url
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}/"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The ``[feeder]`` table."""
+
+    out: Path = Path("public")
+    database: str = "sqlite:///var/feeder.db"
+    base_url: str = "http://127.0.0.1:8080/"
+    user_agent: str = DEFAULT_USER_AGENT
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    max_bytes: int = 5_000_000
+    host_delay: float = 1.0  # minimum seconds between two requests to one host
+    jitter: float = 0.1  # share of the interval added at random to each source's schedule
+    max_articles_per_poll: int = 30  # article pages fetched per source and poll
+    respect_robots: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    settings: Settings
+    sources: tuple[Source, ...]
+    path: Path | None = None
+    files: tuple[Path, ...] = field(default=())
+
+    def source(self, source_id: str) -> Source:
+        for s in self.sources:
+            if s.id == source_id:
+                return s
+        raise KeyError(source_id)
+
+
+def parse_interval(value: Any) -> timedelta:
+    """``"15m"``, ``"2h"``, ``"1h30m"``, ``"45s"``, ``"1d"`` or a number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as '15m' or '2h'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and value.strip() and (m := _INTERVAL_RE.match(value)):
+        d, h, mi, s = (int(g) if g else 0 for g in m.groups())
+        seconds = d * 86400 + h * 3600 + mi * 60 + s
+    else:
+        raise ValueError(f"expected a duration such as '15m' or '2h', got {value!r}")
+    if seconds <= 0:
+        raise ValueError(f"must be positive, got {value!r}")
+    return timedelta(seconds=seconds)
+
+
+def _database_url(value: str, base: Path) -> str:
+    if "://" in value:
+        if value.startswith("sqlite:///") and not value.startswith("sqlite:////"):
+            rel = value.removeprefix("sqlite:///")
+            if rel and rel != ":memory:":
+                return f"sqlite:///{(base / rel).resolve()}"
+        return value
+    return f"sqlite:///{(base / value).resolve()}"
+
+
+def _check_url(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a URL string, got {type(value).__name__}")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"expected an http(s) URL, got {value!r}")
+    return value
+
+
+def _check_selector(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected a CSS selector string")
+    import soupsieve  # beautifulsoup4's selector engine
+
+    try:
+        soupsieve.compile(value)
+    except Exception as exc:  # soupsieve raises SelectorSyntaxError, a ValueError subclass
+        raise ValueError(f"invalid CSS selector {value!r}: {exc}".splitlines()[0]) from exc
+    return value
+
+
+def _check_timezone(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected an IANA timezone name such as 'Asia/Ho_Chi_Minh'")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown timezone {value!r} (expected an IANA name)") from exc
+    return value
+
+
+def _typed(kind: type | tuple[type, ...], label: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if isinstance(value, bool) and kind is not bool:
+            raise ValueError(f"expected {label}, got a boolean")
+        if not isinstance(value, kind):
+            raise ValueError(f"expected {label}, got {type(value).__name__} {value!r}")
+        return value
+
+    return check
+
+
+def _positive(kind: type | tuple[type, ...], label: str) -> Callable[[Any], Any]:
+    typed = _typed(kind, label)
+
+    def check(value: Any) -> Any:
+        if typed(value) <= 0:
+            raise ValueError(f"must be positive, got {value!r}")
+        return value
+
+    return check
+
+
+def _non_negative(kind: type | tuple[type, ...], label: str) -> Callable[[Any], Any]:
+    typed = _typed(kind, label)
+
+    def check(value: Any) -> Any:
+        if typed(value) < 0:
+            raise ValueError(f"must not be negative, got {value!r}")
+        return value
+
+    return check
+
+
+_text = _typed(str, "a string")
+_number = (int, float)
+
+_SETTINGS_KEYS: dict[str, Callable[[Any], Any]] = {
+    "out": _text,
+    "database": _text,
+    "base_url": _check_url,
+    "user_agent": _text,
+    "feeds": _text,
+    "connect_timeout": _positive(_number, "a number of seconds"),
+    "read_timeout": _positive(_number, "a number of seconds"),
+    "max_bytes": _positive(int, "a number of bytes"),
+    "host_delay": _non_negative(_number, "a number of seconds"),
+    "jitter": _non_negative(_number, "a share such as 0.1"),
+    "max_articles_per_poll": _positive(int, "a whole number"),
+    "respect_robots": _typed(bool, "true or false"),
+}
+
+_SOURCE_KEYS: dict[str, Callable[[Any], Any]] = {
+    "id": _text,
+    "name": _text,
+    "url": _check_url,
+    "urls": _typed(list, "a list of URLs"),
+    "link_selector": _check_selector,
+    "timezone": _check_timezone,
+    "language": _text,
+    "interval": parse_interval,
+    "max_items": _positive(int, "a whole number"),
+    "description": _text,
+    "home_url": _check_url,
+}
+
+
+def _validated(
+    table: Mapping[str, Any], schema: Mapping[str, Callable[[Any], Any]], *, file: str,
+    source: str | None, what: str,
+) -> dict[str, Any]:
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"expected a table for {what}", file=file, source=source)
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        check = schema.get(key)
+        if check is None:
+            known = ", ".join(sorted(schema))
+            raise ConfigError(f"unknown key in {what} (known keys: {known})", file=file,
+                              source=source, key=key)
+        try:
+            out[key] = check(value)
+        except ValueError as exc:
+            raise ConfigError(str(exc), file=file, source=source, key=key) from None
+    return out
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError("file not found", file=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", file=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", file=str(path)) from None
+
+
+def _source(table: Mapping[str, Any], *, file: str, index: int) -> Source:
+    raw_id = table.get("id") if isinstance(table, Mapping) else None
+    label = raw_id if isinstance(raw_id, str) else None
+    values = _validated(table, _SOURCE_KEYS, file=file, source=label, what="a source")
+    if "id" not in values:
+        raise ConfigError(f"source #{index + 1} has no id", file=file, key="id")
+    sid = values["id"]
+    if not _ID_RE.match(sid) or sid in _RESERVED_IDS:
+        raise ConfigError(
+            "an id is 1-64 lowercase letters, digits, '-' or '_' (it names the output folder)"
+            + (f"; {sid!r} is reserved" if sid in _RESERVED_IDS else ""),
+            file=file, source=sid, key="id")
+    if "url" in values and "urls" in values:
+        raise ConfigError("give either url or urls, not both", file=file, source=sid, key="urls")
+    if "urls" in values:
+        urls = values["urls"]
+        if not urls:
+            raise ConfigError("needs at least one URL", file=file, source=sid, key="urls")
+        for u in urls:
+            try:
+                _check_url(u)
+            except ValueError as exc:
+                raise ConfigError(str(exc), file=file, source=sid, key="urls") from None
+        urls = tuple(urls)
+    elif "url" in values:
+        urls = (values["url"],)
+    else:
+        raise ConfigError("needs a listing page: url or urls", file=file, source=sid, key="url")
+    return Source(
+        id=sid,
+        name=values.get("name", sid),
+        urls=urls,
+        link_selector=values.get("link_selector"),
+        timezone=values.get("timezone", "Asia/Ho_Chi_Minh"),
+        language=values.get("language", "vi"),
+        interval=values.get("interval", timedelta(minutes=30)),
+        max_items=values.get("max_items", 50),
+        description=values.get("description"),
+        home_url=values.get("home_url"),
+        file=file,
+    )
+
+
+def _sources_in(data: Mapping[str, Any], *, file: str, whole_file_is_source: bool) -> list[Source]:
+    if "sources" in data:
+        tables = data["sources"]
+        if not isinstance(tables, list):
+            raise ConfigError("expected [[sources]] tables", file=file, key="sources")
+        return [_source(t, file=file, index=i) for i, t in enumerate(tables)]
+    if whole_file_is_source and data:
+        return [_source(data, file=file, index=0)]
+    return []
+
+
+def load(path: Path | str | None = None) -> Config:
+    """Read and validate the configuration.
+
+    ``path`` defaults to ``./feeder.toml``; when that file does not exist the defaults apply and
+    only ``./feeds/*.toml`` define sources. Relative paths in the file are relative to its folder.
+    """
+    explicit = path is not None
+    cfg_path = Path(path) if path is not None else DEFAULT_CONFIG
+    if cfg_path.exists() or explicit:
+        data = _read_toml(cfg_path)
+        base = cfg_path.resolve().parent
+    else:
+        data, base = {}, Path.cwd()
+    file = str(cfg_path)
+
+    unknown = set(data) - {"feeder", "sources"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ConfigError("unknown top-level key (expected [feeder] and [[sources]])",
+                          file=file, key=key)
+    values = _validated(data.get("feeder", {}), _SETTINGS_KEYS, file=file, source=None,
+                        what="[feeder]")
+    feeds_dir = base / values.pop("feeds", "feeds")
+    settings = Settings(
+        out=(base / values.pop("out", "public")).resolve(),
+        database=_database_url(values.pop("database", "var/feeder.db"), base),
+        **values,
+    )
+    if not settings.base_url.endswith("/"):
+        settings = _replace_base(settings)
+
+    sources = _sources_in(data, file=file, whole_file_is_source=False)
+    files = [cfg_path] if data else []
+    if feeds_dir.is_dir():
+        for feed_file in sorted(feeds_dir.glob("*.toml")):
+            sources += _sources_in(_read_toml(feed_file), file=str(feed_file),
+                                   whole_file_is_source=True)
+            files.append(feed_file)
+
+    seen: dict[str, Source] = {}
+    for s in sources:
+        if s.id in seen:
+            raise ConfigError(f"duplicate source id (also defined in {seen[s.id].file})",
+                              file=s.file, source=s.id, key="id")
+        seen[s.id] = s
+    return Config(settings=settings, sources=tuple(sources), path=cfg_path, files=tuple(files))
+
+
+def _replace_base(settings: Settings) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, base_url=settings.base_url + "/")
