@@ -181,3 +181,30 @@ class ArticleLink:
 
     url: str
     text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """What the store knows about a source's polling, for index pages and ``feeder status``."""
+
+    source: str
+    last_poll: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    next_due: datetime | None = None
+    item_count: int = 0
+    empty_polls: int = 0  # polls in a row whose listing yielded no article
+
+    @property
+    def ok(self) -> bool:
+        return self.consecutive_failures == 0
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFeed:
+    """Everything the publishers need for one source: its config, newest items first, health."""
+
+    source: Any  # feeder.config.Source (typed loosely to keep model free of config imports)
+    articles: tuple[Article, ...]
+    health: SourceHealth | None = None

@@ -1,0 +1,117 @@
+"""A real HTTP server on 127.0.0.1 for tests: routes with bodies and headers, requests recorded.
+
+Usage::
+
+    with LoopbackServer() as srv:
+        srv.route("/list", "<html>...</html>", headers={"ETag": '"v1"'})
+        url = srv.url("/list")
+        ...
+        assert srv.requests[-1].headers["If-None-Match"] == '"v1"'
+
+A route answers 304 by itself when the request's If-None-Match matches its ETag or its
+If-Modified-Since equals its Last-Modified, like a static file server does.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Route:
+    body: bytes
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+
+
+Handler = Callable[[BaseHTTPRequestHandler], None]
+
+
+class LoopbackServer:
+    def __init__(self) -> None:
+        self.routes: dict[str, Route | Handler] = {}
+        self.requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def do_GET(self) -> None:
+                with server._lock:
+                    server.requests.append(
+                        RecordedRequest("GET", self.path, {k: v for k, v in self.headers.items()}))
+                route = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
+                if route is None:
+                    self._send(404, b"not found", {"Content-Type": "text/plain"})
+                elif callable(route):
+                    route(self)
+                else:
+                    if route.delay:
+                        time.sleep(route.delay)
+                    etag = route.headers.get("ETag")
+                    lm = route.headers.get("Last-Modified")
+                    inm = self.headers.get("If-None-Match")
+                    ims = self.headers.get("If-Modified-Since")
+                    if route.status == 200 and ((etag and inm == etag) or
+                                                (lm and not inm and ims == lm)):
+                        self._send(304, b"", {k: v for k, v in route.headers.items()
+                                              if k in ("ETag", "Last-Modified")})
+                    else:
+                        self._send(route.status, route.body, route.headers)
+
+            def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                hdrs = {"Content-Type": "text/html; charset=utf-8", **headers}
+                for k, v in hdrs.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if status != 304:
+                    self.wfile.write(body)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def route(self, path: str, body: str | bytes | Handler, *, status: int = 200,
+              headers: dict[str, str] | None = None, delay: float = 0.0) -> None:
+        if callable(body):
+            self.routes[path] = body
+            return
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.routes[path] = Route(data, status, dict(headers or {}), delay)
+
+    def requests_to(self, path: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path == path]
+
+    def __enter__(self) -> LoopbackServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
