@@ -38,7 +38,8 @@ from feeder.errors import ConfigError
 DEFAULT_CONFIG = Path("feeder.toml")
 DEFAULT_USER_AGENT = f"feeder/{__version__} (+https://github.com/feeder-project/feeder)"
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_INTERVAL_RE = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*$")
+_INTERVAL_RE = re.compile(
+    r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*$")
 _RESERVED_IDS = {"all", "static"}
 
 

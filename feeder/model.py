@@ -163,7 +163,7 @@ class Page:
     text: str
     encoding: str
     content_type: str = "text/html"
-    cache: CacheInfo = CacheInfo()
+    cache: CacheInfo = field(default_factory=CacheInfo)
     elapsed_ms: float = 0.0
 
 
@@ -172,7 +172,7 @@ class NotModified:
     """The server answered 304: what we have is current."""
 
     url: str
-    cache: CacheInfo = CacheInfo()
+    cache: CacheInfo = field(default_factory=CacheInfo)
 
 
 @dataclass(frozen=True, slots=True)

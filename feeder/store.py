@@ -1,0 +1,391 @@
+"""The store: articles, per-URL HTTP caching state and per-source polling state.
+
+SQLAlchemy Core 2.x. SQLite (WAL) is the default; the same code runs on PostgreSQL through the
+``database`` URL (``postgresql+psycopg://...``). Uniqueness lives in the database: an article is
+unique on ``(source, article_id)``, ``article_id`` being derived from its canonical URL, so a poll
+that runs twice (or on two workers) cannot add an article twice.
+
+All times are stored as naive UTC and come back aware (UTC); article times keep their own offset
+inside the JSON record.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from feeder import clock
+from feeder.errors import StoreError
+from feeder.model import Article, CacheInfo, SourceHealth
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+# A known article is fetched again to look for edits this long after it was first seen; after the
+# last step it is left alone. Decaying, because news pages are edited mostly in their first hours.
+RECHECK_AFTER: tuple[timedelta, ...] = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24))
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; naive UTC in the database (portable)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime given to the store: {value!r}")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "feeder_meta", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(255), nullable=False),
+)
+
+articles = sa.Table(
+    "articles", metadata,
+    sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("article_id", sa.String(36), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("sort_time", UTCDateTime, nullable=False),  # published, else first seen
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+    sa.Column("last_changed", UTCDateTime, nullable=False),
+    sa.Column("record", sa.Text, nullable=False),  # Article.to_dict() as JSON
+    sa.UniqueConstraint("source", "article_id", name="uq_articles_source_article"),
+)
+sa.Index("ix_articles_source_sort", articles.c.source, articles.c.sort_time)
+
+pages = sa.Table(
+    "pages", metadata,
+    sa.Column("url", sa.Text, primary_key=True),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # listing | article
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+    sa.Column("last_fetched", UTCDateTime),
+    sa.Column("next_check", UTCDateTime),  # None: never again (articles past their last recheck)
+    sa.Column("checks", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("article_id", sa.String(36)),
+)
+
+sources = sa.Table(
+    "sources", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("last_poll", UTCDateTime),
+    sa.Column("last_success", UTCDateTime),
+    sa.Column("last_error", sa.Text),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("empty_polls", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_due", UTCDateTime),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """What the store knows of an article already seen."""
+
+    article: Article
+    content_hash: str
+    first_seen: datetime
+    last_changed: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """What a poll wants the store to do with one fetched article (see :func:`decide`)."""
+
+    action: str  # "new" | "updated" | "unchanged"
+    article: Article
+    fetched_url: str
+    cache: CacheInfo = field(default_factory=CacheInfo)
+
+
+def decide(article: Article, stored: StoredArticle | None, now: datetime) -> Intent:
+    """New, updated or unchanged? Pure: no I/O.
+
+    A page without a published time gets the time it was first seen, so that it sorts and dates
+    sensibly; an edit without a visible "updated" time gets the time the edit was noticed.
+    """
+    if stored is None:
+        if article.published is None and article.updated is None:
+            article = replace(article, published=now,
+                              provenance={**article.provenance, "published": "first-seen"})
+        return Intent("new", article, article.url)
+    if article.published is None:
+        article = replace(article, published=stored.article.published)
+    if article.content_hash == stored.content_hash:
+        return Intent("unchanged", article, article.url)
+    if article.updated is None or (stored.article.updated and
+                                   article.updated <= stored.article.updated):
+        article = replace(article, updated=now,
+                          provenance={**article.provenance, "updated": "edit-detected"})
+    return Intent("updated", article, article.url)
+
+
+def database_url(value: str | Path) -> str:
+    """A path becomes an SQLite URL; a URL is kept."""
+    value = str(value)
+    return value if "://" in value else f"sqlite:///{Path(value).resolve()}"
+
+
+class Store:
+    """The one gateway to the database. Safe to share between threads."""
+
+    def __init__(self, url: str | Path) -> None:
+        self.url = database_url(url)
+        self.engine = self._engine(self.url)
+        try:
+            self._migrate()
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot open the database {self._safe_url}: {exc}") from exc
+
+    @property
+    def _safe_url(self) -> str:
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    @staticmethod
+    def _engine(url: str) -> Engine:
+        if url.startswith("sqlite"):
+            path = sa.engine.make_url(url).database
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+            @sa.event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                # WAL: readers never block the writer, and a kill -9 loses at most the
+                # transaction in flight. NORMAL sync is durable across process crashes.
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA busy_timeout=30000")
+                cur.close()
+
+            return engine
+        return sa.create_engine(url, pool_pre_ping=True)
+
+    def _migrate(self) -> None:
+        with self.engine.begin() as conn:
+            metadata.create_all(conn)
+            row = conn.execute(sa.select(meta_table.c.value)
+                               .where(meta_table.c.key == "schema_version")).first()
+            if row is None:
+                conn.execute(meta_table.insert().values(key="schema_version",
+                                                        value=str(SCHEMA_VERSION)))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise StoreError(f"database schema {row[0]} is newer than this feeder "
+                                 f"({SCHEMA_VERSION}); upgrade feeder")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"database error: {exc}") from exc
+
+    # -- HTTP caching state ---------------------------------------------------------------
+
+    def cache_for(self, url: str) -> CacheInfo:
+        with self._tx() as conn:
+            row = conn.execute(sa.select(pages.c.etag, pages.c.last_modified)
+                               .where(pages.c.url == url)).first()
+        return CacheInfo(row.etag, row.last_modified) if row else CacheInfo()
+
+    def save_listing(self, source: str, url: str, cache: CacheInfo) -> None:
+        now = clock.now()
+        with self._tx() as conn:
+            self._upsert_page(conn, url=url, source=source, kind="listing", cache=cache,
+                              now=now, next_check=None, article_id=None)
+
+    def _upsert_page(self, conn: Connection, *, url: str, source: str, kind: str,
+                     cache: CacheInfo, now: datetime, next_check: datetime | None,
+                     article_id: str | None, bump: bool = False) -> None:
+        values = {"etag": cache.etag, "last_modified": cache.last_modified,
+                  "last_fetched": now, "next_check": next_check}
+        if article_id:
+            values["article_id"] = article_id
+        updated = conn.execute(
+            pages.update().where(pages.c.url == url)
+            .values(**values, checks=pages.c.checks + (1 if bump else 0))).rowcount
+        if not updated:
+            conn.execute(pages.insert().values(url=url, source=source, kind=kind, first_seen=now,
+                                               checks=0, **values))
+
+    def links_to_fetch(self, source: str, urls: Sequence[str], now: datetime) -> list[str]:
+        """Of ``urls`` (in order), those never fetched or due for an edit check; then other
+        known articles of the source whose edit check is due although they left the listing."""
+        with self._tx() as conn:
+            known: dict[str, datetime | None] = {}
+            for chunk in _chunks(list(urls), 500):
+                for row in conn.execute(sa.select(pages.c.url, pages.c.next_check)
+                                        .where(pages.c.url.in_(chunk))):
+                    known[row.url] = row.next_check
+            due_elsewhere = [row.url for row in conn.execute(
+                sa.select(pages.c.url).where(pages.c.source == source, pages.c.kind == "article",
+                                             pages.c.next_check <= now)
+                .order_by(pages.c.next_check))]
+        wanted = [u for u in urls if u not in known or (known[u] is not None and known[u] <= now)]
+        return list(dict.fromkeys(wanted + due_elsewhere))
+
+    # -- articles ---------------------------------------------------------------------------
+
+    def stored(self, source: str, article_id: str) -> StoredArticle | None:
+        with self._tx() as conn:
+            row = conn.execute(sa.select(articles).where(articles.c.source == source,
+                                                         articles.c.article_id == article_id)
+                               ).first()
+        return _stored(row) if row else None
+
+    def apply(self, source: str, intents: Iterable[Intent],
+              not_modified: Iterable[tuple[str, CacheInfo]] = ()) -> dict[str, int]:
+        """Write one poll's outcome for one source in one transaction; returns counts."""
+        now = clock.now()
+        counts = {"new": 0, "updated": 0, "unchanged": 0}
+        with self._tx() as conn:
+            for intent in intents:
+                a = intent.article
+                counts[intent.action] += 1
+                record = json.dumps(a.to_dict(), ensure_ascii=False)
+                sort_time = a.published or a.updated or now
+                if intent.action == "new":
+                    # Insert, unless another run got there first: the unique key decides.
+                    exists = conn.execute(sa.select(articles.c.pk).where(
+                        articles.c.source == source, articles.c.article_id == a.id)).first()
+                    if exists is None:
+                        conn.execute(articles.insert().values(
+                            source=source, article_id=a.id, url=a.url, content_hash=a.content_hash,
+                            sort_time=sort_time, first_seen=now, last_changed=now, record=record))
+                    else:
+                        counts["new"] -= 1
+                        counts["unchanged"] += 1
+                elif intent.action == "updated":
+                    conn.execute(articles.update().where(
+                        articles.c.source == source, articles.c.article_id == a.id).values(
+                        url=a.url, content_hash=a.content_hash, sort_time=sort_time,
+                        last_changed=now, record=record))
+                self._mark_article_page(conn, source, intent.fetched_url, intent.cache, a.id, now)
+                if a.url != intent.fetched_url:
+                    self._mark_article_page(conn, source, a.url, CacheInfo(), a.id, now)
+            for url, cache in not_modified:
+                self._mark_article_page(conn, source, url, cache, None, now)
+        return counts
+
+    def _mark_article_page(self, conn: Connection, source: str, url: str, cache: CacheInfo,
+                           article_id: str | None, now: datetime) -> None:
+        row = conn.execute(sa.select(pages.c.first_seen, pages.c.checks)
+                           .where(pages.c.url == url)).first()
+        first_seen = row.first_seen if row else now
+        checks = row.checks + 1 if row else 0
+        nxt = next_check(first_seen, checks, now)
+        self._upsert_page(conn, url=url, source=source, kind="article", cache=cache, now=now,
+                          next_check=nxt, article_id=article_id, bump=row is not None)
+
+    def record_page_failure(self, source: str, url: str, now: datetime,
+                            retry_in: timedelta) -> None:
+        with self._tx() as conn:
+            updated = conn.execute(pages.update().where(pages.c.url == url)
+                                   .values(next_check=now + retry_in)).rowcount
+            if not updated:
+                conn.execute(pages.insert().values(url=url, source=source, kind="article",
+                                                   first_seen=now, next_check=now + retry_in,
+                                                   checks=0))
+
+    def articles_for(self, source: str, limit: int) -> tuple[Article, ...]:
+        """The newest ``limit`` articles of a source, newest first."""
+        with self._tx() as conn:
+            rows = conn.execute(sa.select(articles.c.record).where(articles.c.source == source)
+                                .order_by(articles.c.sort_time.desc(), articles.c.pk.desc())
+                                .limit(limit)).all()
+        return tuple(Article.from_dict(json.loads(r.record)) for r in rows)
+
+    def count_articles(self, source: str) -> int:
+        with self._tx() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(articles)
+                                .where(articles.c.source == source)).scalar_one()
+
+    # -- source state ---------------------------------------------------------------------
+
+    def health(self, source: str) -> SourceHealth:
+        with self._tx() as conn:
+            row = conn.execute(sa.select(sources).where(sources.c.id == source)).first()
+            count = conn.execute(sa.select(sa.func.count()).select_from(articles)
+                                 .where(articles.c.source == source)).scalar_one()
+        if row is None:
+            return SourceHealth(source=source, item_count=count)
+        return SourceHealth(source=source, last_poll=row.last_poll, last_success=row.last_success,
+                            last_error=row.last_error,
+                            consecutive_failures=row.consecutive_failures,
+                            next_due=row.next_due, item_count=count, empty_polls=row.empty_polls)
+
+    def record_poll(self, source: str, *, ok: bool, error: str | None, found_links: bool,
+                    next_due: datetime, now: datetime | None = None) -> SourceHealth:
+        """Write a poll's outcome; failures and empty listings are counted in a row."""
+        now = now or clock.now()
+        with self._tx() as conn:
+            row = conn.execute(sa.select(sources).where(sources.c.id == source)).first()
+            failures = 0 if ok else (row.consecutive_failures if row else 0) + 1
+            empty = 0 if (found_links or not ok) else (row.empty_polls if row else 0) + 1
+            if not ok and row:
+                empty = row.empty_polls
+            values: dict[str, Any] = {"last_poll": now, "consecutive_failures": failures,
+                                      "empty_polls": empty, "next_due": next_due}
+            if ok:
+                values.update(last_success=now, last_error=None)
+            else:
+                values["last_error"] = error
+            if row is None:
+                conn.execute(sources.insert().values(id=source, **values))
+            else:
+                conn.execute(sources.update().where(sources.c.id == source).values(**values))
+        return self.health(source)
+
+    def next_due(self, source: str) -> datetime | None:
+        with self._tx() as conn:
+            return conn.execute(sa.select(sources.c.next_due)
+                                .where(sources.c.id == source)).scalar_one_or_none()
+
+
+def next_check(first_seen: datetime, checks_done: int, now: datetime) -> datetime | None:
+    """When to look at a known article again: the decaying schedule, then never. Pure."""
+    for i, after in enumerate(RECHECK_AFTER):
+        due = first_seen + after
+        if i >= checks_done and due > now:
+            return due
+    return None
+
+
+def _stored(row: Any) -> StoredArticle:
+    return StoredArticle(article=Article.from_dict(json.loads(row.record)),
+                         content_hash=row.content_hash, first_seen=row.first_seen,
+                         last_changed=row.last_changed)
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
