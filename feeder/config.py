@@ -92,6 +92,7 @@ class Settings:
     jitter: float = 0.1  # share of the interval added at random to each source's schedule
     max_articles_per_poll: int = 30  # article pages fetched per source and poll
     respect_robots: bool = True
+    workers: int = 4  # sources polled at once (each host still sees one request at a time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +215,7 @@ _SETTINGS_KEYS: dict[str, Callable[[Any], Any]] = {
     "jitter": _non_negative(_number, "a share such as 0.1"),
     "max_articles_per_poll": _positive(int, "a whole number"),
     "respect_robots": _typed(bool, "true or false"),
+    "workers": _positive(int, "a whole number"),
 }
 
 _SOURCE_KEYS: dict[str, Callable[[Any], Any]] = {

@@ -217,12 +217,6 @@ class Store:
                                .where(pages.c.url == url)).first()
         return CacheInfo(row.etag, row.last_modified) if row else CacheInfo()
 
-    def save_listing(self, source: str, url: str, cache: CacheInfo) -> None:
-        now = clock.now()
-        with self._tx() as conn:
-            self._upsert_page(conn, url=url, source=source, kind="listing", cache=cache,
-                              now=now, next_check=None, article_id=None)
-
     def _upsert_page(self, conn: Connection, *, url: str, source: str, kind: str,
                      cache: CacheInfo, now: datetime, next_check: datetime | None,
                      article_id: str | None, bump: bool = False) -> None:
@@ -263,8 +257,13 @@ class Store:
         return _stored(row) if row else None
 
     def apply(self, source: str, intents: Iterable[Intent],
-              not_modified: Iterable[tuple[str, CacheInfo]] = ()) -> dict[str, int]:
-        """Write one poll's outcome for one source in one transaction; returns counts."""
+              not_modified: Iterable[tuple[str, CacheInfo]] = (),
+              listings: Iterable[tuple[str, CacheInfo]] = ()) -> dict[str, int]:
+        """Write one poll's outcome for one source in one transaction; returns counts.
+
+        ``not_modified`` are article pages that answered 304; ``listings`` the listing pages'
+        new validators, saved with the articles they led to.
+        """
         now = clock.now()
         counts = {"new": 0, "updated": 0, "unchanged": 0}
         with self._tx() as conn:
@@ -294,6 +293,9 @@ class Store:
                     self._mark_article_page(conn, source, a.url, CacheInfo(), a.id, now)
             for url, cache in not_modified:
                 self._mark_article_page(conn, source, url, cache, None, now)
+            for url, cache in listings:
+                self._upsert_page(conn, url=url, source=source, kind="listing", cache=cache,
+                                  now=now, next_check=None, article_id=None)
         return counts
 
     def _mark_article_page(self, conn: Connection, source: str, url: str, cache: CacheInfo,

@@ -1,0 +1,229 @@
+"""The ``feeder`` command line.
+
+Exit status: 0 success, 1 a source or page failed, 2 bad configuration or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from feeder import __version__
+from feeder.errors import ConfigError, FeederError
+
+if TYPE_CHECKING:
+    from feeder.config import Config
+    from feeder.model import SourceHealth
+    from feeder.pipeline import PollResult
+
+log = logging.getLogger("feeder")
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.DEBUG if verbosity > 1 else logging.INFO if verbosity == 1 else logging.WARNING
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # APScheduler logs every job run at INFO; that is noise next to our own poll.done lines.
+    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
+
+
+def _load(args: argparse.Namespace) -> Config:
+    from feeder import config
+
+    return config.load(args.config)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from feeder.fetch import Fetcher
+    from feeder.pipeline import Poller
+    from feeder.schedule import Runner
+    from feeder.store import Store
+
+    cfg = _load(args)
+    if not cfg.sources:
+        raise ConfigError("no sources configured (add [[sources]] or feeds/*.toml)",
+                          file=str(cfg.path))
+    unknown = set(args.source) - {s.id for s in cfg.sources}
+    if unknown:
+        raise ConfigError(f"no such source: {', '.join(sorted(unknown))}", file=str(cfg.path))
+    store = Store(cfg.settings.database)
+    with Fetcher(cfg.settings) as fetcher:
+        poller = Poller(cfg, store, fetcher)
+        if args.once:
+            results = poller.run_once(args.source)
+            _print_summary(results)
+            return 0 if all(r.status != "error" for r in results) else 1
+        runner = Runner(poller, jitter=cfg.settings.jitter)
+        print(f"feeder: polling {len(cfg.sources)} source(s); feeds in {cfg.settings.out}; "
+              "Ctrl-C stops", file=sys.stderr)
+        runner.run_forever()
+    store.close()
+    return 0
+
+
+def _print_summary(results: Sequence[PollResult]) -> None:
+    print(f"{'source':20} {'status':13} {'links':>5} {'fetched':>7} {'new':>4} {'upd':>4} "
+          f"{'failed':>6}  note")
+    for r in results:
+        note = r.error or "; ".join(r.warnings) or (r.failed_pages[0] if r.failed_pages else "")
+        print(f"{r.source:20} {r.status:13} {r.links:>5} {r.fetched:>7} {r.new:>4} "
+              f"{r.updated:>4} {len(r.failed_pages):>6}  {note[:120]}")
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from feeder.extract import extract
+    from feeder.extract.batch import run_batch
+
+    if args.batch:
+        ok, failed = run_batch(Path(args.batch), sys.stdout, timezone=args.timezone)
+        print(f"extract: {ok} records, {failed} errors", file=sys.stderr)
+        return 0
+    if not args.target:
+        raise ConfigError("extract needs FILE_OR_URL or --batch MANIFEST")
+    target = args.target
+    if target.startswith(("http://", "https://")):
+        from feeder import config
+        from feeder.fetch import Fetcher, is_private_url
+        from feeder.model import NotModified
+
+        with Fetcher(config.Settings()) as fetcher:
+            page = fetcher.get(target, kind="article", allow_private=is_private_url(target))
+        assert not isinstance(page, NotModified)  # no validators were sent
+        html: str | bytes = page.text
+        url = args.url or page.final_url
+    else:
+        path = Path(target)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise FeederError(f"{path}: cannot read: {exc.strerror}") from None
+        if path.suffix == ".gz":
+            import gzip
+
+            data = gzip.decompress(data)
+        html = data
+        url = args.url or path.resolve().as_uri()
+    article = extract(html, url, timezone=args.timezone or "Asia/Ho_Chi_Minh")
+    json.dump(article.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
+    print()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from feeder.serve import serve
+
+    directory = Path(args.directory) if args.directory else _load(args).settings.out
+    directory.mkdir(parents=True, exist_ok=True)
+    print(f"feeder: serving {directory} at http://{args.host}:{args.port}/ (Ctrl-C stops)",
+          file=sys.stderr)
+    serve(directory, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from feeder import clock
+    from feeder.store import Store
+
+    cfg = _load(args)
+    store = Store(cfg.settings.database)
+    rows, failing = [], 0
+    for s in cfg.sources:
+        h = store.health(s.id)
+        failing += h.consecutive_failures > 0
+        rows.append(h)
+    store.close()
+    if args.json:
+        json.dump([_health_dict(h) for h in rows], sys.stdout, indent=2)
+        print()
+    else:
+        def t(d: datetime | None) -> str:
+            return d.astimezone().strftime("%Y-%m-%d %H:%M") if d else "-"
+
+        print(f"{'source':20} {'last success':16} {'next poll':16} {'items':>5} {'fails':>5}  "
+              "last error")
+        for h in rows:
+            flag = " (selectors broken?)" if h.empty_polls >= 3 else ""
+            print(f"{h.source:20} {t(h.last_success):16} {t(h.next_due):16} {h.item_count:>5} "
+                  f"{h.consecutive_failures:>5}  {(h.last_error or '')[:80]}{flag}")
+        print(f"as of {clock.now().astimezone().strftime('%Y-%m-%d %H:%M')}")
+    return 1 if failing else 0
+
+
+def _health_dict(h: SourceHealth) -> dict[str, object]:
+    from dataclasses import asdict
+
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(h).items()}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="feeder", description="Publish RSS, Atom and JSON Feed files for news sites.")
+    parser.add_argument("--version", action="version", version=f"feeder {__version__}")
+    parser.add_argument("--config", "-c", metavar="PATH",
+                        help="configuration file (default: ./feeder.toml)")
+    parser.add_argument("-v", "--verbose", action="count", default=1,
+                        help="more log output (-vv for debug)")
+    parser.add_argument("-q", "--quiet", action="store_const", const=0, dest="verbose",
+                        help="only warnings and errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="poll the sources and publish feeds",
+                         description="Poll every source on its schedule and publish its feeds, "
+                                     "until SIGINT/SIGTERM; --once polls each source once.")
+    run.add_argument("--once", action="store_true",
+                     help="poll every source once, publish, print a summary and exit")
+    run.add_argument("--source", action="append", default=[], metavar="ID",
+                     help="only this source (repeatable; with --once)")
+    run.set_defaults(func=cmd_run)
+
+    ex = sub.add_parser("extract", help="print the canonical record of an article page",
+                        description="Extract one article (a file, .html.gz too, or a URL) and "
+                                    "print its record as JSON; --batch reads a manifest.")
+    ex.add_argument("target", nargs="?", metavar="FILE_OR_URL")
+    ex.add_argument("--url", help="the page's URL, for a file (resolves relative links)")
+    ex.add_argument("--timezone", help="IANA zone for times without offset "
+                                        "(default Asia/Ho_Chi_Minh)")
+    ex.add_argument("--batch", metavar="MANIFEST.jsonl",
+                    help='lines {"id", "path", "url"}; prints {"id", "record"|"error"} lines')
+    ex.set_defaults(func=cmd_extract)
+
+    sv = sub.add_parser("serve", help="serve the output folder on 127.0.0.1 for a preview",
+                        description="Serve the output folder with feed Content-Types, ETag and "
+                                    "Last-Modified, for a preview without nginx.")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8080)
+    sv.add_argument("--directory", "-d", help="folder to serve (default: the configured out)")
+    sv.set_defaults(func=cmd_serve)
+
+    st = sub.add_parser("status", help="show each source's health",
+                        description="Print each source's last success, next poll, items and "
+                                    "failures; exit 1 when a source is failing.")
+    st.add_argument("--json", action="store_true", help="print JSON")
+    st.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"feeder: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except FeederError as exc:
+        print(f"feeder: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,229 @@
+"""Polling one source, start to finish.
+
+::
+
+    store.cache_for(listing url)        -> CacheInfo
+    | fetch.get(listing url, cache)     -> Page | NotModified       (the only network steps)
+    | discover.links(page, source)      -> tuple[ArticleLink, ...]  (absolute, clean, unique)
+    | store.links_to_fetch(urls, now)   -> new links, and known ones due for an edit check
+    | fetch.get(article url, cache)     -> Page | NotModified
+    | extract.extract(page, source)     -> Article                  (pure)
+    | store.decide(article, stored)     -> Intent: new | updated | unchanged   (pure)
+    | store.apply(intents, listings)    -> one transaction per source
+    publish.publish_source(feed)        -> rss.xml, atom.xml, feed.json   (atomic, only if changed)
+
+Listing validators (ETag / Last-Modified) are saved in the same transaction as the articles they
+led to: a crash in between means the listing is fetched in full again, never that its articles are
+skipped. Every step is safe to run twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Literal
+
+from feeder import clock
+from feeder.config import Config, Source
+from feeder.discover import links as discover_links
+from feeder.errors import ExtractError, FeederError, FetchError, PublishError
+from feeder.extract import extract
+from feeder.fetch import Fetcher, is_private_url
+from feeder.model import CacheInfo, NotModified, SourceFeed
+from feeder.publish import publish_site, publish_source
+from feeder.schedule import next_poll_at
+from feeder.store import Intent, Store, decide
+from feeder.urls import same_site
+
+log = logging.getLogger(__name__)
+
+# A failed article page is tried again after this long (its listing may still show it).
+ARTICLE_RETRY = timedelta(minutes=30)
+# So many polls in a row with a listing that yields no article flag a source's selectors.
+EMPTY_POLLS_BROKEN = 3
+
+Status = Literal["ok", "not-modified", "error", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """The outcome of one poll of one source: a value, never an exception."""
+
+    source: str
+    status: Status
+    links: int = 0
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed_pages: tuple[str, ...] = ()
+    error: str | None = None
+    written: tuple[str, ...] = ()
+    seconds: float = 0.0
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new or self.updated)
+
+
+class Poller:
+    """Polls sources and publishes their feeds. Thread-safe: one instance serves all jobs."""
+
+    def __init__(self, config: Config, store: Store, fetcher: Fetcher,
+                 stop: threading.Event | None = None) -> None:
+        self.config = config
+        self.settings = config.settings
+        self.store = store
+        self.fetcher = fetcher
+        self.stop = stop or threading.Event()
+        self._site_lock = threading.Lock()
+
+    # -- one source ------------------------------------------------------------------------
+
+    def poll(self, source: Source) -> PollResult:
+        """Poll one source and publish its feeds when something changed."""
+        started = time.monotonic()
+        now = clock.now()
+        try:
+            result = self._poll(source, now)
+        except FeederError as exc:
+            result = PollResult(source.id, "error", error=str(exc))
+        except Exception as exc:  # a bug must not take the other sources down with it
+            log.exception("poll.crash source=%s", source.id)
+            result = PollResult(source.id, "error", error=f"internal error: {exc!r}")
+        result = replace(result, seconds=time.monotonic() - started)
+        self._record(source, result, now)
+        return result
+
+    def _poll(self, source: Source, now: datetime) -> PollResult:
+        allow_private = is_private_url(source.url)
+        found, listings, errors = [], [], []
+        not_modified = 0
+        for url in source.urls:
+            try:
+                got = self.fetcher.get(url, self.store.cache_for(url), kind="listing",
+                                       allow_private=allow_private)
+            except FetchError as exc:
+                log.warning("listing.error source=%s url=%s error=%s", source.id, url, exc)
+                errors.append(str(exc))
+                continue
+            if isinstance(got, NotModified):
+                not_modified += 1
+                listings.append((url, got.cache))
+                continue
+            listings.append((url, got.cache))
+            found += discover_links(got, source)
+        if errors and len(errors) == len(source.urls):
+            return PollResult(source.id, "error", error="; ".join(errors))
+
+        urls = list(dict.fromkeys(link.url for link in found))
+        to_fetch = self.store.links_to_fetch(source.id, urls, now)
+        to_fetch = to_fetch[: self.settings.max_articles_per_poll]
+        intents: list[Intent] = []
+        unchanged_pages: list[tuple[str, CacheInfo]] = []
+        failed: list[str] = []
+        fetched = 0
+        for url in to_fetch:
+            if self.stop.is_set():
+                break
+            try:
+                got = self.fetcher.get(url, self.store.cache_for(url), kind="article",
+                                       allow_private=allow_private)
+                fetched += 1
+                if isinstance(got, NotModified):
+                    unchanged_pages.append((url, got.cache))
+                    continue
+                article = extract(got.text, got.final_url, source=source.id,
+                                  timezone=source.timezone, language=source.language)
+            except (FetchError, ExtractError) as exc:
+                log.warning("article.error source=%s url=%s error=%s", source.id, url, exc)
+                failed.append(str(exc))
+                self.store.record_page_failure(source.id, url, now, ARTICLE_RETRY)
+                continue
+            if not same_site(article.url, got.final_url):
+                # A canonical link pointing at another site is not to be trusted as the id.
+                article = replace(article, url=got.final_url)
+            intent = decide(article, self.store.stored(source.id, article.id), now)
+            intents.append(Intent(intent.action, intent.article, url, got.cache))
+
+        counts = self.store.apply(source.id, intents, unchanged_pages, listings=listings)
+        status: Status = "not-modified" if not_modified == len(source.urls) else "ok"
+        warnings = []
+        if status == "ok" and not urls:
+            warnings.append("listing yielded no article link")
+        written = self.publish(source, force=bool(counts["new"] or counts["updated"]))
+        return PollResult(
+            source.id, status, links=len(urls), fetched=fetched, new=counts["new"],
+            updated=counts["updated"], unchanged=counts["unchanged"], failed_pages=tuple(failed),
+            error="; ".join(errors) or None, written=tuple(written), warnings=tuple(warnings))
+
+    def _record(self, source: Source, result: PollResult, now: datetime) -> None:
+        ok = result.status in ("ok", "not-modified")
+        health = self.store.health(source.id)
+        failures = 0 if ok else health.consecutive_failures + 1
+        due = next_poll_at(source.interval, failures, clock.now())
+        found = result.links > 0 or result.status == "not-modified"
+        health = self.store.record_poll(source.id, ok=ok, error=result.error,
+                                        found_links=found, next_due=due, now=now)
+        fields = (f"source={source.id} status={result.status} links={result.links} "
+                  f"fetched={result.fetched} new={result.new} updated={result.updated} "
+                  f"failed={len(result.failed_pages)} ms={result.seconds * 1000:.0f}")
+        if ok:
+            log.info("poll.done %s", fields)
+        else:
+            log.error("poll.failed %s failures=%d error=%s", fields,
+                      health.consecutive_failures, result.error)
+        if health.empty_polls >= EMPTY_POLLS_BROKEN:
+            log.warning("source.selectors_broken source=%s empty_polls=%d", source.id,
+                        health.empty_polls)
+
+    # -- publishing ------------------------------------------------------------------------
+
+    def feed(self, source: Source) -> SourceFeed:
+        return SourceFeed(source, self.store.articles_for(source.id, source.max_items),
+                          self.store.health(source.id))
+
+    def publish(self, source: Source, *, force: bool = False) -> list[str]:
+        """Write a source's feeds (publishers skip files whose bytes would not change).
+
+        Without ``force`` (nothing new) the files are only written when one is missing, so an idle
+        poll costs no database read of articles.
+        """
+        if not force and self._feed_files_exist(source):
+            return []
+        try:
+            return [str(p) for p in publish_source(self.settings, self.feed(source))]
+        except PublishError as exc:
+            log.error("publish.failed source=%s error=%s", source.id, exc)
+            raise
+
+    def _feed_files_exist(self, source: Source) -> bool:
+        folder = self.settings.out / source.id
+        return all((folder / name).exists() for name in ("rss.xml", "atom.xml", "feed.json"))
+
+    def publish_site(self) -> list[str]:
+        """The combined feed, index page, OPML and status for all sources."""
+        with self._site_lock:
+            feeds = [self.feed(s) for s in self.config.sources]
+            return [str(p) for p in publish_site(self.settings, feeds)]
+
+    # -- all sources once ------------------------------------------------------------------
+
+    def run_once(self, only: Sequence[str] = ()) -> list[PollResult]:
+        """Poll every (or every named) source once, then publish the site files."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        chosen = [s for s in self.config.sources if not only or s.id in only]
+        with ThreadPoolExecutor(max_workers=max(1, self.settings.workers),
+                                thread_name_prefix="poll") as pool:
+            results = list(pool.map(self.poll, chosen))
+        try:
+            self.publish_site()
+        except PublishError as exc:
+            log.error("publish.site_failed error=%s", exc)
+        return results

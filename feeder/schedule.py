@@ -1,0 +1,113 @@
+"""Scheduling: when each source is polled next, and the APScheduler wiring that ticks.
+
+The schedule is data in the store (``sources.next_due``), not APScheduler's memory: APScheduler
+only fires one job per source at the source's interval (with jitter), and the job asks the store
+whether the source is due. A restart therefore goes on where it stopped, and a source in backoff
+stays in backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from feeder import clock
+
+if TYPE_CHECKING:
+    from feeder.config import Source
+    from feeder.pipeline import Poller
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=4)
+# Seconds a stopping run waits for polls in flight to finish their current page.
+STOP_GRACE = 8.0
+
+
+def next_poll_at(interval: timedelta, failures: int, now: datetime) -> datetime:
+    """When to poll next: the interval, doubled per consecutive failure, capped. Pure."""
+    if failures <= 0:
+        return now + interval
+    backoff = interval * (2 ** min(failures, 16))
+    return now + min(backoff, max(MAX_BACKOFF, interval))
+
+
+def is_due(next_due: datetime | None, now: datetime) -> bool:
+    return next_due is None or next_due <= now
+
+
+class Runner:
+    """Runs the poller under APScheduler until :meth:`stop` (or SIGINT / SIGTERM)."""
+
+    def __init__(self, poller: Poller, *, jitter: float = 0.1,
+                 on_poll: Callable[[object], None] | None = None) -> None:
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        self.poller = poller
+        self.jitter = jitter
+        self.on_poll = on_poll
+        self._done = threading.Event()
+        workers = max(1, poller.settings.workers)
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(workers)},
+            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+            timezone="UTC",
+        )
+
+    def _job(self, source: Source) -> None:
+        if self.poller.stop.is_set():
+            return
+        now = clock.now()
+        if not is_due(self.poller.store.next_due(source.id), now):
+            return  # in backoff, or polled recently before a restart
+        result = self.poller.poll(source)
+        if self.on_poll:
+            self.on_poll(result)
+        if result.changed or result.status == "error":
+            self.poller.publish_site()
+
+    def start(self) -> None:
+        now = clock.now()
+        for source in self.poller.config.sources:
+            seconds = source.interval.total_seconds()
+            due = self.poller.store.next_due(source.id)
+            # First run: start soon, spread over a few seconds so sources do not all fire at once.
+            first = max(now, due) if due else now + timedelta(seconds=random.uniform(0, 2))
+            self.scheduler.add_job(
+                self._job, "interval", args=[source], id=source.id, name=source.id,
+                seconds=seconds, jitter=max(1, int(seconds * self.jitter)), next_run_time=first,
+            )
+            log.info("schedule.added source=%s interval=%ss first=%s", source.id, int(seconds),
+                     first.isoformat(timespec="seconds"))
+        self.scheduler.start()
+
+    def stop(self, *_args: object) -> None:
+        """Ask polls in flight to finish the page at hand, then stop."""
+        self.poller.stop.set()
+        self._done.set()
+
+    def run_forever(self) -> None:
+        """Start, block until SIGINT / SIGTERM, stop cleanly within a few seconds."""
+        previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            self.poller.publish_site()
+            self.start()
+            self._done.wait()
+        finally:
+            log.info("run.stopping")
+            self.scheduler.shutdown(wait=False)
+            # Polls check the stop flag between pages; wait for those in flight, within a bound.
+            deadline = time.monotonic() + STOP_GRACE
+            for thread in threading.enumerate():
+                if thread.name.startswith("ThreadPoolExecutor") and thread.is_alive():
+                    thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            log.info("run.stopped")
