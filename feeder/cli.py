@@ -40,12 +40,13 @@ def _load(args: argparse.Namespace) -> Config:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    cfg = _load(args)  # first: a bad configuration is reported before anything else happens
+
     from feeder.fetch import Fetcher
     from feeder.pipeline import Poller
     from feeder.schedule import Runner
     from feeder.store import Store
 
-    cfg = _load(args)
     if not cfg.sources:
         raise ConfigError("no sources configured (add [[sources]] or feeds/*.toml)",
                           file=str(cfg.path))
