@@ -101,7 +101,8 @@ def test_bad_setting_and_bad_toml(tmp_path: Path) -> None:
 
 def test_cli_exits_2_and_names_the_key(tmp_path: Path) -> None:
     cfg_file = write(tmp_path / "feeder.toml", "[feeder]\n")
-    feed = write(tmp_path / "feeds" / "bad.toml", 'id = "bad"\nurl = "https://x.vn/"\nmax_items = -1\n')
+    feed = write(tmp_path / "feeds" / "bad.toml",
+                 'id = "bad"\nurl = "https://x.vn/"\nmax_items = -1\n')
     proc = subprocess.run([sys.executable, "-m", "feeder", "--config", str(cfg_file), "run",
                            "--once"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
