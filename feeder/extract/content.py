@@ -1,0 +1,541 @@
+"""Main content: find the article's container in the parsed tree, then render its blocks.
+
+The container is found the way readability does it: every paragraph gives points to its parent and
+grandparent, weighted by its length and commas and punished by link density; class names such as
+``article-body`` add evidence and ``share``/``related``/``comment`` remove whole subtrees first.
+Rendering walks the container once and emits paragraphs, headings, lists, quotes, tables and
+figures; an image followed by a short caption paragraph becomes a ``<figure>`` (issue 3), and
+"Ảnh: X" inside a caption is its credit. The HTML is sanitised with nh3 at the end.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html import escape
+from urllib.parse import urljoin
+
+import nh3
+from lxml import etree
+from lxml import html as lxml_html
+
+from feeder.model import Image
+
+# Never content.
+_DROP_TAGS = {"script", "style", "noscript", "template", "svg", "iframe", "form", "button",
+              "select", "input", "textarea", "nav", "footer", "aside", "object", "embed", "canvas",
+              "dialog",
+              "menu", "link", "meta", "video", "audio", "map"}
+_BOILER_RE = re.compile(
+    r"(?:^|[\s_-])(?:share|sharing|social|sociales|related|relacionad|recommend|recirc|"
+    r"comment|comments|kommentar|binh-luan|binhluan|newsletter|subscribe|subscription|promo|"
+    r"advert|advertisement|ads?|adv|banner|sponsor|outbrain|taboola|popular|most-read|trending|"
+    r"breadcrumbs?|pagination|pager|navbar|nav|menu|sidebar|widget|footer|masthead|"
+    r"cookie|consent|paywall|modal|popup|toolbar|tags?|tag-list|keywords|author-bio|authorbox|"
+    r"print|login|signup|more-stories|read-more|readmore|see-also|also-read|tin-lien-quan|"
+    r"lienquan|tinlienquan|box-tinlienquan|hidden|sr-only|visually-hidden|skip)(?:$|[\s_-])",
+    re.IGNORECASE)
+_POSITIVE_RE = re.compile(
+    r"article[-_]?body|articlebody|article[-_]?content|article[-_]?text|entry[-_]?content|"
+    r"post[-_]?content|post[-_]?body|story[-_]?body|story[-_]?content|content[-_]?detail|"
+    r"detail[-_]?content|body[-_]?text|main[-_]?content|news[-_]?content|rich[-_]?text|"
+    r"text[-_]?content|fck_detail|article__body|article__content|content-body|the-content|"
+    r"chi-tiet|noi-dung|noidung|detail__content|detail-body|singular-content|cms-body",
+    re.IGNORECASE)
+_NEGATIVE_RE = re.compile(
+    r"comment|related|share|social|sidebar|footer|widget|promo|advert|banner|sponsor|"
+    r"recommend|popular|newsletter|breadcrumb|menu|nav|teaser-list|list-news|caption",
+    re.IGNORECASE)
+_CAPTION_CLASS_RE = re.compile(r"caption|desc|legend|chu-thich|chuthich|image-note|photo-note|"
+                               r"img-note|credit|note", re.IGNORECASE)
+_CREDIT_RE = re.compile(r"\(?\s*(?:Ảnh|Photo|Foto|Image|Bild|Crédit|Credit|Photograph|Picture)"
+                        r"\s*(?::|by)\s*([^()]{2,80}?)\s*\)?\s*\.?\s*$", re.IGNORECASE)
+# Tail credit without a label, e.g. "… bei der Demo. (Bild: dpa)" is handled above; this one is
+# for "Caption text © Agency".
+_COPY_RE = re.compile(r"\s*(?:©|\(c\)|Copyright)\s*([^©]{2,80})$", re.IGNORECASE)
+
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_BLOCKS = {"p", "div", "section", "article", "main", "ul", "ol", "li", "table", "tbody", "thead",
+           "tr", "td", "th", "blockquote", "pre", "figure", "figcaption", "header", "dl", "dt",
+           "dd", "center", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "address", "details",
+           "summary", "picture"}
+_INLINE_KEEP = {"a", "b", "strong", "i", "em", "u", "sup", "sub", "br", "small", "mark", "q",
+                "cite", "abbr", "code", "s", "del", "ins", "time", "span", "font"}
+_ALLOWED_TAGS = {"p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre", "code",
+                 "figure", "figcaption", "img", "a", "b", "strong", "i", "em", "u", "sup", "sub",
+                 "br", "table", "thead", "tbody", "tr", "td", "th", "caption", "q", "cite",
+                 "small", "mark", "abbr", "s", "del", "ins", "hr"}
+_ALLOWED_ATTRS = {"a": {"href", "title"}, "img": {"src", "alt", "title"},
+                  "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"},
+                  "abbr": {"title"}}
+_LAZY_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-lazy", "data-url",
+               "data-srcset", "data-original-src", "data-hi-res-src", "data-full-src", "data-img",
+               "data-image", "lazy-src")
+_PLACEHOLDER_RE = re.compile(r"^data:|blank|spacer|placeholder|pixel|transparent|grey\.gif|"
+                             r"lazy|loading", re.IGNORECASE)
+_WS_RE = re.compile(r"\s+")
+_NON_CONTENT_IMG_RE = re.compile(r"logo|icon|avatar|sprite|emoji|badge|button|tracking|pixel|"
+                                 r"\.svg(?:$|\?)", re.IGNORECASE)
+
+
+def norm_space(text: str) -> str:
+    return _WS_RE.sub(" ", text).strip()
+
+
+def _attrs(el: etree._Element) -> str:
+    return f"{el.get('class') or ''} {el.get('id') or ''}"
+
+
+def prune(tree: lxml_html.HtmlElement) -> None:
+    """Remove what is never article content: scripts, navigation, share bars, hidden blocks."""
+    doomed: list[etree._Element] = []
+    for el in tree.iter():
+        tag = el.tag
+        if not isinstance(tag, str):  # comments and processing instructions
+            doomed.append(el)
+            continue
+        if tag in _DROP_TAGS:
+            doomed.append(el)
+            continue
+        if ((el.get("hidden") is not None or el.get("aria-hidden") == "true")
+                and tag not in ("html", "body")):
+            doomed.append(el)
+            continue
+        style = el.get("style")
+        if style and "none" in style and re.search(r"display\s*:\s*none|visibility\s*:\s*hidden",
+                                                   style):
+            doomed.append(el)
+            continue
+        attrs = _attrs(el)
+        if (len(attrs) > 1 and tag not in ("html", "body", "main", "article", "h1")
+                and _BOILER_RE.search(attrs) and not _POSITIVE_RE.search(attrs)):
+            doomed.append(el)
+    for el in doomed:
+        _drop(el)
+
+
+def _drop(el: etree._Element) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail and tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def _link_density(el: etree._Element, length: int) -> float:
+    if not length:
+        return 1.0
+    linked = sum(len(a.text_content()) for a in el.iter("a"))
+    return min(1.0, linked / length)
+
+
+def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
+    """The element that holds the article's paragraphs (after :func:`prune`)."""
+    scores: dict[etree._Element, float] = {}
+    for el in tree.iter("p", "pre", "td", "blockquote", "div", "section", "li", "font", "span"):
+        tag = el.tag
+        if tag in ("p", "pre", "blockquote"):
+            text = el.text_content()
+        else:
+            # A div/td/span counts only for its own text (Vietnamese CMSs often skip <p>).
+            parts = [el.text or ""] + [c.tail or "" for c in el]
+            text = "".join(parts)
+            if len(text.strip()) < 60:
+                continue
+        length = len(text.strip())
+        if length < 25:
+            continue
+        score = 1.0 + text.count(",") + text.count("،") + min(length / 100.0, 3.0)
+        parent = el.getparent()
+        level = 0
+        while parent is not None and level < 3:
+            scores[parent] = scores.get(parent, 0.0) + score / (1, 2, 3)[level]
+            parent = parent.getparent()
+            level += 1
+    if not scores:
+        return None
+    best: etree._Element | None = None
+    best_score = 0.0
+    for el, score in scores.items():
+        if el.tag in ("html",):
+            continue
+        attrs = _attrs(el)
+        if _POSITIVE_RE.search(attrs):
+            score *= 1.5
+            score += 25
+        elif _NEGATIVE_RE.search(attrs):
+            score *= 0.5
+        if el.get("itemprop") == "articleBody":
+            score += 40
+        score *= 1.0 - _link_density(el, len(el.text_content()) or 1) * 0.9
+        if score > best_score:
+            best, best_score = el, score
+    if best is None:
+        return None
+    # Siblings that carry as much evidence belong to the article too (text split across boxes).
+    parent = best.getparent()
+    if parent is not None and best.tag not in ("body",):
+        strong = [s for s in parent if s is not best and scores.get(s, 0) > best_score * 0.6
+                  and not _NEGATIVE_RE.search(_attrs(s))]
+        if strong:
+            return parent
+    return best
+
+
+@dataclass(slots=True)
+class Block:
+    kind: str  # p, h, li, quote, figure, table, pre
+    text: str = ""
+    html: str = ""
+    image: Image | None = None
+    level: int = 2
+
+
+@dataclass(slots=True)
+class Content:
+    html: str = ""
+    text: str = ""
+    blocks: list[Block] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+
+
+def image_url(img: etree._Element, base: str) -> str | None:
+    """The real URL of an image: lazy-loading attributes and ``srcset`` before a placeholder."""
+    candidates: list[str] = []
+    for attr in _LAZY_ATTRS:
+        v = img.get(attr)
+        if v:
+            candidates.append(_first_src(v))
+    src = img.get("src")
+    if src and not _PLACEHOLDER_RE.search(src[:60]):
+        candidates.append(src)
+    srcset = img.get("srcset") or img.get("data-srcset")
+    if srcset:
+        candidates.append(_largest_src(srcset))
+    parent = img.getparent()
+    if parent is not None and parent.tag == "picture":
+        for source in parent.iter("source"):
+            s = source.get("srcset") or source.get("data-srcset")
+            if s:
+                candidates.append(_largest_src(s))
+    if src and not candidates:
+        candidates.append(src)
+    for c in candidates:
+        c = c.strip()
+        if c and not c.startswith("data:"):
+            return urljoin(base, c)
+    return None
+
+
+def _first_src(value: str) -> str:
+    return value.strip().split(",")[0].strip().split(" ")[0]
+
+
+def _largest_src(srcset: str) -> str:
+    best, best_w = "", -1.0
+    for part in srcset.split(","):
+        bits = part.strip().split()
+        if not bits:
+            continue
+        w = 0.0
+        if len(bits) > 1:
+            try:
+                w = float(bits[1].rstrip("wx"))
+            except ValueError:
+                w = 0.0
+        if w > best_w:
+            best, best_w = bits[0], w
+    return best
+
+
+def split_credit(caption: str) -> tuple[str | None, str | None]:
+    """A caption without its "Ảnh: X" / "Photo: X" credit, and that credit."""
+    caption = norm_space(caption)
+    m = _CREDIT_RE.search(caption)
+    if m is None:
+        m = _COPY_RE.search(caption)
+    if m is None:
+        return caption or None, None
+    credit = m.group(1).strip(" .()")
+    rest = caption[: m.start()].strip(" .-–|") + ("." if caption[: m.start()].rstrip().endswith(
+        ".") else "")
+    return (rest.strip() or None), (credit or None)
+
+
+def _is_caption_like(el: etree._Element, text: str) -> bool:
+    if not text or len(text) > 400:
+        return False
+    if _CAPTION_CLASS_RE.search(_attrs(el)):
+        return True
+    style = (el.get("style") or "").lower().replace(" ", "")
+    if "text-align:center" in style or el.get("align") == "center" or el.tag == "center":
+        return True
+    if "italic" in style:
+        return True
+    # A paragraph that is only emphasis: <p><em>…</em></p>.
+    children = list(el)
+    if len(children) == 1 and children[0].tag in ("em", "i") and not (el.text or "").strip():
+        return len(text) < 300
+    return bool(_CREDIT_RE.search(text)) and len(text) < 300
+
+
+class _Renderer:
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.blocks: list[Block] = []
+        self.seen_images: set[str] = set()
+        self.pending_image: Block | None = None  # an image that may get the next paragraph
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _inline_html(self, el: etree._Element) -> str:
+        for a in el.iter("a"):
+            href = a.get("href")
+            if href:
+                a.set("href", urljoin(self.base, href.strip()))
+        raw = etree.tostring(el, encoding="unicode", with_tail=False, method="html")
+        return raw
+
+    def _emit_text(self, kind: str, text: str, html_inner: str, level: int = 2) -> None:
+        text = norm_space(text)
+        if not text:
+            return
+        if self.pending_image is not None and kind == "p" and self._caption_ok(text):
+            self._attach_caption(self.pending_image, text)
+            self.pending_image = None
+            return
+        self.pending_image = None
+        self.blocks.append(Block(kind, text, html_inner, level=level))
+
+    def _caption_ok(self, text: str) -> bool:
+        return self._caption_flag and len(text) <= 400
+
+    _caption_flag = False
+
+    def _attach_caption(self, block: Block, text: str) -> None:
+        img = block.image
+        assert img is not None
+        caption, credit = split_credit(text)
+        block.image = Image(url=img.url, caption=caption, credit=credit or img.credit, alt=img.alt)
+
+    def _image(self, img: etree._Element, caption: str | None = None) -> Block | None:
+        url = image_url(img, self.base)
+        if not url or url in self.seen_images or _NON_CONTENT_IMG_RE.search(url):
+            return None
+        width = img.get("width")
+        if width and width.isdigit() and int(width) < 100:
+            return None
+        self.seen_images.add(url)
+        alt = norm_space(img.get("alt") or "") or None
+        cap, credit = split_credit(caption) if caption else (None, None)
+        block = Block("figure", image=Image(url=url, caption=cap, credit=credit, alt=alt))
+        self.blocks.append(block)
+        return block
+
+    # -- walking ---------------------------------------------------------------------------
+    def walk(self, el: etree._Element) -> None:
+        tag = el.tag
+        if not isinstance(tag, str):
+            return
+        if tag in _HEADINGS:
+            text = el.text_content()
+            if tag != "h1":
+                self._emit_text("h", text, "", level=int(tag[1]))
+            return
+        if tag == "figure" or (tag == "table" and self._is_image_box(el)):
+            self._figure(el)
+            return
+        if tag == "img":
+            self.pending_image = self._image(el)
+            self._caption_flag = False
+            return
+        if tag == "p":
+            self._paragraph(el)
+            return
+        if tag in ("ul", "ol"):
+            items = [norm_space(li.text_content()) for li in el if li.tag == "li"]
+            items = [i for i in items if i]
+            if items and _link_density(el, sum(map(len, items))) < 0.5:
+                for img in el.iter("img"):
+                    self._image(img)
+                self.pending_image = None
+                self.blocks.append(Block(tag, "\n".join(items),
+                                         "".join(f"<li>{escape(i)}</li>" for i in items)))
+            return
+        if tag == "blockquote":
+            text = norm_space(el.text_content())
+            if text:
+                self.pending_image = None
+                self.blocks.append(Block("quote", text, escape(text)))
+            return
+        if tag == "pre":
+            text = el.text_content().strip()
+            if text:
+                self.blocks.append(Block("pre", text, escape(text)))
+            return
+        if tag == "table":
+            self._table(el)
+            return
+        self._container(el)
+
+    def _paragraph(self, el: etree._Element) -> None:
+        imgs = list(el.iter("img"))
+        text = el.text_content()
+        if imgs:
+            for img in imgs:
+                blk = self._image(img)
+                if blk is not None:
+                    self.pending_image = blk
+            self._caption_flag = True
+            if norm_space(text) and self.pending_image is not None:
+                # Image and its caption in one paragraph: the text is the caption.
+                self._attach_caption(self.pending_image, text)
+                self.pending_image = None
+                return
+        ntext = norm_space(text)
+        if not ntext:
+            return
+        if self.pending_image is not None:
+            self._caption_flag = _is_caption_like(el, ntext)
+        if len(ntext) < 200 and _link_density(el, len(ntext)) > 0.6:
+            return
+        self._emit_text("p", ntext, self._inline_html(el))
+
+    def _container(self, el: etree._Element) -> None:
+        # Inline runs (text, <a>, <b>, <br> ...) directly in a container form paragraphs; <br><br>
+        # splits them, block children are walked on their own.
+        buf: list[str] = []
+
+        def flush() -> None:
+            text = norm_space("".join(buf))
+            buf.clear()
+            if text:
+                self._caption_flag = self.pending_image is not None and len(text) < 300 and \
+                    _CAPTION_CLASS_RE.search(_attrs(el)) is not None
+                self._emit_text("p", text, escape(text))
+
+        if el.text:
+            buf.append(el.text)
+        for child in el:
+            ctag = child.tag
+            if not isinstance(ctag, str):
+                if child.tail:
+                    buf.append(child.tail)
+                continue
+            if ctag == "br":
+                if buf and (buf[-1] == "\n"):
+                    flush()
+                else:
+                    buf.append("\n")
+            elif ctag in _INLINE_KEEP and not _has_block_child(child):
+                if ctag == "img":
+                    pass
+                buf.append(child.text_content())
+            else:
+                flush()
+                self.walk(child)
+            if child.tail:
+                buf.append(child.tail)
+        flush()
+
+    def _is_image_box(self, table: etree._Element) -> bool:
+        imgs = 0
+        for _ in table.iter("img"):
+            imgs += 1
+            if imgs > 3:
+                return False
+        if not imgs:
+            return False
+        return len(norm_space(table.text_content())) < 500
+
+    def _figure(self, el: etree._Element) -> None:
+        caption_parts: list[str] = []
+        for cap in el.iter("figcaption", "caption"):
+            caption_parts.append(cap.text_content())
+        if not caption_parts:
+            for cell in el.iter("td", "p", "div", "span"):
+                if cell.find(".//img") is None:
+                    t = norm_space(cell.text_content())
+                    if t:
+                        caption_parts.append(t)
+                        break
+        caption = norm_space(" ".join(caption_parts)) or None
+        first = True
+        for img in el.iter("img"):
+            blk = self._image(img, caption if first else None)
+            if blk is not None:
+                first = False
+        self.pending_image = None
+
+    def _table(self, el: etree._Element) -> None:
+        rows = []
+        for tr in el.iter("tr"):
+            cells = [norm_space(c.text_content()) for c in tr if c.tag in ("td", "th")]
+            if any(cells):
+                rows.append(cells)
+        if not rows:
+            return
+        # A one-column layout table holds ordinary paragraphs: walk its cells instead.
+        if max(len(r) for r in rows) == 1:
+            for td in el.iter("td", "th"):
+                self._container(td)
+            return
+        text = "\n".join(" | ".join(r) for r in rows)
+        html_rows = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>"
+                            for r in rows)
+        self.blocks.append(Block("table", text, f"<table><tbody>{html_rows}</tbody></table>"))
+
+
+def _has_block_child(el: etree._Element) -> bool:
+    return any(isinstance(c.tag, str) and c.tag in _BLOCKS for c in el)
+
+
+def render(node: etree._Element, base: str) -> list[Block]:
+    """The blocks of the article container, in reading order."""
+    r = _Renderer(base)
+    r.walk(node)
+    return r.blocks
+
+
+def to_html(blocks: Iterator[Block] | list[Block]) -> str:
+    """Sanitised HTML of the blocks (nh3 allow-list)."""
+    out: list[str] = []
+    for b in blocks:
+        if b.kind == "p":
+            inner = b.html
+            if inner.startswith("<p"):
+                out.append(inner)
+            else:
+                out.append(f"<p>{inner or escape(b.text)}</p>")
+        elif b.kind == "h":
+            lvl = min(max(b.level, 2), 6)
+            out.append(f"<h{lvl}>{escape(b.text)}</h{lvl}>")
+        elif b.kind in ("ul", "ol"):
+            out.append(f"<{b.kind}>{b.html}</{b.kind}>")
+        elif b.kind == "quote":
+            out.append(f"<blockquote><p>{b.html}</p></blockquote>")
+        elif b.kind == "pre":
+            out.append(f"<pre>{b.html}</pre>")
+        elif b.kind == "table":
+            out.append(b.html)
+        elif b.kind == "figure" and b.image is not None:
+            img = b.image
+            alt = f' alt="{escape(img.alt)}"' if img.alt else ""
+            cap = ""
+            if img.caption or img.credit:
+                credit = f" <small>{escape(img.credit)}</small>" if img.credit else ""
+                cap = f"<figcaption>{escape(img.caption or '')}{credit}</figcaption>"
+            out.append(f'<figure><img src="{escape(img.url)}"{alt}>{cap}</figure>')
+    return nh3.clean("".join(out), tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRS,
+                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
+
+
+def to_text(blocks: list[Block]) -> str:
+    """Plain text of the body: paragraphs, headings, list items; captions are not body text."""
+    return "\n\n".join(b.text for b in blocks if b.kind != "figure" and b.text)

@@ -1,0 +1,215 @@
+"""Dates and times: machine formats (ISO 8601, RFC 2822) and visible, day-first Vietnamese ones.
+
+Every result is timezone-aware: a time without an offset is in the source's timezone (issue 3), and
+a day without a time is midnight there. ``published`` and ``updated`` are kept apart by the
+callers; here :func:`find_visible` only says which kind a visible stamp announces ("Cập nhật" is an
+update).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+_ISO_RE = re.compile(
+    r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
+    r"(?:[T ]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d+)?)?)?"
+    r"\s*(?P<tz>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?",
+    re.IGNORECASE,
+)
+# Compact ISO basic form used by a few CMSs: 20240503T154742+0200 or 20240503.
+_ISO_BASIC_RE = re.compile(
+    r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:T(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})?)?"
+    r"(?P<tz>Z|[+-]\d{4})?$")
+
+# Plausible publication years: older or far-future years are page noise (copyright, ids).
+_MIN_YEAR, _MAX_YEAR = 1995, 2100
+
+
+@lru_cache(maxsize=64)
+def zone(name: str | None) -> timezone | ZoneInfo:
+    """The tzinfo for an IANA name; UTC when the name is unknown or empty."""
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _offset(text: str | None) -> timezone | None:
+    if not text:
+        return None
+    t = text.upper()
+    if t in ("Z", "UTC", "GMT"):
+        return UTC
+    sign = -1 if t[0] == "-" else 1
+    digits = t[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    if hours > 14 or minutes > 59:
+        return None
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def _build(y: int, m: int, d: int, hh: int, mm: int, ss: int,
+           tz: timezone | ZoneInfo) -> datetime | None:
+    if not _MIN_YEAR <= y <= _MAX_YEAR:
+        return None
+    try:
+        return datetime(y, m, d, hh, mm, ss, tzinfo=tz)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """A parsed time; ``has_time`` is False for a bare day (midnight in the source zone)."""
+
+    when: datetime
+    has_time: bool
+
+
+def parse_machine(value: str | None, tz_name: str | None) -> Stamp | None:
+    """Parse a machine-readable date (ISO 8601, RFC 2822, ISO basic); naive -> ``tz_name``."""
+    if not value:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    m = _ISO_RE.search(text[:64])
+    if m is None:
+        m = _ISO_BASIC_RE.match(text)
+    if m is not None:
+        off = _offset(m.group("tz")) if m.group("H") else None
+        tz = off or zone(tz_name)
+        has_time = m.group("H") is not None
+        when = _build(int(m.group("y")), int(m.group("m")), int(m.group("d")),
+                      int(m.group("H") or 0), int(m.group("M") or 0), int(m.group("S") or 0), tz)
+        return Stamp(when, has_time) if when else None
+    try:
+        parsed = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return parse_visible(text, tz_name)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone(tz_name))
+    if not _MIN_YEAR <= parsed.year <= _MAX_YEAR:
+        return None
+    return Stamp(parsed, True)
+
+
+# --- visible, day-first formats ----------------------------------------------------------------
+# "22/12/2020", "22-12-2020", "22.12.2020": always day first (Vietnamese and most of the world).
+_DMY = r"(?P<d>\d{1,2})\s*[/.\-]\s*(?P<m>\d{1,2})\s*[/.\-]\s*(?P<y>\d{4})"
+_HM = (r"(?P<H>\d{1,2})\s*[:hH]\s*(?P<M>\d{2})(?:\s*:\s*(?P<S>\d{2}))?"
+       r"(?:\s*(?P<ampm>[AaPp]\.?[Mm]\.?))?")
+_GMT = r"(?:\s*\(?\s*(?:GMT|UTC)\s*(?P<tz>[+-]\s*\d{1,2}(?::?\d{2})?)?\s*\)?)?"
+# Date then time: "22/12/2020, 17:05 (GMT+7)", "22/12/2020 - 17:05", "12/6/2024 | 06:45".
+_DATE_TIME_RE = re.compile(_DMY + r"(?:\s*(?:[,|\-–—]|lúc|at|um|à)?\s*" + _HM + r")?" + _GMT,
+                           re.IGNORECASE)
+# Time then date: "17:05 22/12/2020", "09:15 ngày 05/05/2024".
+_TIME_DATE_RE = re.compile(_HM + r"\s*(?:[,|\-–—]|ngày)?\s*(?:[^\W\d_]+\s*,\s*)?" + _DMY + _GMT,
+                           re.IGNORECASE)
+
+
+def _month_map(names: str) -> dict[str, int]:
+    return {m: i + 1 for i, m in enumerate(names.split())}
+
+
+_MONTHS = {
+    **_month_map("january february march april may june july august september october november "
+                 "december"),
+    **_month_map("jan feb mar apr may jun jul aug sep oct nov dec"),
+    "sept": 9,
+    **_month_map("januar februar märz april mai juni juli august september oktober november "
+                 "dezember"),
+    **_month_map("janvier février mars avril mai juin juillet août septembre octobre novembre "
+                 "décembre"),
+    **_month_map("enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
+                 "diciembre"),
+}
+_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+# "May 3, 2024", "3 May 2024", "3. Mai 2024", "3 de mayo de 2024", "tháng 5 năm 2024".
+_MDY_RE = re.compile(r"\b(?P<mon>" + _MONTH_NAMES + r")\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+"
+                     r"(?P<y>\d{4})(?:\s*(?:,|at|-|–|\|)?\s*" + _HM + r")?", re.IGNORECASE)
+_DMY_NAME_RE = re.compile(r"\b(?P<d>\d{1,2})(?:st|nd|rd|th|\.)?\s+(?:de\s+)?(?P<mon>" + _MONTH_NAMES
+                          + r")\.?,?\s+(?:de\s+)?(?P<y>\d{4})(?:\s*(?:,|at|um|à|-|–|\|)?\s*"
+                          + _HM + r")?", re.IGNORECASE)
+_UPDATE_RE = re.compile(r"cập nhật|updated?|aktualisiert|mis à jour|actualizado|modified|"
+                        r"sửa đổi", re.IGNORECASE)
+
+
+def _visible_tz(match: re.Match[str], tz_name: str | None) -> timezone | ZoneInfo:
+    raw = match.groupdict().get("tz")
+    if raw:
+        raw = raw.replace(" ", "")
+        sign = raw[0]
+        body = raw[1:]
+        if ":" in body:
+            h, _, mnt = body.partition(":")
+        elif len(body) > 2:
+            h, mnt = body[:-2], body[-2:]
+        else:
+            h, mnt = body, "0"
+        off = _offset(f"{sign}{int(h):02d}{int(mnt):02d}")
+        if off:
+            return off
+    return zone(tz_name)
+
+
+def _hour(match: re.Match[str]) -> tuple[int, int, int] | None:
+    if match.groupdict().get("H") is None:
+        return None
+    hh, mm = int(match.group("H")), int(match.group("M"))
+    ss = int(match.group("S") or 0)
+    ampm = (match.group("ampm") or "").lower().replace(".", "")
+    if ampm == "pm" and hh < 12:
+        hh += 12
+    elif ampm == "am" and hh == 12:
+        hh = 0
+    if hh > 23 or mm > 59 or ss > 59:
+        return None
+    return hh, mm, ss
+
+
+def parse_visible(text: str, tz_name: str | None) -> Stamp | None:
+    """The first date (with its time when given) in a visible text, day first."""
+    best: tuple[int, Stamp] | None = None
+    for regex in (_DATE_TIME_RE, _TIME_DATE_RE, _MDY_RE, _DMY_NAME_RE):
+        for m in regex.finditer(text):
+            mon = m.groupdict().get("mon")
+            month = _MONTHS.get(mon.lower().rstrip(".")) if mon else int(m.group("m"))
+            if not month:
+                continue
+            hms = _hour(m)
+            when = _build(int(m.group("y")), month, int(m.group("d")),
+                          *(hms or (0, 0, 0)), _visible_tz(m, tz_name))
+            if when is None:
+                continue
+            stamp = Stamp(when, hms is not None)
+            # The earliest match in the text wins; with a time beats without at the same place.
+            key = m.start() - (1 if hms else 0)
+            if best is None or key < best[0]:
+                best = (key, stamp)
+            break
+    return best[1] if best else None
+
+
+def is_update_label(text: str) -> bool:
+    """True when a visible stamp announces an update ("Cập nhật lúc ...", "Updated ...")."""
+    return bool(_UPDATE_RE.search(text))
+
+
+_DAY_MONTH_RE = re.compile(r"\b[Nn]gày\s+(\d{1,2})\s*/\s*(\d{1,2})\b(?!\s*/)")
+
+
+def dateline_day(text: str) -> tuple[int, int] | None:
+    """The (day, month) of a Vietnamese dateline "Ngày 22/12," (no year: used only to confirm)."""
+    m = _DAY_MONTH_RE.search(text[:200])
+    if m is None:
+        return None
+    day, month = int(m.group(1)), int(m.group(2))
+    return (day, month) if 1 <= day <= 31 and 1 <= month <= 12 else None
