@@ -1,0 +1,121 @@
+"""The publish stage: articles -> feed files and the site around them.
+
+::
+
+    SourceFeed (articles, health)
+    | items.source_channel     clean text, order newest first, limit, stable dates
+    | rss / atom / jsonfeed    .render(channel) -> bytes (pure; same channel, same bytes)
+    | gate.check_*             well-formed, required elements, dates, unique ids
+    | write.write_with_gzip    atomic, only if the bytes differ, deterministic .gz sibling
+
+Output layout under ``settings.out``::
+
+    <source id>/rss.xml atom.xml feed.json (+ .gz)    one folder per source
+    all/rss.xml atom.xml feed.json (+ .gz)            every source together
+    index.html  feeds.opml  status.json  static/feed.xsl  (+ .gz)
+
+Both entry points are safe to run twice and return only the paths whose bytes changed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from feeder.config import Settings
+from feeder.errors import PublishError
+from feeder.model import SourceFeed
+from feeder.publish import atom, gate, jsonfeed, rss, site
+from feeder.publish.items import ALL_MAX_ITEMS, Channel, combined_channel, source_channel
+from feeder.publish.write import write_with_gzip
+
+__all__ = ["ALL_MAX_ITEMS", "publish_site", "publish_source", "render_channel"]
+
+log = logging.getLogger(__name__)
+
+_FORMATS: tuple[tuple[str, Callable[[Channel], bytes], Callable[[bytes], None]], ...] = (
+    ("rss.xml", rss.render, gate.check_rss),
+    ("atom.xml", atom.render, gate.check_atom),
+    ("feed.json", jsonfeed.render, gate.check_json),
+)
+
+
+def render_channel(channel: Channel) -> dict[str, bytes]:
+    """Every format of ``channel``, each having passed the gate: ``{"rss.xml": b"...", ...}``.
+
+    Raises PublishError naming the channel and the file when any of them fails the gate.
+    """
+    out = {}
+    for name, render, check in _FORMATS:
+        data = render(channel)
+        try:
+            check(data)
+        except gate.InvalidFeed as exc:
+            raise PublishError(f"invalid feed, not published: {exc}", source=channel.key,
+                               path=f"{channel.key}/{name}") from exc
+        out[name] = data
+    return out
+
+
+def _write_channel(out_dir: Path, channel: Channel) -> list[Path]:
+    # Render and check all three before writing any, so a failure leaves the set consistent.
+    files = render_channel(channel)
+    changed: list[Path] = []
+    for name, data in files.items():
+        path = out_dir / channel.key / name
+        try:
+            changed += write_with_gzip(path, data)
+        except OSError as exc:
+            raise PublishError(f"cannot write: {exc}", source=channel.key, path=str(path)) from exc
+    return changed
+
+
+def publish_source(settings: Settings, feed: SourceFeed) -> list[Path]:
+    """Write ``<out>/<source id>/{rss.xml,atom.xml,feed.json}`` (+ ``.gz``) for ``feed``.
+
+    The articles are re-sorted newest first and limited to ``source.max_items`` whatever order
+    they come in. Returns the paths that changed (empty when nothing did). Raises PublishError
+    with ``source`` set when a feed fails the validity gate or cannot be written; the previously
+    published files then stay as they were.
+    """
+    channel = source_channel(feed.source, feed.articles, settings.base_url)
+    changed = _write_channel(Path(settings.out), channel)
+    log.info("publish.source source=%s items=%d changed=%d", channel.key, len(channel.items),
+             len(changed))
+    return changed
+
+
+def publish_site(settings: Settings, feeds: Sequence[SourceFeed]) -> list[Path]:
+    """Write the combined feed ``<out>/all/``, ``index.html``, ``feeds.opml``, ``status.json`` and
+    ``static/feed.xsl`` (each + ``.gz``), each only when its bytes change; return those paths.
+
+    ``feeds`` holds every configured source (also those without articles), in display order.
+    When the combined feed fails the gate, the other files are still written and PublishError
+    (``source="all"``) is raised afterwards.
+    """
+    out = Path(settings.out)
+    channels = [source_channel(f.source, f.articles, settings.base_url) for f in feeds]
+    healths = [f.health for f in feeds]
+    combined = combined_channel(channels, settings.base_url)
+    changed: list[Path] = []
+    failure: PublishError | None = None
+    try:
+        changed += _write_channel(out, combined)
+    except PublishError as exc:
+        failure = exc
+    pages = {
+        "index.html": site.index_html(channels, healths, combined),
+        "feeds.opml": site.opml(channels, settings.base_url),
+        "status.json": site.status_json(channels, healths),
+        "static/feed.xsl": site.stylesheet(),
+    }
+    for name, data in pages.items():
+        try:
+            changed += write_with_gzip(out / name, data)
+        except OSError as exc:
+            raise PublishError(f"cannot write: {exc}", path=str(out / name)) from exc
+    log.info("publish.site sources=%d changed=%d", len(channels), len(changed))
+    if failure is not None:
+        raise failure
+    return changed

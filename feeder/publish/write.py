@@ -1,0 +1,90 @@
+"""Writing output files: atomically, only when the bytes change, with deterministic ``.gz`` twins.
+
+Why each rule matters:
+
+* **temp file + rename in the same folder**: a reader (nginx, a subscriber) sees either the old
+  file or the new one, never half of one; ``os.replace`` is atomic only within one filesystem.
+* **fsync before rename, and of the folder after**: after a crash the name points at complete
+  bytes, not at an empty file.
+* **only when the bytes differ**: an unchanged file keeps its modification time, so nginx keeps
+  its ETag and Last-Modified and every poller gets a 304.
+* **gzip with mtime=0 and no file name**: the ``.gz`` sibling (for nginx ``gzip_static``) depends
+  only on the content, so it is as stable as the file it compresses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+#: Files are world-readable: nginx usually runs as another user than feeder.
+FILE_MODE = 0o644
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """``data`` gzip-compressed, byte-identical for identical input (no time, no name)."""
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Atomically make ``path`` hold ``data``; return False (and touch nothing) if it already does.
+
+    Raises OSError when the file cannot be written; the old file is then left as it was.
+    """
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, FILE_MODE)  # mkstemp makes 0600, which nginx could not read
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+    log.debug("publish.write path=%s bytes=%d", path, len(data))
+    return True
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename durable; not possible on every platform (Windows), hence best effort.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_with_gzip(path: Path, data: bytes) -> list[Path]:
+    """Write ``path`` and ``path.gz`` (each only if changed); return the paths that changed.
+
+    The ``.gz`` goes first, so that when the plain file changes its compressed twin is already
+    current (nginx prefers the ``.gz`` when the client accepts gzip).
+    """
+    changed = []
+    gz = path.with_name(path.name + ".gz")
+    if write_if_changed(gz, gzip_bytes(data)):
+        changed.append(gz)
+    if write_if_changed(path, data):
+        changed.append(path)
+    return changed
