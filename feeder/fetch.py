@@ -1,0 +1,497 @@
+"""HTTP for feeder: the only module that talks to the network.
+
+:class:`Fetcher` turns a URL into a :class:`~feeder.model.Page` (or
+:class:`~feeder.model.NotModified` when the server answers 304 to a conditional GET) and raises
+:class:`~feeder.errors.FetchError` naming the URL for everything else. One ``get`` does, in order::
+
+    refuse non-http(s) URLs and hosts that resolve to private / loopback / link-local addresses
+    robots.txt of the host (fetched once, cached for a day) -> disallowed? refuse
+    wait for the host's slot: one request at a time per host, host_delay (or Crawl-delay) apart
+    GET with If-None-Match / If-Modified-Since, redirects followed by hand (each hop checked again)
+    stream the body: Content-Type checked first, size capped before AND after decompression,
+    connect / read timeouts plus a total deadline per attempt
+    decode: HTTP charset, then <meta>, then detection (feeder.charset.decode_html)
+    transient failures (timeouts, resets, 429, 5xx) retried with exponential backoff and jitter;
+    Retry-After honoured up to a cap, beyond it the error carries ``retry_after`` for the scheduler
+
+Politeness is per ``Fetcher``: keep one per process and share it between threads.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import random
+import socket
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Literal
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from protego import Protego
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import HTTPError as _URLLIB3_ERRORS
+
+from feeder import clock
+from feeder.charset import decode_html
+from feeder.config import Settings
+from feeder.errors import FetchError
+from feeder.model import CacheInfo, NotModified, Page
+
+__all__ = ["FetchRefused", "Fetcher", "Kind", "is_public_host", "parse_retry_after"]
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["listing", "article", "robots"]
+Sleeper = Callable[[float], None]
+
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# 501 Not Implemented and 505 are not going to change by asking again.
+_NOT_RETRIED_5XX = frozenset({501, 505})
+# RFC 9309 section 2.5: crawlers may stop parsing robots.txt after 500 KiB.
+_ROBOTS_MAX_BYTES = 500 * 1024
+_CHUNK = 64 * 1024
+
+
+class FetchRefused(FetchError):
+    """feeder refused to fetch a URL on purpose (robots.txt, private address, size, type, ...).
+
+    Never transient: asking again gives the same answer. (A candidate for ``feeder.errors``.)
+    """
+
+    @property
+    def transient(self) -> bool:
+        return False
+
+
+@dataclass
+class _Host:
+    """Politeness state of one ``scheme://host:port``."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    robots_lock: threading.Lock = field(default_factory=threading.Lock)
+    next_allowed: float = 0.0  # monotonic time before which no request may start
+    robots: Protego | None = None  # None: allow all (no robots.txt, or not checked)
+    robots_fetched: float | None = None  # monotonic time of the last robots.txt fetch
+    crawl_delay: float = 0.0
+
+
+class Fetcher:
+    """A polite, bounded HTTP client. Thread-safe; use as a context manager or call :meth:`close`.
+
+    ``settings`` gives the User-Agent, timeouts, size cap, per-host delay and whether robots.txt is
+    honoured. The keyword arguments exist for tests and tuning:
+
+    - ``session``: a ``requests.Session`` to use (not closed by :meth:`close`).
+    - ``sleep`` / ``monotonic``: the clock used for politeness and backoff waits.
+    - ``retries``: extra attempts after a transient failure (0 disables retrying).
+    - ``backoff``: first backoff in seconds, doubled per attempt, jittered by +-50 %.
+    - ``max_wait``: the longest single wait (backoff, Retry-After, Crawl-delay); a Retry-After
+      longer than this is not slept through: the error is raised with ``retry_after`` set.
+    - ``deadline``: total seconds one attempt may take, connect to last byte (slow drips).
+    - ``max_redirects``: hops followed before giving up.
+    - ``resolver``: host -> IP addresses, for the private-address check.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        session: requests.Session | None = None,
+        sleep: Sleeper = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        retries: int = 3,
+        backoff: float = 1.0,
+        max_wait: float = 60.0,
+        deadline: float | None = None,
+        max_redirects: int = 5,
+        robots_ttl: float = 24 * 3600.0,
+        resolver: Callable[[str], list[str]] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self._own_session = session is None
+        self.session = session if session is not None else _new_session()
+        self.session.headers["User-Agent"] = settings.user_agent
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self.retries = retries
+        self.backoff = backoff
+        self.max_wait = max_wait
+        self.deadline = deadline if deadline is not None else (
+            settings.connect_timeout + 2 * settings.read_timeout)
+        self.max_redirects = max_redirects
+        self.robots_ttl = robots_ttl
+        self._resolve = resolver or _resolve
+        self._rng = rng or random.Random()
+        self._hosts: dict[str, _Host] = {}
+        self._hosts_lock = threading.Lock()
+        # The product token ("feeder" in "feeder/0.1 (+url)") is what robots.txt groups name.
+        self.robots_agent = settings.user_agent.split("/")[0].split()[0] or "*"
+
+    # -- public -----------------------------------------------------------------------------
+
+    def get(
+        self,
+        url: str,
+        cache: CacheInfo | None = None,
+        *,
+        kind: Kind = "article",
+        allow_private: bool = False,
+    ) -> Page | NotModified:
+        """Fetch ``url``; a 304 to the validators in ``cache`` gives :class:`NotModified`.
+
+        ``kind`` "listing" and "article" accept only HTML and honour robots.txt; "robots" accepts
+        any type, skips the robots check and caps the body at 500 KiB. ``allow_private`` lets the
+        URL (and its redirects) resolve to private, loopback or link-local addresses: pass it only
+        when the source's own listing URL is on such a host.
+
+        Raises :class:`FetchError` (``.transient`` says whether trying later may help; a
+        :class:`FetchRefused` is a deliberate refusal; ``.retry_after`` carries a server's
+        Retry-After that was too long to wait for).
+        """
+        attempt = 0
+        while True:
+            try:
+                return self._follow(url, cache, kind=kind, allow_private=allow_private)
+            except FetchError as exc:
+                if not exc.transient or attempt >= self.retries:
+                    raise
+                wait = self._backoff(attempt) if exc.retry_after is None else exc.retry_after
+                if wait > self.max_wait:
+                    raise  # the server asked for more than we wait in one go: reschedule instead
+                attempt += 1
+                log.info("fetch_retry url=%s attempt=%d wait=%.2f error=%s", url, attempt, wait,
+                         exc)
+                # The wait goes through the host's slot so that other requests to the same host
+                # wait too (Retry-After is about the host, not about one URL).
+                self._host(exc.url).next_allowed = max(
+                    self._host(exc.url).next_allowed, self._monotonic() + wait)
+
+    def close(self) -> None:
+        """Release connections (only when the session is our own)."""
+        if self._own_session:
+            self.session.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def host_delay(self, url: str) -> float:
+        """The minimum seconds between two requests to ``url``'s host (Crawl-delay included)."""
+        return max(self.settings.host_delay, self._host(url).crawl_delay)
+
+    # -- one request, redirects followed ----------------------------------------------------
+
+    def _follow(self, url: str, cache: CacheInfo | None, *, kind: Kind,
+                allow_private: bool) -> Page | NotModified:
+        seen: list[str] = []
+        current = url
+        while True:
+            self._check_target(current, kind=kind, allow_private=allow_private)
+            result = self._once(url, current, cache, kind=kind)
+            if isinstance(result, str):  # a redirect
+                seen.append(current)
+                if result in seen:
+                    raise FetchRefused(f"redirect loop via {result}", url=url)
+                if len(seen) > self.max_redirects:
+                    raise FetchRefused(f"more than {self.max_redirects} redirects", url=url)
+                current = result
+                continue
+            return result
+
+    def _check_target(self, url: str, *, kind: Kind, allow_private: bool) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchRefused("only http(s) URLs are fetched", url=url)
+        if not allow_private and not is_public_host(parts.hostname, self._resolve):
+            raise FetchRefused(
+                f"host {parts.hostname} resolves to a private, loopback or link-local address",
+                url=url)
+        if kind != "robots" and self.settings.respect_robots:
+            rules = self._robots(url, allow_private=allow_private)
+            if rules is not None and not rules.can_fetch(url, self.robots_agent):
+                raise FetchRefused(f"disallowed by robots.txt for {self.robots_agent!r}", url=url)
+
+    def _once(self, asked: str, url: str, cache: CacheInfo | None, *,
+              kind: Kind) -> Page | NotModified | str:
+        """One HTTP exchange inside the host's slot; a redirect returns the next URL."""
+        headers = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
+                   if kind != "robots" else "text/plain,*/*;q=0.5"}
+        if cache and kind != "robots":
+            if cache.etag:
+                headers["If-None-Match"] = cache.etag
+            if cache.last_modified:
+                headers["If-Modified-Since"] = cache.last_modified
+        host = self._host(url)
+        with host.lock:
+            wait = host.next_allowed - self._monotonic()
+            if wait > 0:
+                self._sleep(min(wait, self.max_wait))
+            started = self._monotonic()
+            try:
+                return self._exchange(asked, url, headers, kind=kind, started=started)
+            finally:
+                host.next_allowed = self._monotonic() + self.host_delay(url)
+
+    def _exchange(self, asked: str, url: str, headers: dict[str, str], *, kind: Kind,
+                  started: float) -> Page | NotModified | str:
+        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        try:
+            resp = self.session.get(url, headers=headers, timeout=timeout, stream=True,
+                                    allow_redirects=False)
+        except requests.Timeout as exc:
+            raise FetchError(f"timed out ({exc.__class__.__name__})", url=url) from exc
+        except requests.RequestException as exc:
+            raise FetchError(f"connection failed: {_reason(exc)}", url=url) from exc
+        with resp:
+            status = resp.status_code
+            if status in _REDIRECTS and resp.headers.get("Location"):
+                return urljoin(url, resp.headers["Location"])
+            got = CacheInfo(resp.headers.get("ETag") or headers.get("If-None-Match"),
+                            resp.headers.get("Last-Modified") or headers.get("If-Modified-Since"))
+            if status == 304:
+                log.info("fetch url=%s status=304", url)
+                return NotModified(asked, cache=got)
+            if status == 429 or (status >= 500 and status not in _NOT_RETRIED_5XX):
+                raise FetchError(f"HTTP {status}", url=url, status=status,
+                                 retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+            if status != 200:
+                raise FetchError(f"HTTP {status}", url=url, status=status)
+            content_type, charset = _content_type(resp.headers.get("Content-Type"))
+            if kind != "robots" and content_type and content_type not in _HTML_TYPES:
+                raise FetchRefused(f"not HTML but {content_type}", url=url, status=status)
+            limit = _ROBOTS_MAX_BYTES if kind == "robots" else self.settings.max_bytes
+            declared = resp.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise FetchRefused(f"body of {declared} bytes exceeds the {limit} byte cap",
+                                   url=url, status=status)
+            body = self._read(resp, url, limit=limit, started=started)
+        text, encoding = decode_html(body, charset)
+        elapsed = (self._monotonic() - started) * 1000
+        log.info("fetch url=%s status=%d bytes=%d ms=%.0f", url, status, len(body), elapsed)
+        return Page(url=asked, final_url=url, status=status, content=body, text=text,
+                    encoding=encoding, content_type=content_type or "text/html", cache=got,
+                    elapsed_ms=elapsed)
+
+    def _read(self, resp: requests.Response, url: str, *, limit: int, started: float) -> bytes:
+        """The decoded body, never more than ``limit`` bytes before or after decompression."""
+        coding = resp.headers.get("Content-Encoding", "identity").strip().lower()
+        decoder = _Decoder(coding, url)
+        out = bytearray()
+        received = 0
+        try:
+            for chunk in _raw_chunks(resp):
+                received += len(chunk)
+                if received > limit:
+                    raise FetchRefused(f"body exceeds the {limit} byte cap", url=url, status=200)
+                out += decoder.feed(chunk, limit - len(out))
+                if self._monotonic() - started > self.deadline:
+                    raise FetchError(f"took longer than {self.deadline:g} s", url=url)
+            out += decoder.finish(limit - len(out))
+        except FetchError:
+            raise
+        except (requests.RequestException, OSError, _URLLIB3_ERRORS) as exc:
+            raise FetchError(f"body truncated or unreadable: {_reason(exc)}", url=url) from exc
+        return bytes(out)
+
+    # -- robots.txt -------------------------------------------------------------------------
+
+    def _robots(self, url: str, *, allow_private: bool) -> Protego | None:
+        host = self._host(url)
+        with host.robots_lock:
+            now = self._monotonic()
+            if host.robots_fetched is not None and now - host.robots_fetched < self.robots_ttl:
+                return host.robots
+            parts = urlsplit(url)
+            robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+            try:
+                # No retries of its own: the get() that needs these rules retries as a whole,
+                # so attempts do not multiply.
+                page = self._follow(robots_url, None, kind="robots", allow_private=allow_private)
+            except FetchError as exc:
+                if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
+                    rules = None  # RFC 9309 2.3.1.3: "unavailable" means no restriction
+                else:
+                    # RFC 9309 2.3.1.4: "unreachable" means complete disallow; not cached, so
+                    # the next poll asks again.
+                    raise FetchError(f"robots.txt unreachable, not fetching: {exc}", url=url,
+                                     status=exc.status, retry_after=exc.retry_after) from exc
+            else:
+                assert isinstance(page, Page)  # no validators were sent
+                rules = Protego.parse(page.text)
+            host.robots, host.robots_fetched = rules, self._monotonic()
+            delay = rules.crawl_delay(self.robots_agent) if rules is not None else None
+            host.crawl_delay = min(float(delay or 0.0), self.max_wait)
+            log.debug("robots url=%s found=%s crawl_delay=%s", robots_url, rules is not None,
+                      delay)
+            return rules
+
+    def _host(self, url: str) -> _Host:
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}".lower()
+        with self._hosts_lock:
+            return self._hosts.setdefault(key, _Host())
+
+    def _backoff(self, attempt: int) -> float:
+        base = self.backoff * (2 ** attempt)
+        return min(base * (0.5 + self._rng.random()), self.max_wait)
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+def _new_session() -> requests.Session:
+    session = requests.Session()
+    # Retries are ours (with politeness and Retry-After); urllib3's would bypass both.
+    adapter = HTTPAdapter(max_retries=0, pool_connections=32, pool_maxsize=32)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    # Only codings whose decompressed size we bound ourselves (see _Decoder).
+    session.headers["Accept-Encoding"] = "gzip, deflate"
+    return session
+
+
+def _raw_chunks(resp: requests.Response) -> Iterator[bytes]:
+    """Undecoded body bytes as they arrive.
+
+    ``read1`` returns after at most one socket read, so a server that drips a byte at a time
+    cannot hold us past the deadline check between chunks (``read(n)`` would wait for n bytes).
+    """
+    raw = resp.raw
+    while True:
+        chunk = raw.read1(_CHUNK, decode_content=False)
+        if not chunk:
+            return
+        yield chunk
+
+
+class _Decoder:
+    """Incremental Content-Encoding decoder that never produces more than asked for."""
+
+    def __init__(self, coding: str, url: str) -> None:
+        self.url = url
+        self.coding = coding
+        if coding in ("", "identity"):
+            self._z = None
+        elif coding in ("gzip", "x-gzip"):
+            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif coding == "deflate":
+            self._z = None  # zlib-wrapped or raw: decided on the first byte
+        else:
+            raise FetchRefused(f"unsupported Content-Encoding {coding!r}", url=url, status=200)
+        self._started = False
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        if self.coding in ("", "identity"):
+            return data  # the raw byte count is already capped
+        if self._z is None:  # deflate: servers disagree on whether the zlib header is there
+            self._z = zlib.decompressobj(zlib.MAX_WBITS if data[:1] == b"\x78" else -zlib.MAX_WBITS)
+        return self._inflate(data, room)
+
+    def finish(self, room: int) -> bytes:
+        if self._z is None:
+            return b""
+        return self._inflate(b"", room)
+
+    def _inflate(self, data: bytes, room: int) -> bytes:
+        assert self._z is not None
+        out = bytearray()
+        try:
+            while True:
+                # max_length=room+1 so that exceeding the cap is detected without inflating more.
+                piece = self._z.decompress(data, room - len(out) + 1)
+                out += piece
+                if len(out) > room:
+                    raise FetchRefused("decompressed body exceeds the byte cap", url=self.url,
+                                       status=200)
+                data = self._z.unconsumed_tail
+                if self._z.eof and self._z.unused_data and self.coding != "deflate":
+                    # Concatenated gzip members are legal (RFC 1952 2.2).
+                    rest = self._z.unused_data
+                    self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    data = rest
+                    continue
+                if not data:
+                    return bytes(out)
+        except zlib.error as exc:
+            raise FetchError(f"corrupt {self.coding} body: {exc}", url=self.url,
+                             status=200) from exc
+
+
+def _content_type(header: str | None) -> tuple[str, str | None]:
+    """(media type, charset parameter) of a Content-Type header."""
+    if not header:
+        return "", None
+    media, _, params = header.partition(";")
+    charset = None
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip("\"'") or None
+    return media.strip().lower(), charset
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP-date), or ``None``."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # RFC 9110: HTTP-dates are always GMT
+        return None
+    return max(0.0, (when - clock.now()).total_seconds())
+
+
+def _resolve(host: str) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        return []  # let the request itself report the DNS failure
+    return [str(info[4][0]) for info in infos]
+
+
+def is_public_host(host: str, resolve: Callable[[str], list[str]] = _resolve) -> bool:
+    """False when ``host`` is, or resolves to, an address that is not globally routable.
+
+    Covers private (RFC 1918, fc00::/7), loopback, link-local, CGNAT, reserved, multicast and
+    IPv4-mapped forms of those. A host that does not resolve counts as public: the request then
+    fails with the DNS error, which says more. (Checked before connecting, so a DNS answer that
+    changes between the check and the connection is not caught.)
+    """
+    try:
+        addresses = [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        addresses = []
+        for a in resolve(host):
+            try:
+                addresses.append(ipaddress.ip_address(a.split("%")[0]))
+            except ValueError:
+                continue
+    for ip in addresses:
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        if not ip.is_global or ip.is_multicast:
+            return False
+    return True
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost cause's message: 'Connection refused' rather than urllib3's pool repr."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return f"{exc.__class__.__name__}: {exc}"[:200]
