@@ -209,7 +209,9 @@ def combined_channel(channels: Sequence[Channel], base_url: str,
     return Channel(
         key="all",
         title="All sources",
-        description="Newest articles of every source: " + ", ".join(c.title for c in channels),
+        # Sorted, so that reordering the configuration does not rewrite the combined feed.
+        description="Newest articles of every source: "
+        + ", ".join(sorted(c.title for c in channels)),
         home_url=base_url,
         feed_base=urljoin(base_url, "all/"),
         # A channel language only when every source agrees; items carry their own anyway.

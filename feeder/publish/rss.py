@@ -4,7 +4,8 @@ Choices, each for a reader or validator that cares:
 
 * ``guid`` is the canonical URL with ``isPermaLink="true"``: the canonical URL is the article's
   identity in feeder (its id is derived from it), so the guid never changes across rebuilds.
-* authors go in ``dc:creator``; RSS ``<author>`` must be an e-mail address, which we never have.
+* authors go in one ``dc:creator`` (names joined by ", ": readers show a single creator); RSS
+  ``<author>`` must be an e-mail address, which we never have.
 * ``pubDate`` is RFC 822 in the article's own offset (``+0700``), never converted to UTC.
 * ``lastBuildDate`` is the newest item date, not the build time: feedgen defaults it to now(), so
   it is always set explicitly, and removed again when no item has a date (stable bytes).
@@ -50,8 +51,9 @@ def render(channel: Channel) -> bytes:
             fe.content(item.content_html)  # -> content:encoded
         elif item.content_html or item.summary:
             fe.description(item.content_html or item.summary)
-        for author in item.authors:
-            fe.dc.dc_creator(author)
+        if item.authors:
+            # One dc:creator with every name: readers (feedparser, newsboat) keep only one.
+            fe.dc.dc_creator(", ".join(item.authors))
         for category in item.categories:
             fe.category(term=category)
         if item.image is not None:

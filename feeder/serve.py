@@ -1,0 +1,244 @@
+"""A preview server for the output folder, answering like deploy/'s nginx configuration does.
+
+Not for production (use nginx, see ``deploy/``), but faithful where feed readers care:
+
+* the same Content-Types, with ``charset=utf-8`` (``application/rss+xml``, ...);
+* ``ETag`` (nginx's form: ``"<mtime hex>-<size hex>"``) and ``Last-Modified`` from the file;
+* ``304 Not Modified`` for a matching ``If-None-Match``, or, when that header is absent, for an
+  ``If-Modified-Since`` not older than the file (RFC 9110 13.2.2: If-None-Match wins);
+* the ``.gz`` sibling sent as ``Content-Encoding: gzip`` when the client accepts gzip (nginx
+  ``gzip_static``), with ``Vary: Accept-Encoding``;
+* ``Cache-Control`` per kind of file.
+
+Only GET and HEAD; paths are confined to the served folder.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import os
+import posixpath
+import threading
+from collections.abc import Mapping
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+log = logging.getLogger(__name__)
+
+#: Content-Type by file name first (a feed's format is in its name, not its extension), then by
+#: extension. The same table as deploy/nginx/feeder.conf.
+CONTENT_TYPES_BY_NAME: Mapping[str, str] = {
+    "rss.xml": "application/rss+xml; charset=utf-8",
+    "atom.xml": "application/atom+xml; charset=utf-8",
+    "feed.json": "application/feed+json; charset=utf-8",
+}
+CONTENT_TYPES: Mapping[str, str] = {
+    ".html": "text/html; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".xsl": "text/xsl; charset=utf-8",
+    ".json": "application/json; charset=utf-8",
+    ".opml": "text/x-opml; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".svg": "image/svg+xml",
+    ".ico": "image/x-icon",
+}
+DEFAULT_TYPE = "application/octet-stream"
+
+#: Feeds change at most once per poll; 5 minutes is below any sensible poll interval, so a
+#: reader never waits long for an item, and a 304 is cheap after that. Same as nginx's config.
+FEED_MAX_AGE = 300
+PAGE_MAX_AGE = 60
+
+
+def content_type(path: Path) -> str:
+    """The Content-Type header for a served file."""
+    return CONTENT_TYPES_BY_NAME.get(path.name) or CONTENT_TYPES.get(path.suffix, DEFAULT_TYPE)
+
+
+def cache_control(path: Path) -> str:
+    """The Cache-Control header for a served file (status.json is live, feeds briefly cached)."""
+    if path.name == "status.json":
+        return "no-cache"
+    if path.name in CONTENT_TYPES_BY_NAME or path.suffix == ".opml":
+        return f"public, max-age={FEED_MAX_AGE}"
+    return f"public, max-age={PAGE_MAX_AGE}"
+
+
+def etag(stat: os.stat_result) -> str:
+    """nginx's strong ETag: hex mtime seconds and hex size."""
+    return f'"{int(stat.st_mtime):x}-{stat.st_size:x}"'
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """Whether an Accept-Encoding header allows gzip (``gzip;q=0`` forbids it)."""
+    for part in (header or "").split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "x-gzip", "*"):
+            q = params.strip().lower()
+            if q.startswith("q="):
+                try:
+                    return float(q[2:]) > 0
+                except ValueError:
+                    return False
+            return True
+    return False
+
+
+def _not_modified(headers: Mapping[str, str], tag: str, mtime: int) -> bool:
+    inm = headers.get("If-None-Match")
+    if inm is not None:
+        # Weak comparison (RFC 9110 8.8.3.2): a proxy may have weakened our tag.
+        tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
+        return "*" in tags or tag in tags
+    ims = headers.get("If-Modified-Since")
+    if ims:
+        try:
+            since = email.utils.parsedate_to_datetime(ims)
+        except (TypeError, ValueError):
+            return False
+        return since.timestamp() >= mtime
+    return False
+
+
+class PreviewHandler(BaseHTTPRequestHandler):
+    """Serves ``self.server.directory``; see the module docstring for the rules."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "feeder-preview"
+    server: PreviewServer
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.debug("serve.request client=%s " + format, self.client_address[0], *args)
+
+    def do_GET(self) -> None:
+        self._serve(body=True)
+
+    def do_HEAD(self) -> None:
+        self._serve(body=False)
+
+    def _resolve(self) -> Path | str | None:
+        """The file to serve, ``None`` for 404, or a location string for a redirect."""
+        raw = urlsplit(self.path).path
+        clean = posixpath.normpath(unquote(raw))
+        parts = [p for p in clean.split("/") if p and p not in (".", "..")]
+        root = self.server.directory
+        target = root.joinpath(*parts)
+        try:
+            target = target.resolve()
+            target.relative_to(root)
+        except (ValueError, OSError):
+            return None
+        if target.is_dir():
+            if not raw.endswith("/"):
+                return raw + "/"
+            target = target / "index.html"
+        if any(p.startswith(".") for p in parts) or not target.is_file():
+            return None  # hidden files include the writer's temporary files
+        return target
+
+    def _serve(self, *, body: bool) -> None:
+        target = self._resolve()
+        if target is None:
+            self._plain(HTTPStatus.NOT_FOUND, b"not found\n", body)
+            return
+        if isinstance(target, str):
+            self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        send = target
+        gz = target.with_name(target.name + ".gz")
+        encoded = accepts_gzip(self.headers.get("Accept-Encoding")) and gz.is_file()
+        if encoded:
+            send = gz
+        try:
+            stat = send.stat()
+            data = send.read_bytes() if body else b""
+        except OSError:
+            self._plain(HTTPStatus.NOT_FOUND, b"not found\n", body)
+            return
+        tag = etag(stat)
+        mtime = int(stat.st_mtime)
+        has_gz = gz.is_file()
+        if _not_modified(self.headers, tag, mtime):
+            self.send_response(HTTPStatus.NOT_MODIFIED)
+            self._validators(tag, mtime, target, has_gz)
+            self.end_headers()
+            return
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type(target))
+        if encoded:
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(stat.st_size))
+        self._validators(tag, mtime, target, has_gz)
+        self.end_headers()
+        if body:
+            self.wfile.write(data)
+
+    def _validators(self, tag: str, mtime: int, target: Path, has_gz: bool) -> None:
+        self.send_header("ETag", tag)
+        self.send_header("Last-Modified", email.utils.formatdate(mtime, usegmt=True))
+        self.send_header("Cache-Control", cache_control(target))
+        if has_gz:
+            self.send_header("Vary", "Accept-Encoding")
+
+    def _plain(self, status: HTTPStatus, text: bytes, body: bool) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(text)))
+        self.end_headers()
+        if body:
+            self.wfile.write(text)
+
+
+class PreviewServer(ThreadingHTTPServer):
+    """A threading HTTP server bound to one output folder."""
+
+    daemon_threads = True
+
+    def __init__(self, directory: Path, address: tuple[str, int]) -> None:
+        self.directory = Path(directory).resolve()
+        super().__init__(address, PreviewHandler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}/"
+
+
+def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8080) -> PreviewServer:
+    """A bound but not yet running preview server (``port=0`` picks a free port; see ``.url``).
+
+    Run it with ``serve_forever()`` (in a thread for tests), stop it with ``shutdown()`` and
+    ``server_close()``.
+    """
+    return PreviewServer(directory, (host, port))
+
+
+def serve(directory: Path, host: str = "127.0.0.1", port: int = 8080) -> None:
+    """Serve ``directory`` until interrupted (Ctrl-C / SIGINT); for ``feeder serve``."""
+    server = make_server(directory, host, port)
+    log.info("serve.start url=%s directory=%s", server.url, server.directory)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        log.info("serve.stop")
+
+
+def serve_in_thread(directory: Path, host: str = "127.0.0.1",
+                    port: int = 0) -> tuple[PreviewServer, threading.Thread]:
+    """Start a preview server in a daemon thread (for tests and ``make demo``)."""
+    server = make_server(directory, host, port)
+    thread = threading.Thread(target=server.serve_forever, name="feeder-serve", daemon=True)
+    thread.start()
+    return server, thread
