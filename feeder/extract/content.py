@@ -88,14 +88,16 @@ def _attrs(el: etree._Element) -> str:
 
 
 def prune(tree: lxml_html.HtmlElement) -> None:
-    """Remove what is never article content: scripts, navigation, share bars, hidden blocks."""
+    """Remove what is never article content: scripts, navigation, share bars, hidden blocks.
+
+    A class name alone ("paywall", "page-banner", "sidebar-1") is weak evidence: some sites put
+    such names on the wrapper of the article itself, so a matched element that still holds a long,
+    link-poor text is kept.
+    """
     doomed: list[etree._Element] = []
     for el in tree.iter():
         tag = el.tag
-        if not isinstance(tag, str):  # comments and processing instructions
-            doomed.append(el)
-            continue
-        if tag in _DROP_TAGS:
+        if not isinstance(tag, str) or tag in _DROP_TAGS:  # comments, scripts, navigation
             doomed.append(el)
             continue
         if ((el.get("hidden") is not None or el.get("aria-hidden") == "true")
@@ -103,15 +105,23 @@ def prune(tree: lxml_html.HtmlElement) -> None:
             doomed.append(el)
             continue
         style = el.get("style")
-        if style and "none" in style and re.search(r"display\s*:\s*none|visibility\s*:\s*hidden",
-                                                   style):
-            doomed.append(el)
-            continue
-        attrs = _attrs(el)
-        if (len(attrs) > 1 and tag not in ("html", "body", "main", "article", "h1")
-                and _BOILER_RE.search(attrs) and not _POSITIVE_RE.search(attrs)):
+        if style and "none" in style and re.search(r"display\s*:\s*none", style):
             doomed.append(el)
     for el in doomed:
+        _drop(el)
+    doomed = []
+    for el in tree.iter():
+        tag = el.tag
+        if tag in ("html", "body", "main", "article", "h1"):
+            continue
+        attrs = _attrs(el)
+        if len(attrs) > 1 and _BOILER_RE.search(attrs) and not _POSITIVE_RE.search(attrs):
+            doomed.append(el)
+    for el in doomed:
+        text_len = len(el.text_content())
+        if text_len > 1200 and (_link_density(el, text_len) < 0.3
+                                or el.find(".//h1") is not None):
+            continue
         _drop(el)
 
 
@@ -137,34 +147,44 @@ def _link_density(el: etree._Element, length: int) -> float:
 
 
 def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
-    """The element that holds the article's paragraphs (after :func:`prune`)."""
+    """The element that holds the article's paragraphs (after :func:`prune`).
+
+    Readability-style local scores pick a few candidates; then, among them and their ancestors,
+    the container that maximises "paragraph text minus half of the other text" wins, so a body
+    split into one wrapper per paragraph is taken whole while a column of teasers is left out.
+    """
     scores: dict[etree._Element, float] = {}
+    para: dict[etree._Element, int] = {}
     for el in tree.iter("p", "pre", "td", "blockquote", "div", "section", "li", "font", "span"):
         tag = el.tag
         if tag in ("p", "pre", "blockquote"):
             text = el.text_content()
         else:
             # A div/td/span counts only for its own text (Vietnamese CMSs often skip <p>).
-            parts = [el.text or ""] + [c.tail or "" for c in el]
-            text = "".join(parts)
+            text = "".join([el.text or ""] + [c.tail or "" for c in el])
             if len(text.strip()) < 60:
                 continue
         length = len(text.strip())
         if length < 25:
             continue
-        score = 1.0 + text.count(",") + text.count("،") + min(length / 100.0, 3.0)
+        linked = _link_density(el, length) if tag in ("p", "li", "td") else 0.0
+        if linked > 0.5:
+            continue
+        score = 1.0 + text.count(",") + text.count("،") + text.count("、") + min(length / 100.0,
+                                                                                3.0)
         parent = el.getparent()
         level = 0
-        while parent is not None and level < 3:
-            scores[parent] = scores.get(parent, 0.0) + score / (1, 2, 3)[level]
+        while parent is not None:
+            if level < 3:
+                scores[parent] = scores.get(parent, 0.0) + score / (1, 2, 3)[level]
+            para[parent] = para.get(parent, 0) + length
             parent = parent.getparent()
             level += 1
     if not scores:
         return None
-    best: etree._Element | None = None
-    best_score = 0.0
+    ranked: list[tuple[float, etree._Element]] = []
     for el, score in scores.items():
-        if el.tag in ("html",):
+        if el.tag in ("html", "body"):
             continue
         attrs = _attrs(el)
         if _POSITIVE_RE.search(attrs):
@@ -174,18 +194,25 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
             score *= 0.5
         if el.get("itemprop") == "articleBody":
             score += 40
-        score *= 1.0 - _link_density(el, len(el.text_content()) or 1) * 0.9
-        if score > best_score:
-            best, best_score = el, score
-    if best is None:
-        return None
-    # Siblings that carry as much evidence belong to the article too (text split across boxes).
-    parent = best.getparent()
-    if parent is not None and best.tag not in ("body",):
-        strong = [s for s in parent if s is not best and scores.get(s, 0) > best_score * 0.6
-                  and not _NEGATIVE_RE.search(_attrs(s))]
-        if strong:
-            return parent
+        ranked.append((score, el))
+    ranked.sort(key=lambda x: x[0], reverse=True)
+    candidates: dict[etree._Element, None] = {}
+    for _, el in ranked[:5]:
+        node = el
+        while node is not None and node.tag not in ("html", "body"):
+            candidates[node] = None
+            node = node.getparent()
+    best: etree._Element | None = None
+    best_value = float("-inf")
+    for el in candidates:
+        inside = para.get(el, 0)
+        total = len(el.text_content())
+        value = inside - 0.5 * max(0, total - inside)
+        attrs = _attrs(el)
+        if _POSITIVE_RE.search(attrs) or el.get("itemprop") == "articleBody":
+            value *= 1.1
+        if value > best_value:
+            best, best_value = el, value
     return best
 
 
