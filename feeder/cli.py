@@ -53,9 +53,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     unknown = set(args.source) - {s.id for s in cfg.sources}
     if unknown:
         raise ConfigError(f"no such source: {', '.join(sorted(unknown))}", file=str(cfg.path))
+    import threading
+
     store = Store(cfg.settings.database)
-    with Fetcher(cfg.settings) as fetcher:
-        poller = Poller(cfg, store, fetcher)
+    stop = threading.Event()
+    # Backoff and politeness waits sleep on the stop event, so SIGTERM cuts them short.
+    with Fetcher(cfg.settings, sleep=stop.wait) as fetcher:
+        poller = Poller(cfg, store, fetcher, stop=stop)
         if args.once:
             results = poller.run_once(args.source)
             _print_summary(results)
@@ -89,12 +93,15 @@ def cmd_extract(args: argparse.Namespace) -> int:
         raise ConfigError("extract needs FILE_OR_URL or --batch MANIFEST")
     target = args.target
     if target.startswith(("http://", "https://")):
+        from urllib.parse import urlsplit
+
         from feeder import config
-        from feeder.fetch import Fetcher, is_private_url
+        from feeder.fetch import Fetcher, is_public_host
         from feeder.model import NotModified
 
         with Fetcher(config.Settings()) as fetcher:
-            page = fetcher.get(target, kind="article", allow_private=is_private_url(target))
+            page = fetcher.get(target, kind="article",
+                              allow_private=not is_public_host(urlsplit(target).hostname or ""))
         assert not isinstance(page, NotModified)  # no validators were sent
         html: str | bytes = page.text
         url = args.url or page.final_url

@@ -26,13 +26,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
+from urllib.parse import urlsplit
 
 from feeder import clock
 from feeder.config import Config, Source
 from feeder.discover import links as discover_links
 from feeder.errors import ExtractError, FeederError, FetchError, PublishError
 from feeder.extract import extract
-from feeder.fetch import Fetcher, is_private_url
+from feeder.fetch import Fetcher, is_public_host
 from feeder.model import CacheInfo, NotModified, SourceFeed
 from feeder.publish import publish_site, publish_source
 from feeder.schedule import next_poll_at
@@ -101,7 +102,8 @@ class Poller:
         return result
 
     def _poll(self, source: Source, now: datetime) -> PollResult:
-        allow_private = is_private_url(source.url)
+        # A source whose own site is on a private host (the demo) may link within it.
+        allow_private = not is_public_host(urlsplit(source.url).hostname or "")
         found, listings, errors = [], [], []
         not_modified = 0
         for url in source.urls:
