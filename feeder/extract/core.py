@@ -9,6 +9,7 @@ field came from is written to ``Article.provenance``.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import timezone as dt_timezone
 from urllib.parse import urlsplit
 
@@ -110,17 +111,46 @@ def _byline_texts(tree: lxml_html.HtmlElement) -> list[str]:
 
 
 def _lead(tree: lxml_html.HtmlElement) -> str | None:
+    """The visible lead ("sapo", standfirst) under the headline, if the page marks one.
+
+    Only elements after the first h1 count (a site slogan in the header also says "description"),
+    and the search ends at the first ordinary body paragraph.
+    """
     body = tree.find("body")
     if body is None:
         return None
-    for el in body.iter("p", "div", "h2", "span", "section", "strong"):
+    has_h1 = body.find(".//h1") is not None
+    seen_h1 = not has_h1
+    plain_paragraphs = 0
+    for el in body.iter("h1", "p", "div", "h2", "span", "section", "strong", "header"):
+        if el.tag == "h1":
+            seen_h1 = True
+            continue
+        if not seen_h1:
+            continue
         attrs = f"{el.get('class') or ''} {el.get('id') or ''}"
         if len(attrs) < 3 or not _LEAD_CLASS_RE.search(attrs):
+            if el.tag == "p" and len(el.text_content()) > 150:
+                plain_paragraphs += 1
+                if plain_paragraphs > 2:
+                    return None
             continue
         text = content.norm_space(el.text_content())
         if 40 <= len(text) <= 1000 and el.find(".//img") is None:
             return text
     return None
+
+
+def _overlap(a: str, b: str) -> float:
+    """Word-level F1 of two texts (how much a lead and a description say the same)."""
+    wa, wb = re.findall(r"\w+", a.lower()), re.findall(r"\w+", b.lower())
+    if not wa or not wb:
+        return 0.0
+    common = sum((Counter(wa) & Counter(wb)).values())
+    if not common:
+        return 0.0
+    p, r = common / len(wa), common / len(wb)
+    return 2 * p * r / (p + r)
 
 
 def _same_text(a: str, b: str) -> bool:
@@ -145,9 +175,9 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     h1s = _visible_h1s(tree)
     date_texts = _date_texts(tree)
     byline_texts = _byline_texts(tree)
-    lead = _lead(tree)
 
     content.prune(tree)
+    lead = _lead(tree)
     main = content.find_main(tree)
     blocks = content.render(main, base) if main is not None else []
 
@@ -182,11 +212,20 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
         body_blocks = body_blocks[1:]
 
     # Summary: the lead paragraph, else the description.
+    # A marked lead must agree with the description when there is one (a lead-like class also
+    # sits on teasers); a first paragraph that extends a truncated description is the lead too.
     summary: str | None = None
-    if lead:
+    description = meta.descriptions[0][0] if meta.descriptions else None
+    first_para = next((b.text for b in body_blocks if b.kind == "p"), None)
+    if lead and (description is None or _overlap(lead, description) >= 0.3):
         summary, prov["summary"] = lead, "lead"
-    elif meta.descriptions:
-        summary, prov["summary"] = meta.descriptions[0][0], meta.descriptions[0][1]
+    elif description:
+        summary, prov["summary"] = description, meta.descriptions[0][1]
+        stem = description.rstrip(".… ")
+        if first_para and len(stem) > 40 and first_para.startswith(stem[:-3]):
+            summary, prov["summary"] = first_para, "first-paragraph"
+    if prov.get("summary") != "lead":
+        lead = None
     if summary and lead and not any(_same_text(b.text, lead) for b in body_blocks[:4]):
         body_blocks.insert(0, content.Block("p", lead, ""))
 
