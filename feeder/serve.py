@@ -54,6 +54,8 @@ DEFAULT_TYPE = "application/octet-stream"
 #: reader never waits long for an item, and a 304 is cheap after that. Same as nginx's config.
 FEED_MAX_AGE = 300
 PAGE_MAX_AGE = 60
+#: The stylesheet changes only with feeder itself.
+STATIC_MAX_AGE = 3600
 
 
 def content_type(path: Path) -> str:
@@ -67,6 +69,8 @@ def cache_control(path: Path) -> str:
         return "no-cache"
     if path.name in CONTENT_TYPES_BY_NAME or path.suffix == ".opml":
         return f"public, max-age={FEED_MAX_AGE}"
+    if path.suffix == ".xsl":
+        return f"public, max-age={STATIC_MAX_AGE}"
     return f"public, max-age={PAGE_MAX_AGE}"
 
 
