@@ -482,20 +482,13 @@ class _Renderer:
         return len(norm_space(table.text_content())) < 500
 
     def _figure(self, el: etree._Element) -> None:
-        caption_parts: list[str] = []
-        for cap in el.iter("figcaption", "caption"):
-            caption_parts.append(cap.text_content())
-        if not caption_parts:
-            for cell in el.iter("td", "p", "div", "span"):
-                if cell.find(".//img") is None:
-                    t = norm_space(cell.text_content())
-                    if t:
-                        caption_parts.append(t)
-                        break
-        caption = norm_space(" ".join(caption_parts)) or None
+        caption, credit = figure_caption(el)
         first = True
         for img in el.iter("img"):
             blk = self._image(img, caption if first else None)
+            if blk is not None and first and credit and blk.image is not None:
+                i = blk.image
+                blk.image = Image(url=i.url, caption=i.caption, credit=credit, alt=i.alt)
             if blk is not None:
                 first = False
         self.pending_image = None
@@ -517,6 +510,68 @@ class _Renderer:
         html_rows = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>"
                             for r in rows)
         self.blocks.append(Block("table", text, f"<table><tbody>{html_rows}</tbody></table>"))
+
+
+_CREDIT_CLASS_RE = re.compile(r"credit|copyright|source|author|byline|photographer|rights|"
+                              r"courtesy|attribution", re.IGNORECASE)
+
+
+def figure_caption(el: etree._Element) -> tuple[str | None, str | None]:
+    """Caption and credit of a figure or an image box; a credit element is kept apart."""
+    caps = [c for c in el.iter("figcaption", "caption")]
+    if not caps:
+        for cell in el.iter("td", "p", "div", "span"):
+            if cell.find(".//img") is None and norm_space(cell.text_content()):
+                caps = [cell]
+                break
+    if not caps:
+        return None, None
+    credits: list[str] = []
+    parts: list[str] = []
+    for cap in caps:
+        for child in cap.iter():
+            if child is cap or not isinstance(child.tag, str):
+                continue
+            if _CREDIT_CLASS_RE.search(_attrs(child)):
+                credits.append(norm_space(child.text_content()))
+                child.text = ""
+                for sub in child:
+                    sub.text = sub.tail = ""
+        parts.append(cap.text_content())
+    caption, credit = split_credit(" ".join(parts))
+    if credits:
+        credit = " ".join(c for c in credits if c).strip(" ©") or credit
+    return caption, credit
+
+
+def outside_figures(tree: lxml_html.HtmlElement, main: etree._Element | None,
+                    base: str) -> list[Image]:
+    """Captioned figures outside the content container (the lead photo above the text)."""
+    inside = set(main.iter("figure")) if main is not None else set()
+    out: list[Image] = []
+    for fig in tree.iter("figure"):
+        if fig in inside or fig.find(".//figcaption") is None:
+            continue
+        anc = fig.getparent()
+        linked = False
+        while anc is not None:
+            if anc.tag == "a":
+                linked = True
+                break
+            anc = anc.getparent()
+        if linked:
+            continue
+        img = fig.find(".//img")
+        url = image_url(img, base) if img is not None else None
+        if not url:
+            continue
+        caption, credit = figure_caption(fig)
+        if caption:
+            out.append(Image(url=url, caption=caption, credit=credit,
+                             alt=norm_space(img.get("alt") or "") or None))
+        if len(out) >= 8:
+            break
+    return out
 
 
 def _has_block_child(el: etree._Element) -> bool:

@@ -241,6 +241,8 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     authors = _authors(meta, byline_texts, credit_authors, prov)
 
     images = [b.image for b in body_blocks if b.kind == "figure" and b.image is not None]
+    known = {i.url for i in images}
+    images += [i for i in content.outside_figures(tree, main, base) if i.url not in known]
     if not images and meta.images:
         images = [Image(url=clean_url(meta.images[0], base) if meta.images[0] else "")]
         prov["images"] = "og"
