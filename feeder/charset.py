@@ -68,6 +68,11 @@ def decode_html(body: bytes, header_charset: str | None = None) -> tuple[str, st
     if header == "cp1252" and _has_multibyte_utf8(body):
         # A Western label on a body that is valid UTF-8 is the classic misconfigured server.
         candidates.append("utf-8")
+    if header == "cp1252" and meta and meta != "cp1252":
+        # A Western label is most often a server's default, not the author's choice; a page that
+        # declares another charset itself (windows-1258, say) knows better. Strict decoding below
+        # still falls back to the header when the page's claim does not fit its bytes.
+        candidates.append(meta)
     candidates += [c for c in (header, meta) if c]
     candidates.append("utf-8")
     for codec in dict.fromkeys(candidates):

@@ -333,6 +333,8 @@ class Fetcher:
             host.robots, host.robots_fetched = rules, self._monotonic()
             delay = rules.crawl_delay(self.robots_agent) if rules is not None else None
             host.crawl_delay = min(float(delay or 0.0), self.max_wait)
+            # The robots.txt request itself counts as the last request to the host.
+            host.next_allowed = max(host.next_allowed, self._monotonic() + host.crawl_delay)
             log.debug("robots url=%s found=%s crawl_delay=%s", robots_url, rules is not None,
                       delay)
             return rules
