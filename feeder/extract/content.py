@@ -375,7 +375,8 @@ class _Renderer:
             if tag != "h1":
                 self._emit_text("h", text, "", level=int(tag[1]))
             return
-        if tag == "figure" or (tag == "table" and self._is_image_box(el)):
+        if tag == "figure" or (tag in ("table", "div", "span", "section", "a", "picture")
+                               and self._is_image_box(el)):
             self._figure(el)
             return
         if tag == "img":
@@ -471,15 +472,20 @@ class _Renderer:
                 buf.append(child.tail)
         flush()
 
-    def _is_image_box(self, table: etree._Element) -> bool:
+    def _is_image_box(self, box: etree._Element) -> bool:
+        """A layout table or a wrapper holding an image and only a short text (its caption)."""
         imgs = 0
-        for _ in table.iter("img"):
+        for _ in box.iter("img"):
             imgs += 1
-            if imgs > 3:
+            if imgs > (3 if box.tag == "table" else 1):
                 return False
         if not imgs:
             return False
-        return len(norm_space(table.text_content())) < 500
+        text = norm_space(box.text_content())
+        if len(text) >= (500 if box.tag == "table" else 400):
+            return False
+        # Two real paragraphs next to a picture are text, not a caption.
+        return sum(1 for p in box.iter("p") if len(p.text_content()) > 80) < 2
 
     def _figure(self, el: etree._Element) -> None:
         caption, credit = figure_caption(el)
