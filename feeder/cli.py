@@ -64,6 +64,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             results = poller.run_once(args.source)
             _print_summary(results)
             return 0 if all(r.status != "error" for r in results) else 1
+        if args.metrics_port:
+            poller.metrics.serve(args.metrics_port)
         runner = Runner(poller, jitter=cfg.settings.jitter)
         print(f"feeder: polling {len(cfg.sources)} source(s); feeds in {cfg.settings.out}; "
               "Ctrl-C stops", file=sys.stderr)
@@ -188,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="poll every source once, publish, print a summary and exit")
     run.add_argument("--source", action="append", default=[], metavar="ID",
                      help="only this source (repeatable; with --once)")
+    run.add_argument("--metrics-port", type=int, metavar="PORT",
+                     help="serve Prometheus metrics at http://127.0.0.1:PORT/metrics")
     run.set_defaults(func=cmd_run)
 
     ex = sub.add_parser("extract", help="print the canonical record of an article page",

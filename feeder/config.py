@@ -93,6 +93,7 @@ class Settings:
     max_articles_per_poll: int = 30  # article pages fetched per source and poll
     respect_robots: bool = True
     workers: int = 4  # sources polled at once (each host still sees one request at a time)
+    metrics_file: Path | None = None  # Prometheus text format, for node_exporter's textfile
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +217,7 @@ _SETTINGS_KEYS: dict[str, Callable[[Any], Any]] = {
     "max_articles_per_poll": _positive(int, "a whole number"),
     "respect_robots": _typed(bool, "true or false"),
     "workers": _positive(int, "a whole number"),
+    "metrics_file": _text,
 }
 
 _SOURCE_KEYS: dict[str, Callable[[Any], Any]] = {
@@ -342,6 +344,8 @@ def load(path: Path | str | None = None) -> Config:
     values = _validated(data.get("feeder", {}), _SETTINGS_KEYS, file=file, source=None,
                         what="[feeder]")
     feeds_dir = base / values.pop("feeds", "feeds")
+    if "metrics_file" in values:
+        values["metrics_file"] = (base / values["metrics_file"]).resolve()
     settings = Settings(
         out=(base / values.pop("out", "public")).resolve(),
         database=_database_url(values.pop("database", "var/feeder.db"), base),

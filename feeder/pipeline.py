@@ -34,7 +34,8 @@ from feeder.discover import links as discover_links
 from feeder.errors import ExtractError, FeederError, FetchError, PublishError
 from feeder.extract import extract
 from feeder.fetch import Fetcher, is_public_host
-from feeder.model import CacheInfo, NotModified, SourceFeed
+from feeder.metrics import Metrics
+from feeder.model import CacheInfo, NotModified, Page, SourceFeed
 from feeder.publish import publish_site, publish_source
 from feeder.schedule import next_poll_at
 from feeder.store import Intent, Store, decide
@@ -76,8 +77,9 @@ class Poller:
     """Polls sources and publishes their feeds. Thread-safe: one instance serves all jobs."""
 
     def __init__(self, config: Config, store: Store, fetcher: Fetcher,
-                 stop: threading.Event | None = None) -> None:
+                 stop: threading.Event | None = None, metrics: Metrics | None = None) -> None:
         self.config = config
+        self.metrics = metrics or Metrics()
         self.settings = config.settings
         self.store = store
         self.fetcher = fetcher
@@ -101,6 +103,15 @@ class Poller:
         self._record(source, result, now)
         return result
 
+    def _get(self, source: Source, url: str, kind: Literal["listing", "article"],
+             allow_private: bool) -> Page | NotModified:
+        started = time.monotonic()
+        try:
+            return self.fetcher.get(url, self.store.cache_for(url), kind=kind,
+                                    allow_private=allow_private)
+        finally:
+            self.metrics.fetched(source.id, kind, time.monotonic() - started)
+
     def _poll(self, source: Source, now: datetime) -> PollResult:
         # A source whose own site is on a private host (the demo) may link within it.
         allow_private = not is_public_host(urlsplit(source.url).hostname or "")
@@ -108,8 +119,7 @@ class Poller:
         not_modified = 0
         for url in source.urls:
             try:
-                got = self.fetcher.get(url, self.store.cache_for(url), kind="listing",
-                                       allow_private=allow_private)
+                got = self._get(source, url, "listing", allow_private)
             except FetchError as exc:
                 log.warning("listing.error source=%s url=%s error=%s", source.id, url, exc)
                 errors.append(str(exc))
@@ -134,8 +144,7 @@ class Poller:
             if self.stop.is_set():
                 break
             try:
-                got = self.fetcher.get(url, self.store.cache_for(url), kind="article",
-                                       allow_private=allow_private)
+                got = self._get(source, url, "article", allow_private)
                 fetched += 1
                 if isinstance(got, NotModified):
                     unchanged_pages.append((url, got.cache))
@@ -172,6 +181,9 @@ class Poller:
         found = result.links > 0 or result.status == "not-modified"
         health = self.store.record_poll(source.id, ok=ok, error=result.error,
                                         found_links=found, next_due=due, now=now)
+        self.metrics.polled(result, health)
+        if self.settings.metrics_file:
+            self.metrics.write(self.settings.metrics_file)
         fields = (f"source={source.id} status={result.status} links={result.links} "
                   f"fetched={result.fetched} new={result.new} updated={result.updated} "
                   f"failed={len(result.failed_pages)} ms={result.seconds * 1000:.0f}")
