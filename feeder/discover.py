@@ -132,8 +132,12 @@ def is_article_url(url: str, text: str | None = None) -> bool:
     stem = _PAGE_EXT_RE.sub("", leaf)
     words = [w for w in _WORD_SPLIT_RE.split(stem) if w]
     alpha_words = [w for w in words if not w.isdigit()]
+    # "?id=12345", "?newsid=12345": dynamic pages name their article in the query.
+    query_id = any(k.lower().endswith("id") and _ID_RE.fullmatch(v)
+                   for k, v in parse_qsl(parts.query))
+    has_id = bool(_ID_RE.search(stem)) or query_id
     score = 0
-    if _ID_RE.search(stem) or _DATE_PATH_RE.search(path + "/"):
+    if has_id or _DATE_PATH_RE.search(path + "/"):
         score += 2
     if len(alpha_words) >= 5:
         score += 2
@@ -144,7 +148,7 @@ def is_article_url(url: str, text: str | None = None) -> bool:
     if text and (len(text) >= 30 or len(text.split()) >= 6):
         score += 1
     # A single short segment ("/thoi-su/") is a section even with a long anchor text.
-    if len(segments) == 1 and len(alpha_words) <= 2 and not _ID_RE.search(stem):
+    if len(segments) == 1 and len(alpha_words) <= 2 and not has_id:
         return False
     return score >= 2
 

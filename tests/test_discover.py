@@ -1,0 +1,235 @@
+"""feeder.discover: the demo newspaper served on 127.0.0.1, and small pages for each rule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from feeder.config import Settings, Source
+from feeder.discover import is_article_url, links
+from feeder.fetch import Fetcher
+from feeder.model import Page
+from tests.support.http import LoopbackServer
+
+SITE = Path(__file__).resolve().parent.parent / "demo" / "site"
+BASE = "http://bao.example/"
+
+DEMO_HOME_ARTICLES = [
+    "phap-luat/khoi-to-doi-tuong-lua-dao-chiem-doat-tien-qua-mang-10262.html",
+    "the-thao/doi-bong-da-tan-phuoc-gianh-ve-thang-hang-nhi-quoc-gia-10256.html",
+    "van-hoa/lien-hoan-don-ca-tai-tu-tinh-tan-phuoc-lan-thu-v-10250.html",
+    "xa-hoi/khanh-thanh-cau-binh-hoa-noi-lien-hai-xa-cu-lao-10245.html",
+    "kinh-te/nong-dan-my-loi-trung-mua-lua-thu-dong-10241.html",
+    "thoi-su/dang-uy-cong-an-tinh-tong-ket-cong-tac-dang-nam-2020-10234.html",
+]
+
+
+def source(url: str = BASE, selector: str | None = None) -> Source:
+    return Source(id="demo", name="Demo", urls=(url,), link_selector=selector)
+
+
+def page(html: str, url: str = BASE) -> Page:
+    return Page(url=url, final_url=url, status=200, content=html.encode(), text=html,
+                encoding="utf-8")
+
+
+def urls(found: tuple) -> list[str]:
+    return [link.url for link in found]
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[tuple[LoopbackServer, Fetcher]]:
+    """demo/site served from 127.0.0.1 with its own files, fetched by the real Fetcher."""
+    with LoopbackServer() as srv:
+        for path in SITE.rglob("*"):
+            if path.is_file():
+                rel = "/" + path.relative_to(SITE).as_posix()
+                ctype = "text/plain" if path.suffix == ".txt" else "text/html; charset=utf-8"
+                srv.route(rel, path.read_bytes(), headers={"Content-Type": ctype})
+                if path.name == "index.html":
+                    srv.route(rel.removesuffix("index.html"), path.read_bytes())
+        with Fetcher(Settings(host_delay=0)) as fetcher:
+            yield srv, fetcher
+
+
+# -- the demo site --------------------------------------------------------------------------
+
+def test_demo_home_page_main_list_only(demo: tuple[LoopbackServer, Fetcher]) -> None:
+    srv, fetcher = demo
+    listing = fetcher.get(srv.url("/"), kind="listing", allow_private=True)
+    assert isinstance(listing, Page)
+    found = links(listing, source(srv.url("/")))
+    # The main list, in its order: the sidebar's "Đọc nhiều" repeats two of these (kept at their
+    # main-list place) and adds an older article (ignored); menu, topics, pagination, ads and the
+    # footer's article link are ignored; ?utm_... and #binh-luan are stripped and de-duplicated.
+    assert urls(found) == [srv.url("/" + p) for p in DEMO_HOME_ARTICLES]
+    assert found[0].text == "Khởi tố đối tượng lừa đảo chiếm đoạt tiền qua mạng xã hội"
+    assert all("10102" not in u and "10001" not in u for u in urls(found))
+
+
+def test_demo_category_page(demo: tuple[LoopbackServer, Fetcher]) -> None:
+    srv, fetcher = demo
+    listing = fetcher.get(srv.url("/thoi-su/"), kind="listing", allow_private=True)
+    assert isinstance(listing, Page)
+    found = links(listing, source(srv.url("/thoi-su/")))
+    assert [u.rsplit("-", 1)[-1] for u in urls(found)] == ["10234.html", "10102.html"]
+
+
+def test_demo_article_page_has_no_listing_links(demo: tuple[LoopbackServer, Fetcher]) -> None:
+    # "Tin liên quan", the share bar, tags and the sidebar are all furniture.
+    srv, fetcher = demo
+    url = srv.url("/" + DEMO_HOME_ARTICLES[-1])
+    article = fetcher.get(url, allow_private=True)
+    assert isinstance(article, Page)
+    assert links(article, source(srv.url("/"))) == ()
+
+
+def test_demo_link_selector(demo: tuple[LoopbackServer, Fetcher]) -> None:
+    srv, fetcher = demo
+    listing = fetcher.get(srv.url("/"), kind="listing", allow_private=True)
+    assert isinstance(listing, Page)
+    found = links(listing, source(srv.url("/"), ".col-right .list-top li"))
+    assert [u.rsplit("-", 1)[-1] for u in urls(found)] == ["10234.html", "10102.html",
+                                                           "10245.html"]
+
+
+# -- small pages ----------------------------------------------------------------------------
+
+LISTING = """<!doctype html><html><head><title>Tin mới - Báo Mẫu</title></head><body>
+<div class="col-right">
+  <div class="box"><div class="box-head"><span>Đọc nhiều</span></div>
+    <ul><li><a href="/xa-hoi/bai-thu-hai-cua-danh-sach-chinh-2002.html">Bài thứ hai</a></li>
+        <li><a href="/xa-hoi/bai-cu-duoc-doc-nhieu-nhat-tuan-truoc-1001.html">Bài cũ</a></li></ul>
+  </div>
+</div>
+<header id="top">
+  <a href="/"><img src="/logo.png" alt="Báo Mẫu"></a>
+  <ul class="main-menu"><li><a href="/thoi-su/">Thời sự</a></li>
+    <li><a href="/dac-biet/tuyen-tap-phong-su-dac-biet-ve-mua-nuoc-noi-9999.html">Đặc biệt</a></li>
+  </ul>
+</header>
+<div class="breadcrumb"><a href="/thoi-su/bai-trong-duong-dan-dieu-huong-7777.html">x</a></div>
+<div id="content">
+  <div class="list-news">
+    <article><header><h2><a
+      href="/thoi-su/bai-dau-tien-cua-danh-sach-chinh-2001.html?utm_source=home&amp;fbclid=abc#top">
+      Bài đầu tiên của danh sách chính</a></h2></header></article>
+    <div class="item">
+      <a href="xa-hoi/bai-thu-hai-cua-danh-sach-chinh-2002.html"><img src="a.jpg"></a>
+      <h3><a href="/xa-hoi/bai-thu-hai-cua-danh-sach-chinh-2002.html#comments">
+        Bài thứ hai của danh sách chính</a></h3></div>
+    <div class="item"><h3><a href="https://bao.example/kinh-te/2024/06/12/gia-lua-tang/">
+      Giá lúa tăng mạnh trong tuần qua ở nhiều địa phương</a></h3></div>
+    <div class="item"><h3><a href="https://other.example/tin/bai-cua-trang-khac-3003.html">
+      Bài của trang khác</a></h3></div>
+  </div>
+  <div class="tags">Từ khóa: <a href="/tu-khoa/bai-viet-co-tu-khoa-5005.html">x</a></div>
+  <p>Chủ đề: <a href="/chu-de/chuyen-doi-so-tren-dia-ban-tinh-124.html">Chuyển đổi số</a>
+     <a href="/tag/nong-thon-moi">Nông thôn mới</a> <a href="/thoi-su/page/2/">2</a>
+     <a href="/thoi-su/?page=3">3</a> <a href="/thoi-su/trang-4.html">4</a>
+     <a href="/thoi-su/">Thời sự</a> <a href="javascript:void(0)">In</a>
+     <a href="mailto:toasoan@bao.example">Email</a> <a href="/images/anh-lon-12345.jpg">Ảnh</a></p>
+  <div class="qc"><a href="/quang-cao-ban-nha-dat-gia-re-6006.html">QC</a></div>
+  <section class="related-news"><h3>Tin khác</h3>
+    <a href="/thoi-su/bai-lien-quan-trong-hop-class-8008.html">Liên quan</a></section>
+</div>
+<aside><a href="/thoi-su/bai-trong-aside-8888.html">Aside</a></aside>
+<nav><a href="/thoi-su/bai-trong-nav-6666.html">Nav</a></nav>
+<footer><a href="/gioi-thieu-ve-toa-soan-bao-mau-tu-nam-1975.html">Giới thiệu</a>
+  <a href="/thoi-su/bai-o-footer-4004.html">Bài ở footer</a></footer>
+</body></html>"""
+
+
+def test_automatic_discovery_on_a_busy_listing() -> None:
+    found = links(page(LISTING), source())
+    assert urls(found) == [
+        "http://bao.example/thoi-su/bai-dau-tien-cua-danh-sach-chinh-2001.html",
+        "http://bao.example/xa-hoi/bai-thu-hai-cua-danh-sach-chinh-2002.html",
+        "https://bao.example/kinh-te/2024/06/12/gia-lua-tang/",
+    ]
+    # Whitespace collapsed; the headline wins over an empty image link to the same article.
+    assert found[0].text == "Bài đầu tiên của danh sách chính"
+    assert found[1].text == "Bài thứ hai của danh sách chính"
+
+
+def test_base_href_and_relative_links() -> None:
+    html = """<html><head><base href="http://bao.example/tin/"></head><body><main>
+      <a href="thoi-su/bai-viet-tuong-doi-co-ma-so-123456.html">Bài viết có đường dẫn tương đối</a>
+      <a href="../kinh-te/bai-viet-thu-hai-co-ma-so-123457.htm">Bài viết thứ hai</a>
+    </main></body></html>"""
+    assert urls(links(page(html, "http://bao.example/tin/index.php"), source())) == [
+        "http://bao.example/tin/thoi-su/bai-viet-tuong-doi-co-ma-so-123456.html",
+        "http://bao.example/kinh-te/bai-viet-thu-hai-co-ma-so-123457.htm",
+    ]
+
+
+def test_www_and_final_url_count_as_the_same_site() -> None:
+    html = """<main><a href="https://www.bao.example/the-thao/doi-nha-thang-dam-tran-mo-man-3210.html">
+      Đội nhà thắng đậm trận mở màn</a></main>"""
+    listing = Page(url="http://bao.example/", final_url="https://www.bao.example/", status=200,
+                   content=b"", text=html, encoding="utf-8")
+    assert urls(links(listing, source())) == [
+        "https://www.bao.example/the-thao/doi-nha-thang-dam-tran-mo-man-3210.html"]
+
+
+def test_link_selector_on_anchors_and_containers() -> None:
+    by_anchor = links(page(LISTING), source(selector=".list-news h3 a"))
+    assert urls(by_anchor) == [
+        "http://bao.example/xa-hoi/bai-thu-hai-cua-danh-sach-chinh-2002.html",
+        "https://bao.example/kinh-te/2024/06/12/gia-lua-tang/",
+        "https://other.example/tin/bai-cua-trang-khac-3003.html",  # the selector decides
+    ]
+    by_container = links(page(LISTING), source(selector="div.list-news > article"))
+    assert urls(by_container) == [
+        "http://bao.example/thoi-su/bai-dau-tien-cua-danh-sach-chinh-2001.html"]
+    assert links(page(LISTING), source(selector=".nothing-matches")) == ()
+
+
+def test_sidebar_box_detected_by_heading_even_without_classes() -> None:
+    html = """<body><div><div>
+      <div><h4>Tin liên quan</h4><p><a href="/a/bai-lien-quan-thu-nhat-5551.html">Một</a></p>
+        <p><a href="/a/bai-lien-quan-thu-hai-5552.html">Hai</a></p></div>
+      <div><h4>Tin mới</h4>
+        <p><a href="/a/bai-moi-nhat-trong-ngay-hom-nay-5553.html">Ba</a></p></div>
+    </div></div></body>"""
+    assert urls(links(page(html), source())) == [
+        "http://bao.example/a/bai-moi-nhat-trong-ngay-hom-nay-5553.html"]
+
+
+def test_empty_and_linkless_pages() -> None:
+    assert links(page("<html><body><p>Không có bài</p></body></html>"), source()) == ()
+    assert links(page(""), source()) == ()
+
+
+@pytest.mark.parametrize("url", [
+    "http://bao.example/thoi-su/dang-uy-cong-an-tinh-tong-ket-cong-tac-dang-10234.html",
+    "http://bao.example/thoi-su/20201222170500123.htm",
+    "http://bao.example/2020/12/22/hoi-nghi-tong-ket/",
+    "http://bao.example/tin-tuc/hoi-nghi-tong-ket-cong-tac-dang-nam-2020-cua-cong-an-tinh",
+    "http://bao.example/news.php?id=12345&cat=2&slug=hoi-nghi-tong-ket-cong-tac-dang",
+])
+def test_article_urls(url: str) -> None:
+    assert is_article_url(url, "Đảng ủy Công an tỉnh tổng kết công tác Đảng năm 2020") or \
+        is_article_url(url)
+
+
+@pytest.mark.parametrize("url", [
+    "http://bao.example/",
+    "http://bao.example/thoi-su/",
+    "http://bao.example/thoi-su/index.html",
+    "http://bao.example/the-thao/bong-da/",
+    "http://bao.example/tag/cong-an-tinh-tong-ket-10234.html",
+    "http://bao.example/chu-de/chuyen-doi-so-124.html",
+    "http://bao.example/thoi-su/page/2/",
+    "http://bao.example/thoi-su/trang-2.html",
+    "http://bao.example/thoi-su/?page=2",
+    "http://bao.example/tac-gia/tri-nhan-1234",
+    "http://bao.example/images/2020/12/anh-hoi-nghi-10234.jpg",
+    "http://bao.example/rss/thoi-su-2020.xml",
+    "http://bao.example/lien-he.html",
+    "mailto:toasoan@bao.example",
+])
+def test_not_article_urls(url: str) -> None:
+    assert not is_article_url(url, "Một dòng chữ đủ dài để trông như một tiêu đề bài báo")
