@@ -154,7 +154,10 @@ class Poller:
             except (FetchError, ExtractError) as exc:
                 log.warning("article.error source=%s url=%s error=%s", source.id, url, exc)
                 failed.append(str(exc))
-                self.store.record_page_failure(source.id, url, now, ARTICLE_RETRY)
+                permanent = isinstance(exc, ExtractError) or (
+                    isinstance(exc, FetchError) and exc.status in (404, 410))
+                self.store.record_page_failure(source.id, url, now, ARTICLE_RETRY,
+                                               permanent=permanent)
                 continue
             if not same_site(article.url, got.final_url):
                 # A canonical link pointing at another site is not to be trusted as the id.

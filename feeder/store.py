@@ -34,6 +34,8 @@ SCHEMA_VERSION = 1
 # A known article is fetched again to look for edits this long after it was first seen; after the
 # last step it is left alone. Decaying, because news pages are edited mostly in their first hours.
 RECHECK_AFTER: tuple[timedelta, ...] = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24))
+# A page that failed this many times in a row is given up.
+PAGE_GIVE_UP = 5
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -87,6 +89,7 @@ pages = sa.Table(
     sa.Column("last_fetched", UTCDateTime),
     sa.Column("next_check", UTCDateTime),  # None: never again (articles past their last recheck)
     sa.Column("checks", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),  # in a row
     sa.Column("article_id", sa.String(36)),
 )
 
@@ -221,7 +224,7 @@ class Store:
                      cache: CacheInfo, now: datetime, next_check: datetime | None,
                      article_id: str | None, bump: bool = False) -> None:
         values = {"etag": cache.etag, "last_modified": cache.last_modified,
-                  "last_fetched": now, "next_check": next_check}
+                  "last_fetched": now, "next_check": next_check, "failures": 0}
         if article_id:
             values["article_id"] = article_id
         updated = conn.execute(
@@ -308,15 +311,26 @@ class Store:
         self._upsert_page(conn, url=url, source=source, kind="article", cache=cache, now=now,
                           next_check=nxt, article_id=article_id, bump=row is not None)
 
-    def record_page_failure(self, source: str, url: str, now: datetime,
-                            retry_in: timedelta) -> None:
+    def record_page_failure(self, source: str, url: str, now: datetime, retry_in: timedelta,
+                            *, permanent: bool = False) -> datetime | None:
+        """A page that could not be fetched or extracted: retry later, with backoff.
+
+        After ``PAGE_GIVE_UP`` failures in a row, or a permanent one (404, 410, no article in
+        the page), the page is not fetched again. Returns when it will be tried next.
+        """
         with self._tx() as conn:
-            updated = conn.execute(pages.update().where(pages.c.url == url)
-                                   .values(next_check=now + retry_in)).rowcount
-            if not updated:
+            row = conn.execute(sa.select(pages.c.failures).where(pages.c.url == url)).first()
+            failures = (row.failures if row else 0) + 1
+            retry = None if permanent or failures >= PAGE_GIVE_UP else (
+                now + retry_in * 2 ** (failures - 1))
+            if row:
+                conn.execute(pages.update().where(pages.c.url == url)
+                             .values(next_check=retry, failures=failures))
+            else:
                 conn.execute(pages.insert().values(url=url, source=source, kind="article",
-                                                   first_seen=now, next_check=now + retry_in,
-                                                   checks=0))
+                                                   first_seen=now, next_check=retry, checks=0,
+                                                   failures=failures))
+        return retry
 
     def articles_for(self, source: str, limit: int) -> tuple[Article, ...]:
         """The newest ``limit`` articles of a source, newest first."""

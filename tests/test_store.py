@@ -131,3 +131,22 @@ def test_sqlite_uses_wal(tmp_path: object) -> None:
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     store.close()
+
+
+def test_failed_page_backs_off_then_gives_up(database_url: str) -> None:
+    from feeder.store import PAGE_GIVE_UP
+
+    store = Store(database_url)
+    url = "http://bao.example.vn/thoi-su/loi.html"
+    retry = timedelta(minutes=30)
+    assert store.record_page_failure("bao", url, T0, retry) == T0 + retry
+    assert store.record_page_failure("bao", url, T0, retry) == T0 + 2 * retry
+    assert store.links_to_fetch("bao", [url], T0 + retry) == []
+    assert store.links_to_fetch("bao", [url], T0 + 2 * retry) == [url]
+    for _ in range(PAGE_GIVE_UP - 3):
+        store.record_page_failure("bao", url, T0, retry)
+    assert store.record_page_failure("bao", url, T0, retry) is None
+    assert store.links_to_fetch("bao", [url], T0 + timedelta(days=30)) == []
+    gone = "http://bao.example.vn/thoi-su/da-xoa.html"
+    assert store.record_page_failure("bao", gone, T0, retry, permanent=True) is None
+    store.close()
