@@ -86,8 +86,9 @@ def links(page: Page, source: Source) -> tuple[ArticleLink, ...]:
 
     ``source.link_selector`` (a CSS selector) picks the links when set: it may select ``<a>``
     elements or containers (the first ``<a href>`` inside counts); only the URL hygiene applies
-    then. Otherwise automatic discovery (see the module docstring). The text of each link is its
-    first non-empty anchor text (or ``title``), whitespace-collapsed, else ``None``.
+    then. Otherwise automatic discovery (see the module docstring). The text of each link is the
+    first anchor text found for its URL, whitespace-collapsed; else a ``title`` or image ``alt``;
+    else ``None``.
     """
     soup = BeautifulSoup(page.text, "lxml")
     base = _base_url(soup, page.final_url or page.url)
@@ -173,26 +174,42 @@ def _selected_anchors(soup: BeautifulSoup, selector: str) -> Iterator[Tag]:
 
 
 def _collect(pairs: Iterable[tuple[Tag, str]]) -> tuple[ArticleLink, ...]:
-    """First occurrence wins the position; the first non-empty anchor text wins the text."""
-    order: dict[str, str | None] = {}
+    """First occurrence wins the position; the first anchor text of its own wins the text.
+
+    An image link often comes before the headline link to the same article; its ``alt`` (a photo
+    description) or ``title`` is used only when no link to that article has text of its own.
+    """
+    order: dict[str, tuple[str | None, bool]] = {}  # url -> (text, text is the anchor's own)
     for a, url in pairs:
         if urlsplit(url).scheme not in ("http", "https"):
             continue
-        text = _anchor_text(a)
-        if url not in order or (order[url] is None and text):
-            order[url] = text
-    return tuple(ArticleLink(url=u, text=t) for u, t in order.items())
+        own = _own_text(a)
+        known = order.get(url)
+        if known is None:
+            order[url] = (own, True) if own else (_fallback_text(a), False)
+        elif not known[1] and own:
+            order[url] = (own, True)
+        elif known[0] is None:
+            order[url] = (_fallback_text(a), False)
+    return tuple(ArticleLink(url=u, text=t) for u, (t, _) in order.items())
+
+
+def _own_text(a: Tag) -> str | None:
+    return " ".join(a.get_text(" ", strip=True).split()) or None
+
+
+def _fallback_text(a: Tag) -> str | None:
+    title = a.get("title")
+    if title and str(title).strip():
+        return " ".join(str(title).split())
+    img = a.find("img", alt=True)
+    if isinstance(img, Tag) and str(img["alt"]).strip():
+        return " ".join(str(img["alt"]).split())
+    return None
 
 
 def _anchor_text(a: Tag) -> str | None:
-    text = " ".join(a.get_text(" ", strip=True).split())
-    if not text:
-        title = a.get("title")
-        text = " ".join(str(title).split()) if title else ""
-        if not text:
-            img = a.find("img", alt=True)
-            text = " ".join(str(img["alt"]).split()) if isinstance(img, Tag) else ""
-    return text or None
+    return _own_text(a) or _fallback_text(a)
 
 
 def _content_anchors(soup: BeautifulSoup) -> Iterator[Tag]:

@@ -172,8 +172,9 @@ class Fetcher:
                          exc)
                 # The wait goes through the host's slot so that other requests to the same host
                 # wait too (Retry-After is about the host, not about one URL).
-                self._host(exc.url).next_allowed = max(
-                    self._host(exc.url).next_allowed, self._monotonic() + wait)
+                host = self._host(exc.url)
+                with host.lock:
+                    host.next_allowed = max(host.next_allowed, self._monotonic() + wait)
 
     def close(self) -> None:
         """Release connections (only when the session is our own)."""
@@ -199,7 +200,7 @@ class Fetcher:
         current = url
         while True:
             self._check_target(current, kind=kind, allow_private=allow_private)
-            result = self._once(url, current, cache, kind=kind)
+            result = self._once(url, current, cache, kind=kind, allow_private=allow_private)
             if isinstance(result, str):  # a redirect
                 seen.append(current)
                 if result in seen:
@@ -223,8 +224,8 @@ class Fetcher:
             if rules is not None and not rules.can_fetch(url, self.robots_agent):
                 raise FetchRefused(f"disallowed by robots.txt for {self.robots_agent!r}", url=url)
 
-    def _once(self, asked: str, url: str, cache: CacheInfo | None, *,
-              kind: Kind) -> Page | NotModified | str:
+    def _once(self, asked: str, url: str, cache: CacheInfo | None, *, kind: Kind,
+              allow_private: bool) -> Page | NotModified | str:
         """One HTTP exchange inside the host's slot; a redirect returns the next URL."""
         headers = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
                    if kind != "robots" else "text/plain,*/*;q=0.5"}
@@ -240,12 +241,13 @@ class Fetcher:
                 self._sleep(min(wait, self.max_wait))
             started = self._monotonic()
             try:
-                return self._exchange(asked, url, headers, kind=kind, started=started)
+                return self._exchange(asked, url, headers, kind=kind, started=started,
+                                      allow_private=allow_private)
             finally:
                 host.next_allowed = self._monotonic() + self.host_delay(url)
 
     def _exchange(self, asked: str, url: str, headers: dict[str, str], *, kind: Kind,
-                  started: float) -> Page | NotModified | str:
+                  started: float, allow_private: bool) -> Page | NotModified | str:
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         try:
             resp = self.session.get(url, headers=headers, timeout=timeout, stream=True,
@@ -255,6 +257,8 @@ class Fetcher:
         except requests.RequestException as exc:
             raise FetchError(f"connection failed: {_reason(exc)}", url=url) from exc
         with resp:
+            if not allow_private:
+                self._check_peer(resp, url)
             status = resp.status_code
             if status in _REDIRECTS and resp.headers.get("Location"):
                 return urljoin(url, resp.headers["Location"])
@@ -283,6 +287,27 @@ class Fetcher:
         return Page(url=asked, final_url=url, status=status, content=body, text=text,
                     encoding=encoding, content_type=content_type or "text/html", cache=got,
                     elapsed_ms=elapsed)
+
+    def _check_peer(self, resp: requests.Response, url: str) -> None:
+        """Refuse a response from a non-public address, before its body is read.
+
+        The name was checked before connecting, but DNS may answer differently the second time
+        (rebinding); the socket's peer is what we actually talked to. Skipped behind a proxy,
+        whose own address says nothing about the target.
+        """
+        if self._proxied(url):
+            return
+        peer = _peer_address(resp)
+        if peer is not None and not is_public_host(peer, lambda _h: []):
+            raise FetchRefused(f"connected to non-public address {peer}", url=url,
+                               status=resp.status_code)
+
+    def _proxied(self, url: str) -> bool:
+        if self.session.proxies:
+            return True
+        if self.session.trust_env:
+            return bool(requests.utils.get_environ_proxies(url, no_proxy=None))
+        return False
 
     def _read(self, resp: requests.Response, url: str, *, limit: int, started: float) -> bytes:
         """The decoded body, never more than ``limit`` bytes before or after decompression."""
@@ -457,6 +482,18 @@ def parse_retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:  # RFC 9110: HTTP-dates are always GMT
         return None
     return max(0.0, (when - clock.now()).total_seconds())
+
+
+def _peer_address(resp: requests.Response) -> str | None:
+    """The IP address the response came from, when the socket is still at hand."""
+    conn = getattr(resp.raw, "connection", None) or getattr(resp.raw, "_connection", None)
+    sock = getattr(conn, "sock", None)
+    if sock is None:
+        return None
+    try:
+        return str(sock.getpeername()[0])
+    except (OSError, IndexError):
+        return None
 
 
 def _resolve(host: str) -> list[str]:

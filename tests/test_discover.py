@@ -154,6 +154,19 @@ def test_automatic_discovery_on_a_busy_listing() -> None:
     assert found[1].text == "Bài thứ hai của danh sách chính"
 
 
+def test_headline_text_beats_an_earlier_image_alt() -> None:
+    html = """<main><div class="item">
+      <a href="/xa-hoi/cau-moi-noi-lien-hai-xa-cu-lao-4321.html">
+        <img src="c.jpg" alt="Ảnh minh họa"></a>
+      <h3><a href="/xa-hoi/cau-moi-noi-lien-hai-xa-cu-lao-4321.html">
+        Cầu mới nối liền hai xã</a></h3>
+      </div><div class="item">
+      <a href="/xa-hoi/chi-co-anh-khong-co-tieu-de-4322.html"><img src="d.jpg" alt="Chỉ có ảnh"></a>
+    </div></main>"""
+    found = links(page(html), source())
+    assert [link.text for link in found] == ["Cầu mới nối liền hai xã", "Chỉ có ảnh"]
+
+
 def test_base_href_and_relative_links() -> None:
     html = """<html><head><base href="http://bao.example/tin/"></head><body><main>
       <a href="thoi-su/bai-viet-tuong-doi-co-ma-so-123456.html">Bài viết có đường dẫn tương đối</a>

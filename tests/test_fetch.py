@@ -441,9 +441,20 @@ def test_private_addresses_refused_unless_allowed(server: LoopbackServer) -> Non
         assert get(f, server.url("/a")).status == 200  # allow_private=True
 
 
-def test_redirect_to_private_address_refused(server: LoopbackServer) -> None:
-    # "localhost" is made to look public so that the first hop goes through; the redirect to a
-    # link-local metadata address must still be refused before any connection.
+def test_dns_rebinding_caught_by_the_peer_address(server: LoopbackServer) -> None:
+    # The check before connecting is told "localhost" is public; the socket knows better.
+    server.route("/a", HTML)
+    with make(resolver=lambda h: ["93.184.216.34"], respect_robots=False) as f, \
+            pytest.raises(FetchRefused, match=r"non-public address 127\.0\.0\.1"):
+        f.get(f"http://localhost:{server.port}/a")
+
+
+def test_redirect_to_private_address_refused(server: LoopbackServer,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # "localhost" is made to look public (to the name check and the peer check) so that the first
+    # hop goes through; the redirect to a link-local metadata address must still be refused
+    # before any connection.
+    monkeypatch.setattr("feeder.fetch._peer_address", lambda resp: "93.184.216.34")
     resolver = {"localhost": ["93.184.216.34"]}.get
     server.route("/jump", b"", status=302,
                  headers={"Location": "http://169.254.169.254/latest/meta-data/"})
