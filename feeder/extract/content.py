@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
 from urllib.parse import urljoin
 
@@ -75,8 +76,17 @@ _LAZY_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-lazy", "data-
 _PLACEHOLDER_RE = re.compile(r"^data:|blank|spacer|placeholder|pixel|transparent|grey\.gif|"
                              r"lazy|loading", re.IGNORECASE)
 _WS_RE = re.compile(r"\s+")
+_HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none")
 _NON_CONTENT_IMG_RE = re.compile(r"logo|icon|avatar|sprite|emoji|badge|button|tracking|pixel|"
                                  r"\.svg(?:$|\?)", re.IGNORECASE)
+
+
+_STRING = etree.XPath("string()")
+
+
+def text_of(el: etree._Element) -> str:
+    """All text under an element (like lxml.html's text_content, on plain etree elements)."""
+    return str(_STRING(el))
 
 
 def norm_space(text: str) -> str:
@@ -85,6 +95,12 @@ def norm_space(text: str) -> str:
 
 def _attrs(el: etree._Element) -> str:
     return f"{el.get('class') or ''} {el.get('id') or ''}"
+
+
+@lru_cache(maxsize=8192)
+def is_boilerplate(attrs: str) -> bool:
+    """True when class/id names say share bar, menu, related links ... (cached: names repeat)."""
+    return bool(_BOILER_RE.search(attrs)) and not _POSITIVE_RE.search(attrs)
 
 
 def prune(tree: lxml_html.HtmlElement) -> None:
@@ -105,7 +121,7 @@ def prune(tree: lxml_html.HtmlElement) -> None:
             doomed.append(el)
             continue
         style = el.get("style")
-        if style and "none" in style and re.search(r"display\s*:\s*none", style):
+        if style and "none" in style and _HIDDEN_STYLE_RE.search(style):
             doomed.append(el)
     for el in doomed:
         _drop(el)
@@ -115,10 +131,10 @@ def prune(tree: lxml_html.HtmlElement) -> None:
         if tag in ("html", "body", "main", "article", "h1"):
             continue
         attrs = _attrs(el)
-        if len(attrs) > 1 and _BOILER_RE.search(attrs) and not _POSITIVE_RE.search(attrs):
+        if len(attrs) > 1 and is_boilerplate(attrs):
             doomed.append(el)
     for el in doomed:
-        text_len = len(el.text_content())
+        text_len = len(text_of(el))
         if text_len > 1200 and (_link_density(el, text_len) < 0.3
                                 or el.find(".//h1") is not None):
             continue
@@ -142,7 +158,7 @@ def _drop(el: etree._Element) -> None:
 def _link_density(el: etree._Element, length: int) -> float:
     if not length:
         return 1.0
-    linked = sum(len(a.text_content()) for a in el.iter("a"))
+    linked = sum(len(text_of(a)) for a in el.iter("a"))
     return min(1.0, linked / length)
 
 
@@ -158,7 +174,7 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
     for el in tree.iter("p", "pre", "td", "blockquote", "div", "section", "li", "font", "span"):
         tag = el.tag
         if tag in ("p", "pre", "blockquote"):
-            text = el.text_content()
+            text = text_of(el)
         else:
             # A div/td/span counts only for its own text (Vietnamese CMSs often skip <p>).
             text = "".join([el.text or ""] + [c.tail or "" for c in el])
@@ -206,7 +222,7 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
     best_value = float("-inf")
     for el in candidates:
         inside = para.get(el, 0)
-        total = len(el.text_content())
+        total = len(text_of(el))
         value = inside - 0.5 * max(0, total - inside)
         attrs = _attrs(el)
         if _POSITIVE_RE.search(attrs) or el.get("itemprop") == "articleBody":
@@ -371,7 +387,7 @@ class _Renderer:
         if not isinstance(tag, str):
             return
         if tag in _HEADINGS:
-            text = el.text_content()
+            text = text_of(el)
             if tag != "h1":
                 self._emit_text("h", text, "", level=int(tag[1]))
             return
@@ -387,7 +403,7 @@ class _Renderer:
             self._paragraph(el)
             return
         if tag in ("ul", "ol"):
-            items = [norm_space(li.text_content()) for li in el if li.tag == "li"]
+            items = [norm_space(text_of(li)) for li in el if li.tag == "li"]
             items = [i for i in items if i]
             if items and _link_density(el, sum(map(len, items))) < 0.5:
                 for img in el.iter("img"):
@@ -397,13 +413,13 @@ class _Renderer:
                                          "".join(f"<li>{escape(i)}</li>" for i in items)))
             return
         if tag == "blockquote":
-            text = norm_space(el.text_content())
+            text = norm_space(text_of(el))
             if text:
                 self.pending_image = None
                 self.blocks.append(Block("quote", text, escape(text)))
             return
         if tag == "pre":
-            text = el.text_content().strip()
+            text = text_of(el).strip()
             if text:
                 self.blocks.append(Block("pre", text, escape(text)))
             return
@@ -414,7 +430,7 @@ class _Renderer:
 
     def _paragraph(self, el: etree._Element) -> None:
         imgs = list(el.iter("img"))
-        text = el.text_content()
+        text = text_of(el)
         if imgs:
             for img in imgs:
                 blk = self._image(img)
@@ -464,7 +480,7 @@ class _Renderer:
             elif ctag in _INLINE_KEEP and not _has_block_child(child):
                 if ctag == "img":
                     pass
-                buf.append(child.text_content())
+                buf.append(text_of(child))
             else:
                 flush()
                 self.walk(child)
@@ -481,11 +497,11 @@ class _Renderer:
                 return False
         if not imgs:
             return False
-        text = norm_space(box.text_content())
+        text = norm_space(text_of(box))
         if len(text) >= (500 if box.tag == "table" else 400):
             return False
         # Two real paragraphs next to a picture are text, not a caption.
-        return sum(1 for p in box.iter("p") if len(p.text_content()) > 80) < 2
+        return sum(1 for p in box.iter("p") if len(text_of(p)) > 80) < 2
 
     def _figure(self, el: etree._Element) -> None:
         caption, credit = figure_caption(el)
@@ -502,7 +518,7 @@ class _Renderer:
     def _table(self, el: etree._Element) -> None:
         rows = []
         for tr in el.iter("tr"):
-            cells = [norm_space(c.text_content()) for c in tr if c.tag in ("td", "th")]
+            cells = [norm_space(text_of(c)) for c in tr if c.tag in ("td", "th")]
             if any(cells):
                 rows.append(cells)
         if not rows:
@@ -527,7 +543,7 @@ def figure_caption(el: etree._Element) -> tuple[str | None, str | None]:
     caps = [c for c in el.iter("figcaption", "caption")]
     if not caps:
         for cell in el.iter("td", "p", "div", "span"):
-            if cell.find(".//img") is None and norm_space(cell.text_content()):
+            if cell.find(".//img") is None and norm_space(text_of(cell)):
                 caps = [cell]
                 break
     if not caps:
@@ -539,11 +555,11 @@ def figure_caption(el: etree._Element) -> tuple[str | None, str | None]:
             if child is cap or not isinstance(child.tag, str):
                 continue
             if _CREDIT_CLASS_RE.search(_attrs(child)):
-                credits.append(norm_space(child.text_content()))
+                credits.append(norm_space(text_of(child)))
                 child.text = ""
                 for sub in child:
                     sub.text = sub.tail = ""
-        parts.append(cap.text_content())
+        parts.append(text_of(cap))
     caption, credit = split_credit(" ".join(parts))
     if credits:
         credit = " ".join(c for c in credits if c).strip(" ©") or credit

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import timezone as dt_timezone
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -24,6 +25,7 @@ from feeder.urls import clean_url, same_site
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _DATE_CLASS_RE = re.compile(r"date|time|publish|posted|dateline|meta|byline|ngay|thoigian|"
                             r"created|updated|info", re.IGNORECASE)
@@ -42,7 +44,11 @@ def parse(html: str | bytes) -> lxml_html.HtmlElement:
     text = _XML_DECL_RE.sub("", text, count=1)
     if not text.strip():
         raise ValueError("empty page")
-    return lxml_html.document_fromstring(text)
+    # Plain etree elements: lxml.html's per-element class lookup costs more than the parse.
+    root = etree.fromstring(text, _PARSER)
+    if root is None:
+        raise ValueError("no HTML elements")
+    return root
 
 
 def extract(html: str | bytes, url: str, *, source: str = "",
@@ -63,12 +69,22 @@ def extract(html: str | bytes, url: str, *, source: str = "",
 def _visible_h1s(tree: lxml_html.HtmlElement) -> list[str]:
     out = []
     for h in tree.iter("h1"):
-        t = content.norm_space(h.text_content())
+        t = content.norm_space(content.text_of(h))
         if t and len(t) < 400:
             out.append(t)
         if len(out) >= 6:
             break
     return out
+
+
+@lru_cache(maxsize=4096)
+def _is_date_box(attrs: str) -> bool:
+    return len(attrs) > 2 and bool(_DATE_CLASS_RE.search(attrs))
+
+
+@lru_cache(maxsize=4096)
+def _is_byline_box(attrs: str) -> bool:
+    return len(attrs) > 2 and bool(_BYLINE_CLASS_RE.search(attrs))
 
 
 def _date_texts(tree: lxml_html.HtmlElement) -> list[tuple[str, str]]:
@@ -83,9 +99,9 @@ def _date_texts(tree: lxml_html.HtmlElement) -> list[tuple[str, str]]:
             if dt:
                 out.append((dt, "time"))
                 continue
-        elif not _DATE_CLASS_RE.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
+        elif not _is_date_box(f"{el.get('class') or ''} {el.get('id') or ''}"):
             continue
-        text = el.text_content()
+        text = content.text_of(el)
         if 6 <= len(text) < 200:
             out.append((content.norm_space(text), "visible"))
         if len(out) > 40:
@@ -101,8 +117,8 @@ def _byline_texts(tree: lxml_html.HtmlElement) -> list[str]:
     for el in body.iter("a", "span", "div", "p", "address", "strong", "b", "li"):
         rel = el.get("rel") or ""
         attrs = f"{el.get('class') or ''} {el.get('id') or ''}"
-        if rel == "author" or _BYLINE_CLASS_RE.search(attrs):
-            text = content.norm_space(el.text_content())
+        if rel == "author" or _is_byline_box(attrs):
+            text = content.norm_space(content.text_of(el))
             if 2 < len(text) < 120:
                 out.append(text)
             if len(out) > 8:
@@ -130,12 +146,12 @@ def _lead(tree: lxml_html.HtmlElement) -> str | None:
             continue
         attrs = f"{el.get('class') or ''} {el.get('id') or ''}"
         if len(attrs) < 3 or not _LEAD_CLASS_RE.search(attrs):
-            if el.tag == "p" and len(el.text_content()) > 150:
+            if el.tag == "p" and len(content.text_of(el)) > 150:
                 plain_paragraphs += 1
                 if plain_paragraphs > 2:
                     return None
             continue
-        text = content.norm_space(el.text_content())
+        text = content.norm_space(content.text_of(el))
         if 40 <= len(text) <= 1000 and el.find(".//img") is None:
             return text
     return None

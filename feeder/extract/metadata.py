@@ -16,6 +16,8 @@ from typing import Any
 
 from lxml import html as lxml_html
 
+from feeder.extract.content import text_of
+
 # Schema.org types that describe the article itself (rather than the site or a breadcrumb).
 _ARTICLE_TYPES = {
     "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
@@ -242,17 +244,17 @@ def _read_microdata(tree: lxml_html.HtmlElement, meta: Metadata) -> None:
                          'or @itemprop="headline" or @itemprop="author"][not(self::meta)]'):
         prop = el.get("itemprop")
         if prop == "headline":
-            t = " ".join(el.text_content().split())
+            t = " ".join(text_of(el).split())
             if t:
                 meta.titles.append((t, "microdata"))
         elif prop == "author":
             name_el = el.find('.//*[@itemprop="name"]')
             src = name_el if name_el is not None else el
-            name = (src.get("content") or " ".join(src.text_content().split())).strip()
+            name = (src.get("content") or " ".join(text_of(src).split())).strip()
             if name:
                 meta.authors.append(([name], "microdata"))
         else:
-            value = el.get("datetime") or el.get("content") or el.text_content()
+            value = el.get("datetime") or el.get("content") or text_of(el)
             sink = meta.published if prop == "datePublished" else meta.updated
             if value and value.strip():
                 sink.append((value.strip(), "microdata"))
