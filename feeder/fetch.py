@@ -44,7 +44,7 @@ from feeder.config import Settings
 from feeder.errors import FetchError
 from feeder.model import CacheInfo, NotModified, Page
 
-__all__ = ["FetchRefused", "Fetcher", "Kind", "is_public_host", "parse_retry_after"]
+__all__ = ["FetchEvent", "FetchRefused", "Fetcher", "Kind", "is_public_host", "parse_retry_after"]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,23 @@ class FetchRefused(FetchError):
     @property
     def transient(self) -> bool:
         return False
+
+
+@dataclass(frozen=True, slots=True)
+class FetchEvent:
+    """One HTTP exchange, for metrics (``Fetcher(on_exchange=...)``).
+
+    ``outcome`` is "ok", "not_modified", "redirect", "error" (worth retrying later) or "refused"
+    (a deliberate, permanent refusal). Retries, redirects and robots.txt fetches are exchanges of
+    their own; refusals before any connection (robots rules, private addresses) are not reported.
+    """
+
+    url: str
+    kind: str
+    outcome: str
+    status: int | None
+    ms: float
+    bytes: int = 0
 
 
 @dataclass
@@ -98,6 +115,7 @@ class Fetcher:
     - ``deadline``: total seconds one attempt may take, connect to last byte (slow drips).
     - ``max_redirects``: hops followed before giving up.
     - ``resolver``: host -> IP addresses, for the private-address check.
+    - ``on_exchange``: called with a :class:`FetchEvent` after every HTTP exchange (metrics).
     """
 
     def __init__(
@@ -115,6 +133,7 @@ class Fetcher:
         robots_ttl: float = 24 * 3600.0,
         resolver: Callable[[str], list[str]] | None = None,
         rng: random.Random | None = None,
+        on_exchange: Callable[[FetchEvent], None] | None = None,
     ) -> None:
         self.settings = settings
         self._own_session = session is None
@@ -131,6 +150,7 @@ class Fetcher:
         self.robots_ttl = robots_ttl
         self._resolve = resolver or _resolve
         self._rng = rng or random.Random()
+        self.on_exchange = on_exchange
         self._hosts: dict[str, _Host] = {}
         self._hosts_lock = threading.Lock()
         # The product token ("feeder" in "feeder/0.1 (+url)") is what robots.txt groups name.
@@ -240,11 +260,26 @@ class Fetcher:
             if wait > 0:
                 self._sleep(min(wait, self.max_wait))
             started = self._monotonic()
+            outcome, status, size = "error", None, 0
             try:
-                return self._exchange(asked, url, headers, kind=kind, started=started,
-                                      allow_private=allow_private)
+                result = self._exchange(asked, url, headers, kind=kind, started=started,
+                                        allow_private=allow_private)
+                if isinstance(result, Page):
+                    outcome, status, size = "ok", result.status, len(result.content)
+                elif isinstance(result, NotModified):
+                    outcome, status = "not_modified", 304
+                else:
+                    outcome = "redirect"
+                return result
+            except FetchError as exc:
+                outcome = "refused" if isinstance(exc, FetchRefused) else "error"
+                status = exc.status
+                raise
             finally:
                 host.next_allowed = self._monotonic() + self.host_delay(url)
+                if self.on_exchange is not None:
+                    self.on_exchange(FetchEvent(url, kind, outcome, status,
+                                                (self._monotonic() - started) * 1000, size))
 
     def _exchange(self, asked: str, url: str, headers: dict[str, str], *, kind: Kind,
                   started: float, allow_private: bool) -> Page | NotModified | str:
@@ -270,7 +305,7 @@ class Fetcher:
             if status == 429 or (status >= 500 and status not in _NOT_RETRIED_5XX):
                 raise FetchError(f"HTTP {status}", url=url, status=status,
                                  retry_after=parse_retry_after(resp.headers.get("Retry-After")))
-            if status != 200:
+            if status not in (200, 203):
                 raise FetchError(f"HTTP {status}", url=url, status=status)
             content_type, charset = _content_type(resp.headers.get("Content-Type"))
             if kind != "robots" and content_type and content_type not in _HTML_TYPES:

@@ -21,7 +21,7 @@ import pytest
 
 from feeder.config import Settings
 from feeder.errors import FetchError
-from feeder.fetch import Fetcher, FetchRefused, is_public_host, parse_retry_after
+from feeder.fetch import Fetcher, FetchEvent, FetchRefused, is_public_host, parse_retry_after
 from feeder.model import CacheInfo, NotModified, Page
 from tests.support.http import LoopbackServer
 
@@ -268,7 +268,7 @@ def _flaky(statuses: list[int], headers: dict[str, str] | None = None):
         body = HTML.encode() if status == 200 else b"busy"
         h.send_response(status)
         for k, v in {"Content-Type": "text/html; charset=utf-8",
-                     **(headers if status != 200 else {})}.items():
+                     **(headers or {} if status != 200 else {})}.items():
             h.send_header(k, v)
         h.send_header("Content-Length", str(len(body)))
         h.end_headers()
@@ -528,3 +528,69 @@ def _cp1258(text: str) -> bytes:
             base = unicodedata.normalize("NFC", decomposed.replace(tone, ""))
             out += base.encode("cp1258") + tone.encode("cp1258")
     return bytes(out)
+
+
+# -- hostile servers ------------------------------------------------------------------------
+
+def test_chunked_transfer_encoding(server: LoopbackServer) -> None:
+    def chunked(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "text/html; charset=utf-8")
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        data = HTML.encode()
+        for i in range(0, len(data), 7):
+            piece = data[i:i + 7]
+            h.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+        h.wfile.write(b"0\r\n\r\n")
+
+    server.route("/chunked", chunked)
+    with make() as f:
+        assert get(f, server.url("/chunked")).text == HTML
+
+
+def test_garbage_body_is_a_page_not_a_crash(server: LoopbackServer) -> None:
+    garbage = bytes(random.Random(3).randrange(256) for _ in range(5000))
+    server.route("/garbage", garbage, headers={"Content-Type": "text/html"})
+    with make() as f:
+        page = get(f, server.url("/garbage"))
+    assert page.content == garbage and isinstance(page.text, str)
+
+
+def test_garbage_status_line_is_transient(server: LoopbackServer, clock: FakeClock) -> None:
+    def not_http(h: BaseHTTPRequestHandler) -> None:
+        h.wfile.write(b"\x00\xffNOT HTTP AT ALL\r\n\r\n")
+        h.close_connection = True
+
+    server.route("/nothttp", not_http)
+    with make(clock, retries=1) as f, pytest.raises(FetchError) as err:
+        get(f, server.url("/nothttp"))
+    assert err.value.transient and len(server.requests_to("/nothttp")) == 2
+
+
+def test_unsupported_content_encoding_refused(server: LoopbackServer) -> None:
+    server.route("/br", b"\x0b\x02\x80hello\x03", headers={"Content-Encoding": "br"})
+    with make() as f, pytest.raises(FetchRefused, match="Content-Encoding"):
+        get(f, server.url("/br"))
+
+
+def test_every_exchange_is_reported(server: LoopbackServer, clock: FakeClock) -> None:
+    server.route("/robots.txt", "User-agent: *\nDisallow: /no\n",
+                 headers={"Content-Type": "text/plain"})
+    server.route("/moved", b"", status=301, headers={"Location": "/a"})
+    server.route("/a", HTML, headers={"ETag": '"e"'})
+    server.route("/down", _flaky([503]))
+    events: list[FetchEvent] = []
+    with make(clock, on_exchange=events.append) as f:
+        get(f, server.url("/moved"))
+        f.get(server.url("/a"), CacheInfo('"e"'), allow_private=True)
+        get(f, server.url("/down"))
+    assert [(e.url.rsplit("/", 1)[1], e.kind, e.outcome, e.status) for e in events] == [
+        ("robots.txt", "robots", "ok", 200),
+        ("moved", "article", "redirect", None),
+        ("a", "article", "ok", 200),
+        ("a", "article", "not_modified", 304),
+        ("down", "article", "error", 503),
+        ("down", "article", "ok", 200),
+    ]
+    assert events[2].bytes == len(HTML.encode())
