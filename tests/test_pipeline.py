@@ -86,10 +86,9 @@ def poll_all(cfg: Config) -> list:
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    """Every published file's bytes and mtime (status.json is the monitoring heartbeat)."""
+    """Every published file's bytes and mtime."""
     return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*"))
-            if p.is_file() and not p.name.startswith("status.json")}
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_two_runs_conditional_requests_and_identical_files(

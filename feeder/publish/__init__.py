@@ -19,10 +19,13 @@ Both entry points are safe to run twice and return only the paths whose bytes ch
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 
+from feeder import clock
 from feeder.config import Settings
 from feeder.errors import PublishError
 from feeder.model import SourceFeed
@@ -107,9 +110,11 @@ def publish_site(settings: Settings, feeds: Sequence[SourceFeed]) -> list[Path]:
     pages = {
         "index.html": site.index_html(channels, healths, combined),
         "feeds.opml": site.opml(channels, settings.base_url),
-        "status.json": site.status_json(channels, healths),
         "static/feed.xsl": site.stylesheet(),
     }
+    status = site.status_json(channels, healths)
+    if _status_due(out / "status.json", status):
+        pages["status.json"] = status
     for name, data in pages.items():
         try:
             changed += write_with_gzip(out / name, data)
@@ -119,3 +124,31 @@ def publish_site(settings: Settings, feeds: Sequence[SourceFeed]) -> list[Path]:
     if failure is not None:
         raise failure
     return changed
+
+
+# status.json carries poll times, which change on every poll. It is rewritten at once when a
+# source's state changes (ok/failing, error, items), and otherwise at most this often, as a
+# heartbeat: monitors see it is fresh, and an idle poll does not touch the output folder.
+STATUS_HEARTBEAT = timedelta(minutes=10)
+_POLL_TIMES = ("last_poll", "last_success", "next_due")
+
+
+def _status_state(data: bytes) -> object:
+    doc = json.loads(data)
+    for entry in doc.get("sources", []):
+        for key in _POLL_TIMES:
+            entry.pop(key, None)
+    return doc
+
+
+def _status_due(path: Path, data: bytes) -> bool:
+    try:
+        old = path.read_bytes()
+        age = clock.now().timestamp() - path.stat().st_mtime
+    except OSError:
+        return True
+    try:
+        same_state = _status_state(old) == _status_state(data)
+    except ValueError:  # a damaged file is replaced
+        return True
+    return not same_state or age >= STATUS_HEARTBEAT.total_seconds()

@@ -3,7 +3,7 @@
 All are pure functions of the channels and the sources' health, so that an unchanged site renders
 to unchanged bytes. ``index.html`` shows each source's health as a state (ok, failing since ...,
 the last error) but not poll times, which change on every poll; those live in ``status.json``,
-the one file that is expected to change on every run (it is for monitoring).
+which publish_site rewrites when a state changes and otherwise only as a heartbeat.
 """
 
 from __future__ import annotations
