@@ -4,13 +4,15 @@
 #   make lint      ruff
 #   make accuracy  extraction scores on ../shared/corpus, feeder vs trafilatura
 #   make speed     extraction time per page, feeder vs trafilatura
+#   make poll      polling 1,000 loopback sources: first ingest and idle poll
+#   make validate  the W3C Feed Validation Service (offline) on public/; needs FEEDVALIDATOR
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint accuracy speed bench clean
+.PHONY: demo test test-all lint accuracy speed poll validate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +38,16 @@ accuracy: $(STAMP)
 
 speed: $(STAMP)
 	$(BIN)/python bench/speed.py
+
+poll: $(STAMP)
+	$(BIN)/python bench/poll.py
+
+# FEEDVALIDATOR: a w3c/feedvalidator checkout (never part of this repository);
+# FV_PYTHON: a Python with lxml, html5lib and rdflib. See deploy/README.md.
+FEEDVALIDATOR ?= /opt/feedvalidator
+FV_PYTHON ?= python3
+validate:
+	$(FV_PYTHON) bench/validate_feeds.py $(FEEDVALIDATOR) public http://127.0.0.1:8080/
 
 clean:
 	rm -rf public var .pytest_cache
