@@ -594,3 +594,20 @@ def test_every_exchange_is_reported(server: LoopbackServer, clock: FakeClock) ->
         ("down", "article", "ok", 200),
     ]
     assert events[2].bytes == len(HTML.encode())
+
+
+def test_robots_txt_is_fetched_again_after_its_ttl(server: LoopbackServer,
+                                                   clock: FakeClock) -> None:
+    server.route("/robots.txt", "User-agent: *\nAllow: /\n", headers={"Content-Type": "text/plain"})
+    server.route("/a", HTML)
+    with make(clock, robots_ttl=3600) as f:
+        get(f, server.url("/a"))
+        clock.now += 1800
+        get(f, server.url("/a"))
+        assert len(server.requests_to("/robots.txt")) == 1
+        server.route("/robots.txt", "User-agent: *\nDisallow: /\n",
+                     headers={"Content-Type": "text/plain"})
+        clock.now += 1801
+        with pytest.raises(FetchRefused):
+            get(f, server.url("/a"))
+    assert len(server.requests_to("/robots.txt")) == 2
