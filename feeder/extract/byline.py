@@ -23,6 +23,7 @@ _NOT_NAME_RE = re.compile(
     r"@|https?://|www\.|\.com\b|\d{2,}|^(?:admin|administrator|staff|redaktion|editor|editorial|"
     r"newsroom|guest|unknown|anonymous|team|desk)$",
     re.IGNORECASE)
+_URL_RE = re.compile(r"https?://|www\.|\w@\w")
 # Trailing role or place after a name: "John Smith, Reporter", "Jane Doe (dpa)".
 _TRAIL_RE = re.compile(r"\s*(?:\(.*?\)|\[.*?\])\s*$")
 
@@ -50,6 +51,8 @@ def clean_name(raw: str) -> str | None:
 def split_names(raw: str) -> list[str]:
     """A byline string into cleaned names, in order, without repeats."""
     text = _PREFIX_RE.sub("", re.sub(r"\s+", " ", raw).strip())
+    if _URL_RE.search(text):  # an author page URL is not a byline (and "/" would split it)
+        return []
     names: list[str] = []
     for part in _SPLIT_RE.split(text):
         name = clean_name(part or "")

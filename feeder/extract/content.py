@@ -255,7 +255,7 @@ def image_url(img: etree._Element, base: str) -> str | None:
     for attr in _LAZY_ATTRS:
         v = img.get(attr)
         if v:
-            candidates.append(_first_src(v))
+            candidates.append(_largest_src(v) if attr.endswith("srcset") else _first_src(v))
     src = img.get("src")
     if src and not _PLACEHOLDER_RE.search(src[:60]):
         candidates.append(src)
@@ -534,6 +534,8 @@ class _Renderer:
         self.blocks.append(Block("table", text, f"<table><tbody>{html_rows}</tbody></table>"))
 
 
+_CREDIT_LABEL_RE = re.compile(r"^\s*\(?\s*(?:Ảnh|Photo|Foto|Image|Bild|Crédit|Credit|Picture|"
+                              r"Bildrechte|Quelle|Source)\s*(?::|by)\s*", re.IGNORECASE)
 _CREDIT_CLASS_RE = re.compile(r"credit|copyright|source|author|byline|photographer|rights|"
                               r"courtesy|attribution", re.IGNORECASE)
 
@@ -562,7 +564,8 @@ def figure_caption(el: etree._Element) -> tuple[str | None, str | None]:
         parts.append(text_of(cap))
     caption, credit = split_credit(" ".join(parts))
     if credits:
-        credit = " ".join(c for c in credits if c).strip(" ©") or credit
+        joined = " ".join(c for c in credits if c)
+        credit = _CREDIT_LABEL_RE.sub("", joined).strip(" ©()") or credit
     return caption, credit
 
 

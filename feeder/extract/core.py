@@ -35,7 +35,9 @@ _LEAD_CLASS_RE = re.compile(r"sapo|(?:^|[\s_-])lead|standfirst|summary|intro|tea
                             r"subtitle|subhead|(?:^|[\s_-])dek(?:$|[\s_-])|deck|abstract|chap[eo]|"
                             r"description|desc(?:$|[\s_-])|tom-?tat|article__lede|lede",
                             re.IGNORECASE)
-_LANG_VI_RE = re.compile(r"\b(?:của|và|những|được|trong|người|không)\b")
+# Frequent Vietnamese function words: enough to tell a Vietnamese page that declares no language.
+_LANG_VI_RE = re.compile(r"\b(?:của|và|những|được|trong|người|không|các|với|cho|này|là|một|đã)\b",
+                         re.IGNORECASE)
 
 
 def parse(html: str | bytes) -> lxml_html.HtmlElement:
@@ -157,6 +159,17 @@ def _lead(tree: lxml_html.HtmlElement) -> str | None:
     return None
 
 
+_STAMP_NOISE_RE = re.compile(r"[\d\W_]+|\b(?:gmt|utc|am|pm|ngày|lúc|thứ|chủ nhật|cập nhật|"
+                             r"updated?|published|posted|on|at|hai|ba|tư|năm|sáu|bảy)\b",
+                             re.IGNORECASE)
+
+
+def _is_stamp_line(text: str, tz_name: str | None) -> bool:
+    if len(text) > 100 or dates.parse_visible(text, tz_name) is None:
+        return False
+    return len(_STAMP_NOISE_RE.sub("", text)) < 12
+
+
 def _overlap(a: str, b: str) -> float:
     """Word-level F1 of two texts (how much a lead and a description say the same)."""
     wa, wb = re.findall(r"\w+", a.lower()), re.findall(r"\w+", b.lower())
@@ -215,6 +228,9 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     for idx in range(len(blocks) - 1, max(len(blocks) - 3, -1), -1):
         if blocks[idx].kind == "p" and byline.is_source_credit(blocks[idx].text):
             blocks[idx] = content.Block("credit", blocks[idx].text)
+
+    # A short line that is only a time stamp ("Thứ Ba, 22/12/2020, 17:05 (GMT+7)") is metadata.
+    blocks = [b for b in blocks if not (b.kind == "p" and _is_stamp_line(b.text, timezone))]
 
     # Title.
     chosen = title.choose(h1s, meta.titles, meta.doc_title, meta.site_names, canonical)

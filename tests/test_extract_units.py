@@ -1,0 +1,126 @@
+"""Unit tests for the extraction helpers: dates, bylines, titles, batch."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from feeder.extract import byline, dates, title
+from feeder.extract.batch import run_batch
+
+ICT = timezone(timedelta(hours=7))
+
+
+@pytest.mark.parametrize(("text", "expected", "has_time"), [
+    ("Thứ Ba, 22/12/2020, 17:05 (GMT+7)", datetime(2020, 12, 22, 17, 5, tzinfo=ICT), True),
+    ("22/12/2020 - 17:05", datetime(2020, 12, 22, 17, 5, tzinfo=ICT), True),
+    ("17:05 22/12/2020", datetime(2020, 12, 22, 17, 5, tzinfo=ICT), True),
+    ("Chủ nhật, 02/06/2024 - 19:05", datetime(2024, 6, 2, 19, 5, tzinfo=ICT), True),
+    ("12/6/2024 | 06:45", datetime(2024, 6, 12, 6, 45, tzinfo=ICT), True),
+    ("Cập nhật lúc 09:15 ngày 05/05/2024", datetime(2024, 5, 5, 9, 15, tzinfo=ICT), True),
+    ("Đăng ngày 05/05/2024", datetime(2024, 5, 5, tzinfo=ICT), False),
+    ("May 3, 2024 at 5:30 pm", datetime(2024, 5, 3, 17, 30, tzinfo=ICT), True),
+])
+def test_visible_dates_are_day_first_in_source_zone(text: str, expected: datetime,
+                                                    has_time: bool) -> None:
+    stamp = dates.parse_visible(text, "Asia/Ho_Chi_Minh")
+    assert stamp is not None
+    assert stamp.when == expected
+    assert stamp.when.utcoffset() == timedelta(hours=7)
+    assert stamp.has_time is has_time
+
+
+def test_visible_offset_wins_over_source_zone() -> None:
+    stamp = dates.parse_visible("22/12/2020, 17:05 (GMT+9)", "Asia/Ho_Chi_Minh")
+    assert stamp is not None and stamp.when.utcoffset() == timedelta(hours=9)
+
+
+def test_update_label() -> None:
+    assert dates.is_update_label("Cập nhật lúc 09:15 ngày 05/05/2024")
+    assert not dates.is_update_label("Thứ Ba, 22/12/2020, 17:05")
+
+
+def test_dateline_day_without_year() -> None:
+    assert dates.dateline_day("Ngày 22/12, Đảng ủy Công an tỉnh đã tổ chức") == (22, 12)
+    assert dates.dateline_day("Ngày 22/12/2020 hội nghị") is None
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2024-05-03T15:47:42.389Z", datetime(2024, 5, 3, 15, 47, 42, tzinfo=UTC)),
+    ("2024-05-03T15:47:42+0200", datetime(2024, 5, 3, 15, 47, 42,
+                                          tzinfo=timezone(timedelta(hours=2)))),
+    ("2024-05-03 15:47", datetime(2024, 5, 3, 15, 47, tzinfo=ICT)),  # naive: source zone
+    ("Fri, 03 May 2024 15:47:42 GMT", datetime(2024, 5, 3, 15, 47, 42, tzinfo=UTC)),
+])
+def test_machine_dates(value: str, expected: datetime) -> None:
+    stamp = dates.parse_machine(value, "Asia/Ho_Chi_Minh")
+    assert stamp is not None and stamp.when == expected
+
+
+def test_machine_day_only_is_midnight_without_time() -> None:
+    stamp = dates.parse_machine("2024-05-03", "Asia/Ho_Chi_Minh")
+    assert stamp is not None and not stamp.has_time
+    assert stamp.when == datetime(2024, 5, 3, tzinfo=ICT)
+
+
+@pytest.mark.parametrize(("line", "names"), [
+    ("Tin, ảnh: TRÍ NHÂN", ["Trí Nhân"]),
+    ("Bài và ảnh: HOÀNG ANH - MINH THƯ", ["Hoàng Anh", "Minh Thư"]),
+    ("Bài, ảnh: Lê Phương", ["Lê Phương"]),
+    ("Tin: NGỌC HÀ", ["Ngọc Hà"]),
+    ("Theo TTXVN", None),
+    ("Nguồn: VTV", None),
+    ("Người dân hai bên bờ sông không còn phải đi đò ngang như trước.", None),
+])
+def test_credit_lines(line: str, names: list[str] | None) -> None:
+    assert byline.credit_line(line) == names
+
+
+def test_source_credit_and_lone_name() -> None:
+    assert byline.is_source_credit("Theo TTXVN")
+    assert byline.is_source_credit("Nguồn: Báo Nhân Dân")
+    assert byline.lone_name("HOÀNG ANH") == ["Hoàng Anh"]
+    assert byline.lone_name("Hoàng Anh") is None
+
+
+@pytest.mark.parametrize(("raw", "names"), [
+    ("By Jane Doe and John Roe", ["Jane Doe", "John Roe"]),
+    ("Von Birgit Baumann, Anna Giulia Fink", ["Birgit Baumann", "Anna Giulia Fink"]),
+    ("TRÍ NHÂN", ["Trí Nhân"]),
+    ("https://example.org/authors/jane", []),
+])
+def test_split_names(raw: str, names: list[str]) -> None:
+    assert byline.split_names(raw) == names
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    ("Mùa lúa chín - Báo Đồng Nai Xanh", "Mùa lúa chín"),
+    ("Báo Đồng Nai Xanh | Mùa lúa chín", "Mùa lúa chín"),
+    ("Cà phê: giá tăng - giảm thất thường", "Cà phê: giá tăng - giảm thất thường"),
+])
+def test_strip_site_name(raw: str, clean: str) -> None:
+    assert title.strip_site(raw, ["Báo Đồng Nai Xanh"], "https://baodongnaixanh.example/a") == clean
+
+
+def test_batch_survives_bad_pages(tmp_path: Path) -> None:
+    page = (Path(__file__).parent / "golden" / "extract" / "vn-credit-line.html").read_bytes()
+    (tmp_path / "good.html.gz").write_bytes(gzip.compress(page))
+    (tmp_path / "empty.html").write_bytes(b"")
+    lines = [
+        {"id": "good", "path": "good.html.gz", "url": "https://a.example/1.html"},
+        {"id": "missing", "path": "nope.html", "url": "https://a.example/2.html"},
+        {"id": "empty", "path": "empty.html", "url": "https://a.example/3.html"},
+    ]
+    manifest = tmp_path / "manifest.jsonl"
+    manifest.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    out = io.StringIO()
+    assert run_batch(manifest, out) == (1, 2)
+    rows = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert [r["id"] for r in rows] == ["good", "missing", "empty"]
+    assert rows[0]["record"]["authors"] == ["Trí Nhân"]
+    assert "error" in rows[1] and "error" in rows[2]
