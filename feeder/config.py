@@ -85,6 +85,7 @@ class Settings:
     database: str = "sqlite:///var/feeder.db"
     base_url: str = "http://127.0.0.1:8080/"
     user_agent: str = DEFAULT_USER_AGENT
+    contact: str | None = None  # a URL or e-mail address where site owners can reach you
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     max_bytes: int = 5_000_000
@@ -94,6 +95,13 @@ class Settings:
     respect_robots: bool = True
     workers: int = 4  # sources polled at once (each host still sees one request at a time)
     metrics_file: Path | None = None  # Prometheus text format, for node_exporter's textfile
+
+    @property
+    def full_user_agent(self) -> str:
+        """``user_agent`` with the ``contact`` appended, as ``(+contact)``, unless already in it."""
+        if self.contact and self.contact not in self.user_agent:
+            return f"{self.user_agent} (+{self.contact})"
+        return self.user_agent
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +216,7 @@ _SETTINGS_KEYS: dict[str, Callable[[Any], Any]] = {
     "database": _text,
     "base_url": _check_url,
     "user_agent": _text,
+    "contact": _text,
     "feeds": _text,
     "connect_timeout": _positive(_number, "a number of seconds"),
     "read_timeout": _positive(_number, "a number of seconds"),

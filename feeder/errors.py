@@ -4,7 +4,9 @@
 
     FeederError                  anything feeder raises on purpose
     ├── ConfigError              bad configuration: names the file, the source id and the key
-    ├── FetchError               a URL could not be fetched (network, HTTP status, size, type)
+    ├── FetchError               a URL could not be fetched (network, HTTP status, ...)
+    │   └── FetchRefused         feeder would not fetch it (robots.txt, private address, size,
+    │                            type, redirect loop): never worth retrying
     ├── ExtractError             a page could not be turned into an article
     ├── StoreError               the database failed
     └── PublishError             a feed could not be built or written
@@ -53,6 +55,17 @@ class FetchError(FeederError):
     def transient(self) -> bool:
         """True when trying again later may succeed (timeouts, resets, 429, 5xx)."""
         return self.status is None or self.status == 429 or self.status >= 500
+
+
+class FetchRefused(FetchError):
+    """feeder refused a URL on purpose (robots.txt, private address, size, type, redirects).
+
+    Never transient: asking again gives the same answer.
+    """
+
+    @property
+    def transient(self) -> bool:
+        return False
 
 
 class ExtractError(FeederError):

@@ -41,7 +41,7 @@ from urllib3.exceptions import HTTPError as _URLLIB3_ERRORS
 from feeder import clock
 from feeder.charset import decode_html
 from feeder.config import Settings
-from feeder.errors import FetchError
+from feeder.errors import FetchError, FetchRefused
 from feeder.model import CacheInfo, NotModified, Page
 
 __all__ = ["FetchEvent", "FetchRefused", "Fetcher", "Kind", "is_public_host", "parse_retry_after"]
@@ -58,17 +58,6 @@ _NOT_RETRIED_5XX = frozenset({501, 505})
 # RFC 9309 section 2.5: crawlers may stop parsing robots.txt after 500 KiB.
 _ROBOTS_MAX_BYTES = 500 * 1024
 _CHUNK = 64 * 1024
-
-
-class FetchRefused(FetchError):
-    """feeder refused to fetch a URL on purpose (robots.txt, private address, size, type, ...).
-
-    Never transient: asking again gives the same answer. (A candidate for ``feeder.errors``.)
-    """
-
-    @property
-    def transient(self) -> bool:
-        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +127,7 @@ class Fetcher:
         self.settings = settings
         self._own_session = session is None
         self.session = session if session is not None else _new_session()
-        self.session.headers["User-Agent"] = settings.user_agent
+        self.session.headers["User-Agent"] = settings.full_user_agent
         self._sleep = sleep
         self._monotonic = monotonic
         self.retries = retries

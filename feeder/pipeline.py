@@ -67,6 +67,7 @@ class PollResult:
     written: tuple[str, ...] = ()
     seconds: float = 0.0
     warnings: tuple[str, ...] = field(default=())
+    retry_after: float | None = None  # seconds the site asked us to wait (429/503 Retry-After)
 
     @property
     def changed(self) -> bool:
@@ -116,6 +117,7 @@ class Poller:
         # A source whose own site is on a private host (the demo) may link within it.
         allow_private = not is_public_host(urlsplit(source.url).hostname or "")
         found, listings, errors = [], [], []
+        retry_after: float | None = None
         not_modified = 0
         for url in source.urls:
             try:
@@ -123,6 +125,8 @@ class Poller:
             except FetchError as exc:
                 log.warning("listing.error source=%s url=%s error=%s", source.id, url, exc)
                 errors.append(str(exc))
+                if exc.retry_after:
+                    retry_after = max(retry_after or 0.0, exc.retry_after)
                 continue
             if isinstance(got, NotModified):
                 not_modified += 1
@@ -131,7 +135,8 @@ class Poller:
             listings.append((url, got.cache))
             found += discover_links(got, source)
         if errors and len(errors) == len(source.urls):
-            return PollResult(source.id, "error", error="; ".join(errors))
+            return PollResult(source.id, "error", error="; ".join(errors),
+                              retry_after=retry_after)
 
         urls = list(dict.fromkeys(link.url for link in found))
         to_fetch = self.store.links_to_fetch(source.id, urls, now)
@@ -181,6 +186,8 @@ class Poller:
         health = self.store.health(source.id)
         failures = 0 if ok else health.consecutive_failures + 1
         due = next_poll_at(source.interval, failures, clock.now())
+        if result.retry_after:  # the site said when to come back; never sooner
+            due = max(due, clock.now() + timedelta(seconds=result.retry_after))
         found = result.links > 0 or result.status == "not-modified"
         health = self.store.record_poll(source.id, ok=ok, error=result.error,
                                         found_links=found, next_due=due, now=now)

@@ -195,3 +195,17 @@ def test_published_files_survive_a_broken_source(
     [r] = poll_all(cfg)
     assert r.status == "error"
     assert rss.read_bytes() == before
+
+
+def test_retry_after_on_the_listing_postpones_the_source(
+        site: LoopbackServer, tmp_path: Path) -> None:
+    from feeder import clock
+
+    site.route("/thoi-su/", "bận", status=503, headers={"Retry-After": "7200"})
+    cfg = make_config(tmp_path, f"sqlite:///{tmp_path / 'f.db'}", source(site))
+    [r] = poll_all(cfg)
+    assert r.status == "error" and r.retry_after == 7200
+    store = Store(cfg.settings.database)
+    due = store.next_due("thu")
+    store.close()
+    assert due is not None and due >= clock.now() + timedelta(seconds=7100)
