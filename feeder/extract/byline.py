@@ -17,7 +17,8 @@ _PREFIX_RE = re.compile(
     re.IGNORECASE)
 # Splits a byline into names: commas, "and", "&", "und", "và", " - " between capitalised names.
 _SPLIT_RE = re.compile(
-    r"\s*(?:,|;|/|\s&\s|\band\b|\bund\b|\bet\b|\by\b|\bvà\b|\be\b|\s[-–—]\s|\|)\s*",
+    r"\s*(?:,|;|/|\s&\s|\band\b|\bund\b|\bet\b|\by\b|\bvà\b|\be\b|\bog\b|\boch\b|\ben\b|"
+    r"\s[-–—]\s|\|)\s*",
     re.IGNORECASE)
 _NOT_NAME_RE = re.compile(
     r"@|https?://|www\.|\.com\b|\d{2,}|^(?:admin|administrator|staff|redaktion|editor|editorial|"
@@ -25,7 +26,11 @@ _NOT_NAME_RE = re.compile(
     re.IGNORECASE)
 _URL_RE = re.compile(r"https?://|www\.|\w@\w")
 # Trailing role or place after a name: "John Smith, Reporter", "Jane Doe (dpa)".
-_TRAIL_RE = re.compile(r"\s*(?:\(.*?\)|\[.*?\])\s*$")
+_TRAIL_RE = re.compile(r"\s*(?:\(.*?\)|\[.*?\]|기자|記者|특파원|reporter|correspondent|"
+                       r"staff writer|redakteur(?:in)?)\s*$", re.IGNORECASE)
+# Particles that stay lower-case inside a name ("Ursula von der Leyen", "Lê Văn de Souza").
+_PARTICLES = {"von", "van", "der", "den", "de", "da", "di", "du", "del", "la", "le", "bin", "al",
+              "y", "dos", "das", "ter", "zu", "af"}
 
 
 def smart_title(name: str) -> str:
@@ -46,6 +51,14 @@ def clean_name(raw: str) -> str | None:
     if len(name.split()) > 6:
         return None
     return smart_title(name)
+
+
+def looks_like_name(name: str) -> bool:
+    """A visible byline part that reads as a person's name: 2-5 capitalised words."""
+    words = name.split()
+    if not 2 <= len(words) <= 5 or any(c in name for c in "?!:;\"“”«»"):
+        return False
+    return all(w[:1].isupper() or w.lower() in _PARTICLES or not w[:1].isalpha() for w in words)
 
 
 def split_names(raw: str) -> list[str]:

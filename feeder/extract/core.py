@@ -380,21 +380,19 @@ def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: 
 
 def _authors(meta: metadata.Metadata, byline_texts: list[str], credit: list[str],
              prov: dict[str, str]) -> list[str]:
-    sites = {title.norm(s) for s in meta.site_names}
-
-    def ok(names: list[str]) -> list[str]:
-        return [n for n in names if title.norm(n) not in sites]
-
     for names, src in meta.authors:
         cleaned: list[str] = []
         for n in names:
             cleaned.extend(byline.split_names(n))
-        cleaned = ok(list(dict.fromkeys(cleaned)))
+        cleaned = list(dict.fromkeys(cleaned))
         if cleaned:
             prov["authors"] = src
             return cleaned
+    # Visible bylines are noisy ("Share", "Found a mistake?"): only name-shaped parts count.
     for text in byline_texts:
-        names = ok(byline.split_names(text))
+        if byline.is_source_credit(text):
+            continue
+        names = [n for n in byline.split_names(text) if byline.looks_like_name(n)]
         if names:
             prov["authors"] = "byline"
             return names

@@ -116,7 +116,9 @@ def ld_person_names(value: Any, by_id: dict[str, dict[str, Any]]) -> list[str]:
                 continue
             (orgs if "organization" in _types(item) or "newsmediaorganization" in _types(item)
              else people).append(name)
-    return people or orgs
+    # Organisations credited as authors ("AFP", the newspaper's desk) are kept after persons:
+    # the page names them as authors, and a feed reader shows what the page says.
+    return people + [o for o in orgs if o not in people]
 
 
 def read(tree: lxml_html.HtmlElement) -> Metadata:
