@@ -203,6 +203,11 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
 
     h1s = _visible_h1s(tree)
     date_texts = _date_texts(tree)
+    if not meta.published and not any(kind == "time" for _, kind in date_texts):
+        # No machine-readable date at all: let htmldate search the page (slow, so only here).
+        found = _htmldate(tree)
+        if found:
+            meta.published.append((found, "htmldate"))
     byline_texts = _byline_texts(tree)
 
     content.prune(tree)
@@ -296,6 +301,19 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
         images=tuple(images),
         provenance=prov,
     )
+
+
+def _htmldate(tree: lxml_html.HtmlElement) -> str | None:
+    try:
+        from htmldate import find_date
+    except ImportError:  # pragma: no cover - htmldate ships with trafilatura
+        return None
+    try:
+        # htmldate wants lxml.html elements; serialising costs less than parsing twice always.
+        page = etree.tostring(tree, encoding="unicode", method="html")
+        return find_date(page, original_date=True, extensive_search=True)
+    except (ValueError, TypeError):
+        return None
 
 
 def _language(declared: str | None, text: str) -> str | None:
