@@ -158,17 +158,19 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"{'source':20} {'last success':16} {'next poll':16} {'items':>5} {'fails':>5}  "
               "last error")
         for h in rows:
-            flag = " (selectors broken?)" if h.empty_polls >= 3 else ""
+            flag = f" (no article in {h.empty_polls} polls: selectors broken?)" \
+                if h.selectors_broken else ""
             print(f"{h.source:20} {t(h.last_success):16} {t(h.next_due):16} {h.item_count:>5} "
                   f"{h.consecutive_failures:>5}  {(h.last_error or '')[:80]}{flag}")
         print(f"as of {clock.now().astimezone().strftime('%Y-%m-%d %H:%M')}")
-    return 1 if failing else 0
+    return 1 if failing or any(h.selectors_broken for h in rows) else 0
 
 
 def _health_dict(h: SourceHealth) -> dict[str, object]:
     from dataclasses import asdict
 
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(h).items()}
+    data = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(h).items()}
+    return {**data, "ok": h.ok, "selectors_broken": h.selectors_broken}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -183,6 +183,10 @@ class ArticleLink:
     text: str | None = None
 
 
+# So many polls in a row with a listing that yields no article flag a source's selectors.
+EMPTY_POLLS_BROKEN = 3
+
+
 @dataclass(frozen=True, slots=True)
 class SourceHealth:
     """What the store knows about a source's polling, for index pages and ``feeder status``."""
@@ -199,6 +203,11 @@ class SourceHealth:
     @property
     def ok(self) -> bool:
         return self.consecutive_failures == 0
+
+    @property
+    def selectors_broken(self) -> bool:
+        """The listing keeps loading but yields no article: the site's markup probably changed."""
+        return self.empty_polls >= EMPTY_POLLS_BROKEN
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,8 +45,6 @@ log = logging.getLogger(__name__)
 
 # A failed article page is tried again after this long (its listing may still show it).
 ARTICLE_RETRY = timedelta(minutes=30)
-# So many polls in a row with a listing that yields no article flag a source's selectors.
-EMPTY_POLLS_BROKEN = 3
 
 Status = Literal["ok", "not-modified", "error", "skipped"]
 
@@ -202,7 +200,7 @@ class Poller:
         else:
             log.error("poll.failed %s failures=%d error=%s", fields,
                       health.consecutive_failures, result.error)
-        if health.empty_polls >= EMPTY_POLLS_BROKEN:
+        if health.selectors_broken:
             log.warning("source.selectors_broken source=%s empty_polls=%d", source.id,
                         health.empty_polls)
 

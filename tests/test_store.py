@@ -120,7 +120,9 @@ def test_source_state_counts_failures_and_empty_polls(database_url: str) -> None
     h = store.record_poll("bao", ok=True, error=None, found_links=False, next_due=due, now=T0)
     assert h.consecutive_failures == 0 and h.last_success == T0 and h.empty_polls == 1
     h = store.record_poll("bao", ok=True, error=None, found_links=False, next_due=due, now=T0)
-    assert h.empty_polls == 2 and store.next_due("bao") == due
+    assert h.empty_polls == 2 and store.next_due("bao") == due and not h.selectors_broken
+    h = store.record_poll("bao", ok=True, error=None, found_links=False, next_due=due, now=T0)
+    assert h.empty_polls == 3 and h.selectors_broken
     h = store.record_poll("bao", ok=True, error=None, found_links=True, next_due=due, now=T0)
     assert h.empty_polls == 0
     store.close()

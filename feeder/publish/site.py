@@ -160,6 +160,7 @@ def status_json(channels: Sequence[Channel], healths: Sequence[SourceHealth | No
                 next_due=_iso(h.next_due),
                 item_count=h.item_count,
                 empty_polls=h.empty_polls,
+                selectors_broken=h.selectors_broken,
             )
         sources.append(entry)
     doc = {"ok": all(s["ok"] is not False for s in sources), "sources": sources}
