@@ -216,3 +216,22 @@ def test_kill_9_three_times_then_everything_once(tmp_path: Path, site: GrowingSi
 @pytest.mark.slow
 def test_kill_9_twenty_times_then_everything_once(tmp_path: Path, site: GrowingSite) -> None:
     _kill_runs(tmp_path, site, kills=20, seed=_seed())
+
+
+def test_a_crash_leftover_temp_file_is_swept_by_the_next_write(tmp_path: Path) -> None:
+    from feeder.publish.write import STALE_TEMP, write_with_gzip
+
+    folder = tmp_path / "s0"
+    folder.mkdir()
+    stale = folder / ".rss.xml.k1ll3d.tmp"
+    fresh = folder / ".rss.xml.w0rk1n.tmp"  # perhaps another process writing right now
+    other = folder / ".atom.xml.k1ll3d.tmp"
+    for p in (stale, fresh, other):
+        p.write_bytes(b"<rss><channel><item>half an ite")
+    old = time.time() - STALE_TEMP - 60
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    write_with_gzip(folder / "rss.xml", b"<rss/>")
+    assert not stale.exists()
+    assert fresh.exists() and other.exists()  # young, or another file's
+    assert (folder / "rss.xml").read_bytes() == b"<rss/>"

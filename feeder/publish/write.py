@@ -8,6 +8,10 @@ Why each rule matters:
   bytes, not at an empty file.
 * **only when the bytes differ**: an unchanged file keeps its modification time, so nginx keeps
   its ETag and Last-Modified and every poller gets a 304.
+* **stale temp files swept**: a crash (kill -9, power loss) between ``mkstemp`` and the rename
+  leaves a ``.name.XXXX.tmp`` behind (a dot-file: web servers do not serve it); the next write of
+  the same file removes those older than :data:`STALE_TEMP`, so crashes cannot fill the disk.
+  Younger ones may belong to a writer still at work in another process.
 * **gzip with mtime=0 and no file name**: the ``.gz`` sibling (for nginx ``gzip_static``) depends
   only on the content, so it is as stable as the file it compresses.
 """
@@ -19,12 +23,16 @@ import gzip
 import logging
 import os
 import tempfile
+import time
+from glob import escape as glob_escape
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 #: Files are world-readable: nginx usually runs as another user than feeder.
 FILE_MODE = 0o644
+#: A temp file this old is a crash's leftover, not a write in progress.
+STALE_TEMP = 3600.0
 
 
 def gzip_bytes(data: bytes) -> bytes:
@@ -58,7 +66,18 @@ def write_if_changed(path: Path, data: bytes) -> bool:
         raise
     _fsync_dir(path.parent)
     log.debug("publish.write path=%s bytes=%d", path, len(data))
+    _sweep_stale_temps(path)
     return True
+
+
+def _sweep_stale_temps(path: Path) -> None:
+    """Remove ``path``'s temp files left by crashed writers (older than STALE_TEMP)."""
+    cutoff = time.time() - STALE_TEMP
+    for tmp in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+                log.info("publish.stale_temp_removed path=%s", tmp)
 
 
 def _fsync_dir(folder: Path) -> None:
