@@ -203,8 +203,10 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
 
     h1s = _visible_h1s(tree)
     date_texts = _date_texts(tree)
-    if not meta.published and not any(kind == "time" for _, kind in date_texts):
-        # No machine-readable date at all: let htmldate search the page (slow, so only here).
+    if not meta.published and not any(
+            kind == "time" or dates.parse_visible(text, timezone) for text, kind in date_texts):
+        # No date in the metadata nor in the page's date boxes: let htmldate search the page
+        # (slow, so only here; it may also take a header's "today" date, so it comes last).
         found = _htmldate(tree)
         if found:
             meta.published.append((found, "htmldate"))
