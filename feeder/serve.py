@@ -19,12 +19,15 @@ import email.utils
 import logging
 import os
 import posixpath
+import re
 import threading
 from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from feeder.publish.site import CACHE_MAP
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +66,29 @@ def content_type(path: Path) -> str:
     return CONTENT_TYPES_BY_NAME.get(path.name) or CONTENT_TYPES.get(path.suffix, DEFAULT_TYPE)
 
 
-def cache_control(path: Path) -> str:
-    """The Cache-Control header for a served file (status.json is live, feeds briefly cached)."""
+_MAP_LINE = re.compile(r'^"([^"]+)"\s+"([^"]+)";\s*$')
+
+
+def read_cache_map(root: Path) -> dict[str, str]:
+    """The per-feed Cache-Control values publish_site wrote (request path -> header)."""
+    try:
+        text = (root / CACHE_MAP).read_text("utf-8")
+    except OSError:
+        return {}
+    return {m.group(1): m.group(2) for line in text.splitlines() if (m := _MAP_LINE.match(line))}
+
+
+def cache_control(path: Path, per_feed: Mapping[str, str] | None = None,
+                  request_path: str | None = None) -> str:
+    """The Cache-Control header for a served file.
+
+    status.json is live; a feed is cached for its poll interval (``per_feed``, from the map
+    publish_site writes), else briefly; pages a minute, the stylesheet an hour.
+    """
     if path.name == "status.json":
         return "no-cache"
+    if per_feed and request_path in per_feed:
+        return per_feed[request_path]
     if path.name in CONTENT_TYPES_BY_NAME or path.suffix == ".opml":
         return f"public, max-age={FEED_MAX_AGE}"
     if path.suffix == ".xsl":
@@ -189,7 +211,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
     def _validators(self, tag: str, mtime: int, target: Path, has_gz: bool) -> None:
         self.send_header("ETag", tag)
         self.send_header("Last-Modified", email.utils.formatdate(mtime, usegmt=True))
-        self.send_header("Cache-Control", cache_control(target))
+        per_feed = read_cache_map(self.server.directory)
+        request_path = "/" + target.relative_to(self.server.directory).as_posix()
+        self.send_header("Cache-Control", cache_control(target, per_feed, request_path))
         if has_gz:
             self.send_header("Vary", "Accept-Encoding")
 

@@ -45,7 +45,8 @@ def server_block(out: Path, port: int) -> str:
     conf, listens = re.subn(r"^(\s*)listen 80;$", rf"\1listen 127.0.0.1:{port};", conf, flags=re.M)
     conf = re.sub(r"^\s*listen \[::\]:80;\n", "", conf, flags=re.M)
     conf, roots = re.subn(r"^(\s*)root \S+;$", rf"\1root {out};", conf, flags=re.M)
-    assert listens == 1 and roots == 1, "deploy/nginx/feeder.conf changed shape"
+    conf, maps = re.subn(r"include /\S+/\.feeder/\*\.map;", f"include {out}/.feeder/*.map;", conf)
+    assert listens == 1 and roots == 1 and maps == 1, "deploy/nginx/feeder.conf changed shape"
     return conf
 
 
@@ -68,11 +69,12 @@ class Nginx:
         return f"http://127.0.0.1:{self.port}{path}"
 
 
-def start_nginx(workdir: Path, out: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start_nginx(workdir: Path, out: Path,
+                port: int | None = None) -> tuple[subprocess.Popen[bytes], int]:
     """Run nginx in the foreground with deploy's server block; return it once it accepts."""
     binary = find_nginx()
     assert binary
-    port = free_port()
+    port = port or free_port()
     (workdir / "logs").mkdir(parents=True, exist_ok=True)
     (workdir / "server.conf").write_text(server_block(out, port), "utf-8")
     # A single foreground process: no daemon, no user switch (so root can read the pytest tmp
@@ -124,9 +126,11 @@ def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
     root = tmp_path_factory.mktemp("nginx")
     out = root / "public"
     out.mkdir()
-    proc, port = start_nginx(root / "run", out)
-    # Published after the port is known, so self links point where the feeds really are.
+    port = free_port()
+    # Published before nginx starts (it reads the Cache-Control map at start), with self links
+    # pointing where the feeds really are.
     publish_all(out, base_url=f"http://127.0.0.1:{port}/")
+    proc, port = start_nginx(root / "run", out, port)
     try:
         yield Nginx(port, out)
     finally:
@@ -139,10 +143,12 @@ def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
 
 
 @pytest.mark.parametrize(("path", "ctype", "cache"), [
-    ("/baocamau/rss.xml", "application/rss+xml; charset=utf-8", "public, max-age=300"),
-    ("/baocamau/atom.xml", "application/atom+xml; charset=utf-8", "public, max-age=300"),
-    ("/baocamau/feed.json", "application/feed+json; charset=utf-8", "public, max-age=300"),
-    ("/all/atom.xml", "application/atom+xml; charset=utf-8", "public, max-age=300"),
+    # Feeds are cached for their source's poll interval: 15 min, 1 h; "all" the shortest.
+    ("/baocamau/rss.xml", "application/rss+xml; charset=utf-8", "public, max-age=900"),
+    ("/baocamau/atom.xml", "application/atom+xml; charset=utf-8", "public, max-age=900"),
+    ("/baocamau/feed.json", "application/feed+json; charset=utf-8", "public, max-age=900"),
+    ("/baohaugiang/rss.xml", "application/rss+xml; charset=utf-8", "public, max-age=3600"),
+    ("/all/atom.xml", "application/atom+xml; charset=utf-8", "public, max-age=900"),
     ("/", "text/html; charset=utf-8", "public, max-age=60"),
     ("/feeds.opml", "text/x-opml; charset=utf-8", "public, max-age=300"),
     ("/status.json", "application/json; charset=utf-8", "no-cache"),

@@ -59,7 +59,9 @@ def test_layout(out: Path) -> None:
             assert f"{folder}/{name}" in names and f"{folder}/{name}.gz" in names
     for name in ("index.html", "feeds.opml", "status.json", "static/feed.xsl"):
         assert name in names
-    assert not [n for n in names if "/." in n or n.startswith(".")], "temporary files left"
+    assert ".feeder/cache-control.map" in names  # per-feed Cache-Control, never served
+    hidden = [n for n in names if ("/." in n or n.startswith(".")) and not n.startswith(".feeder/")]
+    assert not hidden, "temporary files left"
     assert all((out / n).stat().st_mode & 0o777 == 0o644 for n in names)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -140,3 +141,30 @@ def test_make_server_binds_loopback(tmp_path: Path) -> None:
         srv.shutdown()
         srv.server_close()
         thread.join(5)
+
+
+def test_feed_cache_control_follows_the_poll_interval(tmp_path: Path) -> None:
+    """The preview server reads the map publish_site writes: a feed is cached for its interval."""
+    from feeder.serve import make_server
+
+    out = tmp_path / "public"
+    publish_all(out)
+    server = make_server(out, port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for path, want in (("/baocamau/rss.xml", "public, max-age=900"),
+                           ("/baohaugiang/atom.xml", "public, max-age=3600"),
+                           ("/all/feed.json", "public, max-age=900"),
+                           ("/.feeder/cache-control.map", None)):
+            conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=5)
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            resp.read()
+            conn.close()
+            if want is None:
+                assert resp.status == 404
+            else:
+                assert resp.status == 200 and resp.getheader("Cache-Control") == want
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -31,7 +31,7 @@ from feeder.errors import PublishError
 from feeder.model import SourceFeed
 from feeder.publish import atom, gate, jsonfeed, rss, site
 from feeder.publish.items import ALL_MAX_ITEMS, Channel, combined_channel, source_channel
-from feeder.publish.write import write_with_gzip
+from feeder.publish.write import write_if_changed, write_with_gzip
 
 __all__ = ["ALL_MAX_ITEMS", "publish_site", "publish_source", "render_channel"]
 
@@ -120,6 +120,13 @@ def publish_site(settings: Settings, feeds: Sequence[SourceFeed]) -> list[Path]:
             changed += write_with_gzip(out / name, data)
         except OSError as exc:
             raise PublishError(f"cannot write: {exc}", path=str(out / name)) from exc
+    cache_map = out / site.CACHE_MAP
+    try:
+        cache_map.parent.mkdir(parents=True, exist_ok=True)
+        if write_if_changed(cache_map, site.cache_control_map([*channels, combined])):
+            changed.append(cache_map)
+    except OSError as exc:
+        raise PublishError(f"cannot write: {exc}", path=str(cache_map)) from exc
     log.info("publish.site sources=%d changed=%d", len(channels), len(changed))
     if failure is not None:
         raise failure

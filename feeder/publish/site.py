@@ -170,3 +170,28 @@ def status_json(channels: Sequence[Channel], healths: Sequence[SourceHealth | No
 def stylesheet() -> bytes:
     """The XSL stylesheet that renders RSS and Atom files as a page in a browser."""
     return STYLESHEET.encode("utf-8")
+
+
+# Where publish_site writes the per-feed Cache-Control values: a dot folder, which neither nginx
+# (deploy/nginx/feeder.conf) nor `feeder serve` ever serves.
+CACHE_MAP = ".feeder/cache-control.map"
+def feed_max_age(ttl_minutes: int) -> int:
+    """Seconds a reader or proxy may cache a feed: its poll interval, from 1 minute to 1 hour.
+
+    Nothing new can appear before the next poll, so caching for one interval costs a reader at
+    most one interval of delay; past an hour the 304 that revalidation costs is cheaper.
+    """
+    return max(60, min(ttl_minutes * 60, 3600))
+
+
+def cache_control_map(channels: Sequence[Channel]) -> bytes:
+    """An nginx ``map`` body: request path -> Cache-Control, for each feed file of each channel.
+
+    nginx includes it (``map $uri $feeder_cache_control { include .../cache-control.map; }``)
+    and the preview server reads it, so both give the same header.
+    """
+    lines = ["# Written by feeder (publish_site): Cache-Control per feed, from its poll interval."]
+    for ch in sorted(channels, key=lambda c: c.key):
+        value = f"public, max-age={feed_max_age(ch.ttl_minutes)}"
+        lines += [f'"/{ch.key}/{name}" "{value}";' for name, _, _ in FEED_FILES]
+    return ("\n".join(lines) + "\n").encode("utf-8")
