@@ -316,9 +316,11 @@ def check_published(out: Path, previous: Mapping[str, bytes] | None = None) -> d
         if not p.is_file():
             continue
         rel = str(p.relative_to(out))
-        if any(is_temp_name(part) for part in p.relative_to(out).parts):
+        if is_temp_name(p.name):
             assert p.name.endswith(".tmp"), f"unexpected hidden file {rel}"
             continue
+        if any(is_temp_name(part) for part in p.relative_to(out).parts):
+            continue  # in a hidden folder: private to feeder (nginx serves no dot-path)
         files[rel] = p.read_bytes()
     for rel, data in files.items():
         if rel.endswith(".gz"):
