@@ -33,7 +33,7 @@ _BOILER_RE = re.compile(
     r"comment|comments|kommentar|binh-luan|binhluan|newsletter|subscribe|subscription|promo|"
     r"advert|advertisement|ads?|adv|banner|sponsor|outbrain|taboola|popular|most-read|trending|"
     r"breadcrumbs?|pagination|pager|navbar|nav|menu|sidebar|widget|footer|masthead|"
-    r"cookie|consent|paywall|modal|popup|toolbar|tags?|tag-list|keywords|author-bio|authorbox|"
+    r"cookie|consent|modal|popup|toolbar|tags?|tag-list|keywords|author-bio|authorbox|"
     r"print|login|signup|more-stories|read-more|readmore|see-also|also-read|tin-lien-quan|"
     r"lienquan|tinlienquan|box-tinlienquan|hidden|sr-only|visually-hidden|skip)(?:$|[\s_-])",
     re.IGNORECASE)
@@ -77,6 +77,11 @@ _PLACEHOLDER_RE = re.compile(r"^data:|blank|spacer|placeholder|pixel|transparent
                              r"lazy|loading", re.IGNORECASE)
 _WS_RE = re.compile(r"\s+")
 _HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none")
+# Names that are never the article, however much text they hold (consent managers, dialogs).
+_STRONG_BOILER_RE = re.compile(r"cookie|consent|gdpr|onetrust|didomi|privacy-?(?:center|manager)|"
+                               r"(?:^|[\s_-])(?:modal|popup|dialog)(?:$|[\s_-])", re.IGNORECASE)
+# Metered paywalls hide the rest of the article but keep it in the page: that text is the body.
+_PAYWALL_RE = re.compile(r"paywall|premium|subscriber|locked|restricted", re.IGNORECASE)
 _NON_CONTENT_IMG_RE = re.compile(r"logo|icon|avatar|sprite|emoji|badge|button|tracking|pixel|"
                                  r"\.svg(?:$|\?)", re.IGNORECASE)
 
@@ -91,6 +96,11 @@ def text_of(el: etree._Element) -> str:
 
 def norm_space(text: str) -> str:
     return _WS_RE.sub(" ", text).strip()
+
+
+def vis_len(text: str) -> int:
+    """Number of visible characters: whitespace (source indentation) does not count."""
+    return len("".join(text.split()))
 
 
 def _attrs(el: etree._Element) -> str:
@@ -117,7 +127,10 @@ def prune(tree: lxml_html.HtmlElement) -> None:
             doomed.append(el)
             continue
         if ((el.get("hidden") is not None or el.get("aria-hidden") == "true")
-                and tag not in ("html", "body")):
+                and tag not in ("html", "body") and not _PAYWALL_RE.search(_attrs(el))):
+            doomed.append(el)
+            continue
+        if el.get("role") in ("dialog", "alertdialog") or el.get("aria-modal") == "true":
             doomed.append(el)
             continue
         style = el.get("style")
@@ -134,7 +147,10 @@ def prune(tree: lxml_html.HtmlElement) -> None:
         if len(attrs) > 1 and is_boilerplate(attrs):
             doomed.append(el)
     for el in doomed:
-        text_len = len(text_of(el))
+        if _STRONG_BOILER_RE.search(_attrs(el)):
+            _drop(el)
+            continue
+        text_len = vis_len(text_of(el))
         if text_len > 1200 and (_link_density(el, text_len) < 0.3
                                 or el.find(".//h1") is not None):
             continue
@@ -158,7 +174,7 @@ def _drop(el: etree._Element) -> None:
 def _link_density(el: etree._Element, length: int) -> float:
     if not length:
         return 1.0
-    linked = sum(len(text_of(a)) for a in el.iter("a"))
+    linked = sum(vis_len(text_of(a)) for a in el.iter("a"))
     return min(1.0, linked / length)
 
 
@@ -180,8 +196,8 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
             text = "".join([el.text or ""] + [c.tail or "" for c in el])
             if len(text.strip()) < 60:
                 continue
-        length = len(text.strip())
-        if length < 25:
+        length = vis_len(text)
+        if length < 22:
             continue
         linked = _link_density(el, length) if tag in ("p", "li", "td") else 0.0
         if linked > 0.5:
@@ -218,18 +234,38 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
         while node is not None and node.tag not in ("html", "body"):
             candidates[node] = None
             node = node.getparent()
-    best: etree._Element | None = None
-    best_value = float("-inf")
+    values: dict[etree._Element, float] = {}
     for el in candidates:
         inside = para.get(el, 0)
-        total = len(text_of(el))
+        total = vis_len(text_of(el))
         value = inside - 0.5 * max(0, total - inside)
         attrs = _attrs(el)
         if _POSITIVE_RE.search(attrs) or el.get("itemprop") == "articleBody":
             value *= 1.1
-        if value > best_value:
-            best, best_value = el, value
-    return best
+        values[el] = value
+    best = max(values, key=values.__getitem__)
+    # A page wrapper that adds only a few stray paragraphs (a job box, a footer note) to the
+    # article's own container is not the article: keep the inner container when it holds
+    # nearly all of the value.
+    floor = values[best] * 0.95
+    node = best
+    improved = True
+    while improved:
+        improved = False
+        for el, value in values.items():
+            if value >= floor and el is not node and _is_inside(el, node):
+                node, improved = el, True
+                break
+    return node
+
+
+def _is_inside(el: etree._Element, ancestor: etree._Element) -> bool:
+    parent = el.getparent()
+    while parent is not None:
+        if parent is ancestor:
+            return True
+        parent = parent.getparent()
+    return False
 
 
 @dataclass(slots=True)
@@ -402,10 +438,13 @@ class _Renderer:
         if tag == "p":
             self._paragraph(el)
             return
+        if tag in ("ul", "ol", "li") and _holds_paragraphs(el):
+            self._container(el)
+            return
         if tag in ("ul", "ol"):
             items = [norm_space(text_of(li)) for li in el if li.tag == "li"]
             items = [i for i in items if i]
-            if items and _link_density(el, sum(map(len, items))) < 0.5:
+            if items and _link_density(el, sum(map(vis_len, items))) < 0.5:
                 for img in el.iter("img"):
                     self._image(img)
                 self.pending_image = None
@@ -447,7 +486,7 @@ class _Renderer:
             return
         if self.pending_image is not None:
             self._caption_flag = _is_caption_like(el, ntext)
-        if len(ntext) < 200 and _link_density(el, len(ntext)) > 0.6:
+        if len(ntext) < 200 and _link_density(el, vis_len(ntext)) > 0.6:
             return
         self._emit_text("p", ntext, self._inline_html(el))
 
@@ -597,6 +636,17 @@ def outside_figures(tree: lxml_html.HtmlElement, main: etree._Element | None,
         if len(out) >= 8:
             break
     return out
+
+
+def _holds_paragraphs(el: etree._Element) -> bool:
+    """A list used for layout: its items wrap whole paragraphs (an article inside an <li>)."""
+    long_paras = 0
+    for p in el.iter("p"):
+        if vis_len(text_of(p)) > 80:
+            long_paras += 1
+            if long_paras >= 2:
+                return True
+    return False
 
 
 def _has_block_child(el: etree._Element) -> bool:
