@@ -8,6 +8,7 @@ the dateline confirms) and record where the chosen value came from.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -47,9 +48,19 @@ class Metadata:
     body_hint: str | None = None  # JSON-LD articleBody, for a sanity check of the content
 
 
+_ENTITY_RE = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z]+\d*);", re.IGNORECASE)
+
+
+def unescape(value: str) -> str:
+    """Undo HTML escaping left in JSON-LD strings and doubly escaped meta values ("&amp;")."""
+    if "&" in value and _ENTITY_RE.search(value):
+        value = html.unescape(value)
+    return value
+
+
 def _text(value: Any) -> str | None:
     if isinstance(value, str):
-        value = value.strip()
+        value = unescape(value).strip()
         return value or None
     if isinstance(value, (int, float)):
         return str(value)
@@ -109,7 +120,7 @@ def ld_person_names(value: Any, by_id: dict[str, dict[str, Any]]) -> list[str]:
         if isinstance(item, dict) and "@id" in item and "name" not in item:
             item = by_id.get(item["@id"], item)
         if isinstance(item, str):
-            people.append(item)
+            people.append(unescape(item))
         elif isinstance(item, dict):
             name = _text(item.get("name"))
             if not name:
@@ -135,7 +146,7 @@ def read(tree: lxml_html.HtmlElement) -> Metadata:
             key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
             content = el.get("content")
             if key and content and content.strip():
-                props.setdefault(key, []).append(" ".join(content.split()))
+                props.setdefault(key, []).append(" ".join(unescape(content).split()))
             elif el.get("http-equiv", "").lower() == "content-language" and el.get("content"):
                 lang = lang or el.get("content")
         elif tag == "link":
