@@ -130,8 +130,13 @@ class Poller:
                 not_modified += 1
                 listings.append((url, got.cache))
                 continue
+            try:
+                found += discover_links(got, source)
+            except Exception as exc:  # a discovery bug: this listing fails, not the others
+                log.exception("listing.crash source=%s url=%s", source.id, url)
+                errors.append(f"{url}: internal error: {exc!r}")
+                continue
             listings.append((url, got.cache))
-            found += discover_links(got, source)
         if errors and len(errors) == len(source.urls):
             return PollResult(source.id, "error", error="; ".join(errors),
                               retry_after=retry_after)
@@ -161,6 +166,14 @@ class Poller:
                     isinstance(exc, FetchError) and exc.status in (404, 410))
                 self.store.record_page_failure(source.id, url, now, ARTICLE_RETRY,
                                                permanent=permanent)
+                continue
+            except FeederError:
+                raise  # the store failing fails the poll (poll() reports it)
+            except Exception as exc:  # an extractor bug: this page fails, not its whole source
+                log.exception("article.crash source=%s url=%s", source.id, url)
+                failed.append(f"{url}: internal error: {exc!r}")
+                self.store.record_page_failure(source.id, url, now, ARTICLE_RETRY,
+                                               permanent=False)
                 continue
             if not same_site(article.url, got.final_url):
                 # A canonical link pointing at another site is not to be trusted as the id.
