@@ -82,6 +82,8 @@ _STRONG_BOILER_RE = re.compile(r"cookie|consent|gdpr|onetrust|didomi|privacy-?(?
                                r"(?:^|[\s_-])(?:modal|popup|dialog)(?:$|[\s_-])", re.IGNORECASE)
 # Metered paywalls hide the rest of the article but keep it in the page: that text is the body.
 _PAYWALL_RE = re.compile(r"paywall|premium|subscriber|locked|restricted", re.IGNORECASE)
+_FIGURE_CLASS_RE = re.compile(r"caption|legend|figure|(?:^|[\s_-])(?:image|photo|picture|img)"
+                              r"(?:$|[\s_-])", re.IGNORECASE)
 _NON_CONTENT_IMG_RE = re.compile(r"logo|icon|avatar|sprite|emoji|badge|button|tracking|pixel|"
                                  r"\.svg(?:$|\?)", re.IGNORECASE)
 
@@ -126,8 +128,16 @@ def prune(tree: lxml_html.HtmlElement) -> None:
         if not isinstance(tag, str) or tag in _DROP_TAGS:  # comments, scripts, navigation
             doomed.append(el)
             continue
-        if ((el.get("hidden") is not None or el.get("aria-hidden") == "true")
-                and tag not in ("html", "body") and not _PAYWALL_RE.search(_attrs(el))):
+        if tag == "aside" and _FIGURE_CLASS_RE.search(_attrs(el)):
+            continue  # an "aside" that floats a picture beside the text
+        if el.get("hidden") is not None and tag not in ("html", "body") \
+                and not _PAYWALL_RE.search(_attrs(el)):
+            doomed.append(el)
+            continue
+        # aria-hidden only hides from screen readers; sites set it on visible captions that
+        # repeat the image's alt text.
+        if el.get("aria-hidden") == "true" and tag not in ("html", "body", "figure",
+                                                             "figcaption"):
             doomed.append(el)
             continue
         if el.get("role") in ("dialog", "alertdialog") or el.get("aria-modal") == "true":
@@ -151,10 +161,26 @@ def prune(tree: lxml_html.HtmlElement) -> None:
             _drop(el)
             continue
         text_len = vis_len(text_of(el))
-        if text_len > 1200 and (_link_density(el, text_len) < 0.3
-                                or el.find(".//h1") is not None):
+        if text_len > 1200 and _link_density(el, text_len) < 0.3:
+            continue
+        # The headline's own header ("sidebar-grid__header") and a picture with its caption in
+        # a "widget" or "footer" wrapper are content, whatever the wrapper is called.
+        if el.find(".//h1") is not None or _is_captioned_picture(el, text_len):
             continue
         _drop(el)
+
+
+def _is_captioned_picture(el: etree._Element, text_len: int) -> bool:
+    if text_len > 600 or _link_density(el, text_len) > 0.5:
+        return False
+    if el.tag in ("figure", "figcaption") or _FIGURE_CLASS_RE.search(_attrs(el)):
+        return True
+    images = 0
+    for _ in el.iter("img", "picture", "figcaption"):
+        images += 1
+        if images > 3:
+            return False
+    return images > 0 and el.find(".//figcaption") is not None
 
 
 def _drop(el: etree._Element) -> None:
