@@ -71,9 +71,7 @@ def extract(html: str | bytes, url: str, *, source: str = "",
 def _visible_h1s(tree: lxml_html.HtmlElement) -> list[str]:
     out = []
     for h in tree.iter("h1"):
-        t = content.norm_space(content.text_of(h))
-        if t and len(t) < 400:
-            out.append(t)
+        out.extend(t for t in title.h1_texts(h) if t and len(t) < 400)
         if len(out) >= 6:
             break
     return out

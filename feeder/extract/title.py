@@ -11,8 +11,58 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
-_SEPARATORS_RE = re.compile(r"\s+[|\-–—·•»:/]\s+|\s*[|·•»]\s*")
+from lxml import etree
+
+_SEPARATORS_RE = re.compile(r"\s+[|\-–—·•»:/]\s+|\s*[|·•»]\s*|\s+::\s+")
 _QUOTES_RE = re.compile(r"[\u2018\u2019\u201c\u201d\"'«»]")
+# Class names of a kicker / overline printed inside or above the headline ("Dachzeile").
+_KICKER_RE = re.compile(r"kicker|overline|topline|dachzeile|roofline|eyebrow|supertitle|"
+                        r"super-title|pretitle|pre-title|overtitle|over-title|spitzmarke|"
+                        r"surtitre|antetitulo|headline-intro|title__label|heading__label",
+                        re.IGNORECASE)
+_HIDDEN_RE = re.compile(r"(?:^|[\s_-])(?:sr-only|visually-?hidden|screen-?reader|offscreen|"
+                        r"hidden)(?:$|[\s_-])", re.IGNORECASE)
+_LEAD_SEP_RE = re.compile(r"^[\s|\-–—:/·•»]+")
+_STRING = etree.XPath("string()")
+# Words that end a kicker: "Kicker: Headline", "Kicker - Headline", "Kicker / Headline".
+_KICKER_SEP_RE = re.compile(r"(?:\s*[:|/]|\s+[-–—])\s*$")
+
+
+def h1_texts(h1: etree._Element) -> list[str]:
+    """The headline text of an h1: without a kicker / overline element printed inside it, then
+    the whole text (the metadata titles decide which of the two the site calls its headline)."""
+    drop = []
+    for el in h1.iterdescendants():
+        if not isinstance(el.tag, str):
+            continue
+        attrs = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if len(attrs) > 2 and (_KICKER_RE.search(attrs) or _HIDDEN_RE.search(attrs)
+                               or el.get("aria-hidden") == "true"):
+            drop.append(el)
+    full = " ".join(str(_STRING(h1)).split())
+    if not drop:
+        return [full]
+    removed = [" ".join(str(_STRING(el)).split()) for el in drop]
+    rest = full
+    for part in removed:
+        if part:
+            rest = rest.replace(part, " ", 1)
+    rest = " ".join(_LEAD_SEP_RE.sub("", rest).split())
+    # Keep the whole text when the "kicker" was in fact all of it.
+    return [rest, full] if len(rest) >= 8 and rest != full else [full]
+
+
+def is_kicker_of(longer: str, shorter: str) -> bool:
+    """True when ``longer`` is ``shorter`` with a kicker in front ("Kicker: Shorter")."""
+    nl, ns = norm(longer), norm(shorter)
+    if len(ns) < 10 or not nl.endswith(ns) or nl == ns:
+        return False
+    head = longer[: len(longer) - len(shorter)] if longer.endswith(shorter) else \
+        nl[: len(nl) - len(ns)]
+    if not _KICKER_SEP_RE.search(head):
+        return False
+    words = head.split()
+    return 1 <= len(words) <= 8
 
 
 def norm(text: str) -> str:
@@ -25,7 +75,11 @@ def _squash(text: str) -> str:
     return re.sub(r"[\W_]+", "", norm(text))
 
 
-def _is_site_part(part: str, sites: list[str], host: str) -> bool:
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in re.findall(r"\w+", norm(name)) if w)
+
+
+def _is_site_part(part: str, sites: list[str], host: str, labels: tuple[str, ...] = ()) -> bool:
     p = _squash(part)
     if not p:
         return True
@@ -33,20 +87,40 @@ def _is_site_part(part: str, sites: list[str], host: str) -> bool:
         q = _squash(s)
         if q and (p == q or (len(p) >= 3 and (p in q or q in p))):
             return True
+        # An acronym of the site name: "WFA" for "World Future Awards".
+        if 2 <= len(p) <= 6 and len(s.split()) >= 2 and p == _initials(s):
+            return True
+    if any(len(lab) >= 4 and lab in p and len(part.split()) <= 4 for lab in labels):
+        return True  # "Bridgestone Tires" on tires.bridgestone.com
     return bool(host) and len(p) >= 3 and (p in host or host.startswith(p))
+
+
+def _host_labels(url: str) -> tuple[str, tuple[str, ...]]:
+    hostname = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    labels = tuple(re.sub(r"[\W_]+", "", lab) for lab in hostname.split(".")[:-1])
+    host = re.sub(r"[\W_]+", "", hostname.rsplit(".", 1)[0])
+    return host, labels
+
+
+def is_site_name(text: str, sites: list[str], url: str) -> bool:
+    """True when ``text`` only names the site (a header h1 that holds the site's name)."""
+    host, _labels = _host_labels(url)
+    p = _squash(text)
+    if not p:
+        return False
+    return any(_squash(s) == p for s in sites if s) or (len(p) >= 4 and p == host)
 
 
 def strip_site(title: str, sites: list[str], url: str) -> str:
     """``title`` without "| Site" / "Site - " parts (only parts that name the site)."""
-    host = re.sub(r"[\W_]+", "", (urlsplit(url).hostname or "").removeprefix("www.").rsplit(
-        ".", 1)[0].lower())
+    host, labels = _host_labels(url)
     parts = _SEPARATORS_RE.split(title)
     if len(parts) < 2:
         return title.strip()
     seps = _SEPARATORS_RE.findall(title)
     # Peel site-name parts from both ends.
     start, end = 0, len(parts)
-    while end - start > 1 and _is_site_part(parts[end - 1], sites, host):
+    while end - start > 1 and _is_site_part(parts[end - 1], sites, host, labels):
         end -= 1
     while end - start > 1 and _is_site_part(parts[start], sites, host):
         start += 1
@@ -66,18 +140,35 @@ def choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | N
         metas.append((doc_title, "title"))
     cleaned = [(strip_site(t, sites, url), src) for t, src in metas]
     meta_norms = {norm(t) for t, _ in metas} | {norm(t) for t, _ in cleaned}
+    # A header h1 that only holds the site's name is not the headline.
+    if len(h1s) > 1 or cleaned:
+        h1s = [h for h in h1s if not is_site_name(h, sites, url)] or h1s[:0]
+    chosen: tuple[str, str] | None = None
     for h in h1s:
         nh = norm(h)
-        if not nh:
-            continue
-        if nh in meta_norms:
-            return h, "h1"
-    for h in h1s:
-        nh = norm(h)
-        if len(nh) >= 10 and any(nh in m for m in meta_norms):
-            return h, "h1"
-    if cleaned:
-        return cleaned[0]
-    if h1s:
-        return h1s[0], "h1"
-    return None
+        if nh and nh in meta_norms:
+            chosen = (h, "h1")
+            break
+    if chosen is None:
+        # The h1 with its parts in separate elements ("Kicker" "Headline", no colon): the
+        # metadata title that says the same words, with its punctuation.
+        squashed = {_squash(t): t for t, _ in [*cleaned, *metas]}
+        for h in h1s:
+            sq = _squash(h)
+            if len(sq) >= 10 and sq in squashed:
+                chosen = (squashed[sq], "h1+meta")
+                break
+    if chosen is None:
+        for h in h1s:
+            nh = norm(h)
+            # Not a kicker-free variant (a part of another h1 text): that must match exactly.
+            if any(o != h and h in o for o in h1s):
+                continue
+            if len(nh) >= 10 and any(nh in m for m in meta_norms):
+                chosen = (h, "h1")
+                break
+    if chosen is None:
+        if cleaned:
+            return cleaned[0]
+        return (h1s[0], "h1") if h1s else None
+    return chosen
