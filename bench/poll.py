@@ -108,7 +108,8 @@ def main() -> int:
         config = write_config(
             work / "feeder.toml",
             {"out": str(out), "database": str(work / "feeder.db"), "host_delay": 0.0,
-             "respect_robots": False, "workers": args.workers},
+             "respect_robots": False, "workers": args.workers,
+             "max_articles_per_poll": max(30, args.articles)},
             [{"id": f"s{i}", "name": f"Nguồn {i}",
               "url": f"http://127.0.0.1:{ports[i % len(ports)]}/s{i}/"}
              for i in range(args.sources)])
