@@ -24,10 +24,28 @@ _NOT_NAME_RE = re.compile(
     r"@|https?://|www\.|\.com\b|\d{2,}|^(?:admin|administrator|staff|redaktion|editor|editorial|"
     r"newsroom|guest|unknown|anonymous|team|desk)$",
     re.IGNORECASE)
+_ROLE_ONLY_RE = re.compile(
+    r"^(?:senior |chief |staff |contributing |freelance |guest )?(?:reporter|correspondent|writer|"
+    r"editor|redakteur(?:in)?|journalist(?:in)?|autor(?:in)?|author|columnist|contributor|"
+    r"photographer|fotograf(?:in)?)$", re.IGNORECASE)
 _URL_RE = re.compile(r"https?://|www\.|\w@\w")
 # Trailing role or place after a name: "John Smith, Reporter", "Jane Doe (dpa)".
-_TRAIL_RE = re.compile(r"\s*(?:\(.*?\)|\[.*?\]|기자|記者|특파원|reporter|correspondent|"
-                       r"staff writer|redakteur(?:in)?)\s*$", re.IGNORECASE)
+_TRAIL_RE = re.compile(r"\s*(?:\(.*?\)|\[.*?\]|기자|記者|특파원)\s*$|"
+                       r"(?:\s*[,|/–—-]\s*|\s+)(?:reporter|correspondent|staff writer|"
+                       r"redakteur(?:in)?|journalist(?:in)?)\s*$", re.IGNORECASE)
+# "Guardian staff reporter" is the name itself, not a name plus a role.
+_STAFF_RE = re.compile(r"\b(?:staff|desk|team|redaktion)\s+\w+\s*$", re.IGNORECASE)
+# Academic and professional credentials after a name stay with it ("Jane Roe, MD").
+_CREDENTIALS = {
+    "md", "m.d.", "do", "phd", "ph.d.", "ms", "msc", "ma", "ba", "bs", "bsc", "rd", "rdn", "rn",
+    "dvm", "vmd", "mba", "mph", "cpa", "jd", "lvt", "cfp", "cfa", "dacvb", "faclm", "foma",
+    "dabom", "ld", "cde", "cscs", "np", "pa-c", "dds", "dmd", "pharmd", "msn", "fnp", "lcsw", "lpc",
+    "esq", "esq.", "facp", "faan", "ibclc", "cdces", "ldn", "nasm-cpt", "acsm", "pt", "dpt",
+}
+# Photo credits inside an author value: "(Image: Getty Images, iStockphoto)".
+_IMAGE_CREDIT_RE = re.compile(r"\(?\s*(?:image|images|photo|photos|foto|fotos|bild|picture|"
+                              r"ảnh)\s*:[^)]*\)?", re.IGNORECASE)
+_SLUG_RE = re.compile(r"^[a-z]+(?:-[a-z]+)+$")
 # Particles that stay lower-case inside a name ("Ursula von der Leyen", "Lê Văn de Souza").
 _PARTICLES = {"von", "van", "der", "den", "de", "da", "di", "du", "del", "la", "le", "bin", "al",
               "y", "dos", "das", "ter", "zu", "af"}
@@ -36,7 +54,8 @@ _PARTICLES = {"von", "van", "der", "den", "de", "da", "di", "du", "del", "la", "
 def smart_title(name: str) -> str:
     """Title-case a name written in capitals ("TRÍ NHÂN" -> "Trí Nhân"); leave mixed case alone."""
     letters = [c for c in name if c.isalpha()]
-    if letters and all(c.isupper() for c in letters) and len(letters) > 2:
+    if letters and all(c.isupper() for c in letters) and len(letters) > 2 and (
+            " " in name.strip() or len(letters) > 4):  # "AFP", "APA" stay acronyms
         return " ".join(w[:1].upper() + w[1:].lower() if w else w for w in name.split(" "))
     return name
 
@@ -45,8 +64,11 @@ def clean_name(raw: str) -> str | None:
     """One author name, or None when the text is not a plausible person or desk name."""
     name = re.sub(r"\s+", " ", raw).strip(" \t\n,.;:|-–—·•")
     name = _PREFIX_RE.sub("", name)
-    name = _TRAIL_RE.sub("", name).strip(" ,.;:|-–—")
-    if not name or len(name) > 60 or _NOT_NAME_RE.search(name):
+    if not _STAFF_RE.search(name):
+        name = _TRAIL_RE.sub("", name).strip(" ,.;:|-–—")
+    if _SLUG_RE.match(name):  # an author slug ("jane-doe") where a name belongs
+        name = " ".join(w.capitalize() for w in name.split("-"))
+    if not name or len(name) > 60 or _NOT_NAME_RE.search(name) or _ROLE_ONLY_RE.match(name):
         return None
     if len(name.split()) > 6:
         return None
@@ -66,12 +88,153 @@ def split_names(raw: str) -> list[str]:
     text = _PREFIX_RE.sub("", re.sub(r"\s+", " ", raw).strip())
     if _URL_RE.search(text):  # an author page URL is not a byline (and "/" would split it)
         return []
+    text = _IMAGE_CREDIT_RE.sub(" ", text).strip()
+    # "Linny and Peter", "Center for Drug Evaluation and Research": one credit, not two names.
+    m = _AND_RE.fullmatch(text)
+    if m and ((" " not in m.group(1).strip() and " " not in m.group(2).strip())
+              or _has_function_word(m.group(1)) or _has_function_word(m.group(2))):
+        name = clean_name(text)
+        return [name] if name else []
     names: list[str] = []
     for part in _SPLIT_RE.split(text):
+        if names and part and part.strip(" .").lower() in _CREDENTIALS:
+            names[-1] = f"{names[-1]}, {part.strip()}"
+            continue
         name = clean_name(part or "")
         if name and name not in names:
             names.append(name)
     return names
+
+
+_AND_RE = re.compile(r"([^,;&/]+?)\s+(?:and|und|&|et|y|và)\s+([^,;&/]+)", re.IGNORECASE)
+_FUNCTION_WORDS = {"for", "of", "the", "für", "des", "der", "du", "de la", "on", "in", "at"}
+
+
+def _has_function_word(text: str) -> bool:
+    words = text.lower().split()
+    return len(words) > 1 and any(w in _FUNCTION_WORDS for w in words[1:])
+
+
+# --- visible bylines and the choice between the sources ---------------------------------------
+_MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|"
+           "December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec")
+# A date or label glued to a name by the markup: "Scott MattonMarch 2, 2026".
+_GLUE_RE = re.compile(r"(?<=[a-zà-ɏ])(?=(?:" + _MONTHS + r"|Last|Updated|Published|Posted|"
+                      r"Reviewed)\b|\d{1,2}(?:st|nd|rd|th)?\s+(?:" + _MONTHS + r")\b)")
+_SOCIAL_RE = re.compile(r"\b(?:share|twitter|facebook|linkedin|instagram|whatsapp|telegram|"
+                        r"youtube|tiktok|e-?mail|print|follow|subscribe|newsletter)\b",
+                        re.IGNORECASE)
+_DESK_RE = re.compile(r"\b(?:staff|team|redaktion|editors|desk|newsroom|editorial|reporter)\b",
+                      re.IGNORECASE)
+# What follows the name in a byline sentence: "... on Friday December 19", "on behalf of ...".
+_TAIL_RE = re.compile(r"\s+(?:on behalf of\b|on\s+(?:\d|(?:mon|tue|wed|thu|fri|sat|sun)\w*\b|"
+                      r"(?:" + _MONTHS + r")\b)|from the\b|updated\b|published\b|posted\b|"
+                      r"last updated\b|stand:|am\s+\d|\d{1,2}[./]\d{1,2}[./]\d{2,4}|"
+                      r"(?:" + _MONTHS + r")\.?\s+\d).*$", re.IGNORECASE)
+_BY_RE = re.compile(r"^\s*(?:(?:written|posted|reported|story|words|text)\s+)?(?:by|von|par|por)\b"
+                    r"\s*:?", re.IGNORECASE)
+# Job titles printed after a name in a byline box ("Liz Kenny Former McKinsey Consultant").
+_ROLE_WORDS = {
+    "former", "senior", "staff", "founder", "co-founder", "cofounder", "writer", "editor",
+    "contributor", "contributing", "freelance", "chief", "lead", "head", "managing", "deputy",
+    "associate", "correspondent", "reporter", "reviewer", "columnist", "redakteur", "redakteurin",
+    "autor", "autorin", "journalist", "journalistin", "editorial", "research", "ceo", "cto",
+    "director", "manager", "expert", "specialist", "consultant", "analyst", "tech", "content",
+    "marketing", "product", "writers", "editors", "fact-checker", "photographer",
+}
+
+
+def _cut_role(name: str) -> str:
+    words = name.split()
+    for i in range(2, len(words)):
+        if words[i].lower().strip(",.&") in _ROLE_WORDS:
+            return " ".join(words[:i])
+    return name
+
+
+def visible_names(text: str) -> list[str]:
+    """Person names in a visible byline box; junk ("Share", dates, job titles) left out."""
+    text = _GLUE_RE.sub(" | ", re.sub(r"\s+", " ", text))
+    for seg in re.split(r"\s*[·•|]\s*", text):
+        explicit = bool(_BY_RE.match(seg))
+        seg = _TAIL_RE.sub("", _BY_RE.sub("", seg)).strip()
+        if not seg:
+            continue
+        names: list[str] = []
+        for i, n in enumerate(split_names(seg)):
+            if i and n.split()[-1].lower().strip(",.&") in _ROLE_WORDS:
+                continue  # "Paul Frew, Home and Digital Security Expert": a job title
+            n = _cut_role(n)
+            if all(w.lower().strip(",.&") in _ROLE_WORDS for w in n.split()):
+                continue
+            if looks_like_name(n) and not _SOCIAL_RE.search(n):
+                names.append(n)
+        if not names and explicit:
+            # "Posted by BeauHD": a handle or a single name after an explicit "by".
+            single = seg.strip(" ,.")
+            if re.fullmatch(r"[\w.'-]{3,30}", single) and not single.isdigit():
+                names.append(single)
+        if names:
+            return list(dict.fromkeys(names))
+    return []
+
+
+def is_site_author(name: str, sites: list[str], url: str) -> bool:
+    """True when an author value names the site or its publisher, not a person."""
+    from feeder.extract.title import _host_labels, _squash
+
+    p = _squash(name)
+    if not p:
+        return True
+    if _DESK_RE.search(name):
+        return False  # "BR24 Redaktion", "Resy Staff": the site's desk signs as an author
+    for s in sites:
+        q = _squash(s)
+        if q and (p == q or (len(p) >= 4 and len(q) >= 3 and (q.startswith(p) or
+                                                              p.startswith(q)))):
+            return True
+    host, labels = _host_labels(url)
+    for lab in {*labels, host}:
+        if len(lab) >= 3 and (p == lab or (p.startswith(lab) and not looks_like_name(name))):
+            return True
+    first = _squash(name.split()[0])
+    return (len(first) >= 5 and any(lab.startswith(first) for lab in labels)) or (
+        len(first) >= 3 and first in labels)
+
+
+def choose(structured: list[tuple[list[str], str]], bylines: list[str], credit: list[str],
+           sites: list[str], url: str) -> tuple[list[str], str | None]:
+    """The article's authors and where they came from.
+
+    Structured data first, but a value that only names the site or publisher ("STERN.de", the
+    newspaper as JSON-LD author) gives way to a person named in a visible byline or credit line;
+    it is kept only when the page names nobody else.
+    """
+    fallback: tuple[list[str], str] | None = None
+    for names, src in structured:
+        cleaned: list[str] = []
+        for n in names:
+            cleaned.extend(split_names(n))
+        cleaned = list(dict.fromkeys(cleaned))
+        people = [n for n in cleaned if not is_site_author(n, sites, url)]
+        if people:
+            return people, src
+        if cleaned and fallback is None:
+            fallback = (cleaned, src)
+    for text in bylines:
+        if is_source_credit(text):
+            continue
+        shown = visible_names(text)
+        found = [n for n in shown if not is_site_author(n, sites, url)]
+        if found:
+            return found, "byline"
+        if shown and fallback is None:
+            fallback = (shown, "byline")
+    if credit:
+        return credit, "credit-line"
+    if fallback:
+        return fallback
+    return [], None
 
 
 # --- Vietnamese credit lines -------------------------------------------------------------------

@@ -275,7 +275,7 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     tz_name = timezone if timezone is not None else _infer_zone(meta, lang)
 
     published, updated = _dates(meta, date_texts, tz_name, prov)
-    authors = _authors(meta, byline_texts, credit_authors, prov)
+    authors = _authors(meta, byline_texts, credit_authors, prov, canonical)
 
     images = [b.image for b in body_blocks if b.kind == "figure" and b.image is not None]
     known = {i.url for i in images}
@@ -397,27 +397,11 @@ def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: 
 
 
 def _authors(meta: metadata.Metadata, byline_texts: list[str], credit: list[str],
-             prov: dict[str, str]) -> list[str]:
-    for names, src in meta.authors:
-        cleaned: list[str] = []
-        for n in names:
-            cleaned.extend(byline.split_names(n))
-        cleaned = list(dict.fromkeys(cleaned))
-        if cleaned:
-            prov["authors"] = src
-            return cleaned
-    # Visible bylines are noisy ("Share", "Found a mistake?"): only name-shaped parts count.
-    for text in byline_texts:
-        if byline.is_source_credit(text):
-            continue
-        names = [n for n in byline.split_names(text) if byline.looks_like_name(n)]
-        if names:
-            prov["authors"] = "byline"
-            return names
-    if credit:
-        prov["authors"] = "credit-line"
-        return credit
-    return []
+             prov: dict[str, str], url: str = "") -> list[str]:
+    names, src = byline.choose(meta.authors, byline_texts, credit, meta.site_names, url)
+    if src:
+        prov["authors"] = src
+    return names
 
 
 def host_of(url: str) -> str:
