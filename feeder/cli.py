@@ -58,7 +58,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     store = Store(cfg.settings.database)
     stop = threading.Event()
     # Backoff and politeness waits sleep on the stop event, so SIGTERM cuts them short.
-    with Fetcher(cfg.settings, sleep=stop.wait) as fetcher:
+
+    def sleep(seconds: float) -> None:
+        stop.wait(seconds)
+
+    with Fetcher(cfg.settings, sleep=sleep) as fetcher:
         poller = Poller(cfg, store, fetcher, stop=stop)
         if args.once:
             results = poller.run_once(args.source)

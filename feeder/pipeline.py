@@ -35,7 +35,7 @@ from feeder.errors import ExtractError, FeederError, FetchError, PublishError
 from feeder.extract import extract
 from feeder.fetch import Fetcher, is_public_host
 from feeder.metrics import Metrics
-from feeder.model import CacheInfo, NotModified, Page, SourceFeed
+from feeder.model import ArticleLink, CacheInfo, NotModified, Page, SourceFeed
 from feeder.publish import publish_site, publish_source
 from feeder.schedule import next_poll_at
 from feeder.store import Intent, Store, decide
@@ -114,7 +114,9 @@ class Poller:
     def _poll(self, source: Source, now: datetime) -> PollResult:
         # A source whose own site is on a private host (the demo) may link within it.
         allow_private = not is_public_host(urlsplit(source.url).hostname or "")
-        found, listings, errors = [], [], []
+        found: list[ArticleLink] = []
+        listings: list[tuple[str, CacheInfo]] = []
+        errors: list[str] = []
         retry_after: float | None = None
         not_modified = 0
         for url in source.urls:

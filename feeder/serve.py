@@ -22,6 +22,7 @@ import posixpath
 import re
 import threading
 from collections.abc import Mapping
+from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -87,7 +88,7 @@ def cache_control(path: Path, per_feed: Mapping[str, str] | None = None,
     """
     if path.name == "status.json":
         return "no-cache"
-    if per_feed and request_path in per_feed:
+    if per_feed and request_path and request_path in per_feed:
         return per_feed[request_path]
     if path.name in CONTENT_TYPES_BY_NAME or path.suffix == ".opml":
         return f"public, max-age={FEED_MAX_AGE}"
@@ -116,7 +117,7 @@ def accepts_gzip(header: str | None) -> bool:
     return False
 
 
-def _not_modified(headers: Mapping[str, str], tag: str, mtime: int) -> bool:
+def _not_modified(headers: Mapping[str, str] | Message, tag: str, mtime: int) -> bool:
     inm = headers.get("If-None-Match")
     if inm is not None:
         # Weak comparison (RFC 9110 8.8.3.2): a proxy may have weakened our tag.
@@ -238,7 +239,7 @@ class PreviewServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{host!s}:{port}/"
 
 
 def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8080) -> PreviewServer:

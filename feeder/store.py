@@ -247,7 +247,8 @@ class Store:
                 sa.select(pages.c.url).where(pages.c.source == source, pages.c.kind == "article",
                                              pages.c.next_check <= now)
                 .order_by(pages.c.next_check))]
-        wanted = [u for u in urls if u not in known or (known[u] is not None and known[u] <= now)]
+        wanted = [u for u in urls
+                  if u not in known or ((due := known[u]) is not None and due <= now)]
         return list(dict.fromkeys(wanted + due_elsewhere))
 
     # -- articles ---------------------------------------------------------------------------
