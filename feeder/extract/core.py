@@ -88,7 +88,10 @@ def _is_byline_box(attrs: str) -> bool:
 
 
 def _date_texts(tree: lxml_html.HtmlElement) -> list[tuple[str, str]]:
-    """Short visible texts that may carry the article's time stamps, with their tag."""
+    """Short visible texts that may carry the article's time stamps, with their tag.
+
+    A ``<time>`` inside an "Updated ..." label is tagged ``time-upd``.
+    """
     out: list[tuple[str, str]] = []
     body = tree.find("body")
     if body is None:
@@ -97,7 +100,7 @@ def _date_texts(tree: lxml_html.HtmlElement) -> list[tuple[str, str]]:
         if el.tag == "time":
             dt = el.get("datetime")
             if dt:
-                out.append((dt, "time"))
+                out.append((dt, "time-upd" if dates.in_update_label(el) else "time"))
                 continue
         elif not _is_date_box(f"{el.get('class') or ''} {el.get('id') or ''}"):
             continue
@@ -360,16 +363,19 @@ def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: 
             pubs.append((st, src))
     visible_pub: list[tuple[dates.Stamp, str]] = []
     visible_upd: list[tuple[dates.Stamp, str]] = []
+    update_texts = [v for v, k in date_texts if k == "visible" and dates.is_update_label(v)
+                    and not dates.is_published_label(v)]
     for value, kind in date_texts:
-        if kind == "time":
+        if kind in ("time", "time-upd"):
             st = machine(value)
             if st:
-                visible_pub.append((st, "time"))
+                (visible_pub if kind == "time" else visible_upd).append((st, "time"))
             continue
         st = dates.parse_visible(value, zone_name)
         if st is None:
             continue
-        if dates.is_update_label(value):
+        if dates.is_update_label(value) or any(value in u for u in update_texts):
+            # "Last updated on <span>Feb 27</span>": the inner box is the update stamp too.
             visible_upd.append((st, "visible"))
         else:
             visible_pub.append((st, "visible"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _ISO_RE = re.compile(
@@ -196,6 +197,28 @@ def parse_visible(text: str, tz_name: str | None) -> Stamp | None:
                 best = (key, stamp)
             break
     return best[1] if best else None
+
+
+_PUBLISHED_LABEL_RE = re.compile(r"publish|posted|veröffentlicht|publié|publicado|đăng",
+                                 re.IGNORECASE)
+
+
+def in_update_label(el: Any) -> bool:
+    """True when a ``<time>`` element sits in an "Updated ..." label (its parent's text)."""
+    parent = el.getparent()
+    if parent is None:
+        return False
+    before = (parent.text or "")
+    prev = el.getprevious()
+    if prev is not None:
+        before += " " + "".join(prev.itertext()) + (prev.tail or "")
+    before = before[-60:] + " " + "".join(el.itertext())[:30]
+    return bool(_UPDATE_RE.search(before)) and not _PUBLISHED_LABEL_RE.search(before)
+
+
+def is_published_label(text: str) -> bool:
+    """True when a visible text announces the publication ("Published ...", "Posted on ...")."""
+    return bool(_PUBLISHED_LABEL_RE.search(text))
 
 
 def is_update_label(text: str) -> bool:
