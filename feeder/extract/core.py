@@ -204,11 +204,12 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
 
     h1s = _visible_h1s(tree)
     date_texts = _date_texts(tree)
+    url_day = dates.url_date(canonical) or dates.url_date(url)
     if not meta.published and not any(
             kind == "time" or dates.parse_visible(text, timezone) for text, kind in date_texts):
         # No date in the metadata nor in the page's date boxes: let htmldate search the page
         # (slow, so only here; it may also take a header's "today" date, so it comes last).
-        found = _htmldate(tree)
+        found = _htmldate(tree) if not (url_day and url_day[2]) else None
         if found:
             meta.published.append((found, "htmldate"))
     byline_texts = _byline_texts(tree)
@@ -277,7 +278,7 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     lang = language or _language(meta.language, text)
     tz_name = timezone if timezone is not None else _infer_zone(meta, lang)
 
-    published, updated = _dates(meta, date_texts, tz_name, prov)
+    published, updated = _dates(meta, date_texts, tz_name, prov, url_day, tree)
     authors = _authors(meta, byline_texts, credit_authors, prov, canonical)
 
     images = [b.image for b in body_blocks if b.kind == "figure" and b.image is not None]
@@ -345,7 +346,8 @@ def _page_offset(meta: metadata.Metadata) -> dt_timezone | None:
 
 
 def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: str | None,
-           prov: dict[str, str]):  # type: ignore[no-untyped-def]
+           prov: dict[str, str], url_day: tuple[int, int, int | None] | None = None,
+           tree: lxml_html.HtmlElement | None = None):  # type: ignore[no-untyped-def]
     zone_name = tz_name
     page_off = _page_offset(meta) if tz_name is None else None
 
@@ -379,6 +381,15 @@ def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: 
             visible_upd.append((st, "visible"))
         else:
             visible_pub.append((st, "visible"))
+    if url_day and not [p for p in pubs if p[1] != "htmldate"]:
+        # No machine-readable date: the URL's day (or month) beats a guess that contradicts it.
+        pubs = [p for p in pubs if dates.agrees(p[0], url_day)]
+        visible_pub = [v for v in visible_pub if dates.agrees(v[0], url_day)] or (
+            _text_date(tree, url_day, zone_name) if tree is not None and not pubs else [])
+        if not pubs and not visible_pub and url_day[2]:
+            day = dates.parse_machine("%04d-%02d-%02d" % url_day, zone_name)  # noqa: UP031
+            if day:
+                pubs = [(day, "url")]
     published = None
     if pubs:
         published, src = pubs[0]
@@ -400,6 +411,21 @@ def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: 
     if upd is None and visible_upd:
         upd, prov["updated"] = visible_upd[0]
     return (published.when if published else None), (upd.when if upd else None)
+
+
+def _text_date(tree: lxml_html.HtmlElement, url_day: tuple[int, int, int | None],
+               zone_name: str | None) -> list[tuple[dates.Stamp, str]]:
+    """The first date in the page's text that falls where the URL says (a plain "20 December
+    2025" under the headline, in no date box)."""
+    body = tree.find("body")
+    if body is None:
+        return []
+    for chunk in body.itertext():
+        if 6 <= len(chunk) < 200 and any(c.isdigit() for c in chunk):
+            st = dates.parse_visible(chunk, zone_name)
+            if st and dates.agrees(st, url_day):
+                return [(st, "text+url")]
+    return []
 
 
 def _authors(meta: metadata.Metadata, byline_texts: list[str], credit: list[str],

@@ -236,3 +236,31 @@ def dateline_day(text: str) -> tuple[int, int] | None:
         return None
     day, month = int(m.group(1)), int(m.group(2))
     return (day, month) if 1 <= day <= 31 and 1 <= month <= 12 else None
+
+
+# A publication day in the article's URL path: /2024/05/03/, /2024-05-03-, /2024/05/ (month only).
+_URL_DATE_RE = re.compile(r"/((?:19|20)\d\d)[/-](0?[1-9]|1[0-2])(?:[/-](0?[1-9]|[12]\d|3[01]))?"
+                          r"(?=[/_.-]|$)")
+
+
+def url_date(url: str) -> tuple[int, int, int | None] | None:
+    """(year, month, day or None) from an article URL's path, when it carries one."""
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    path = path.split("://", 1)[-1]
+    path = path[path.find("/"):] if "/" in path else ""
+    m = _URL_DATE_RE.search(path)
+    if m is None:
+        return None
+    y, mo = int(m.group(1)), int(m.group(2))
+    d = int(m.group(3)) if m.group(3) else None
+    if not _MIN_YEAR <= y <= _MAX_YEAR:
+        return None
+    if d is not None and _build(y, mo, d, 0, 0, 0, UTC) is None:
+        d = None
+    return y, mo, d
+
+
+def agrees(stamp: Stamp, ymd: tuple[int, int, int | None]) -> bool:
+    """True when a stamp falls in the URL's month (and on its day, when the URL has one)."""
+    w = stamp.when
+    return (w.year, w.month) == ymd[:2] and (ymd[2] is None or w.day == ymd[2])
