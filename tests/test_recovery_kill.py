@@ -156,9 +156,9 @@ def _kill_runs(tmp_path: Path, site: GrowingSite, kills: int, seed: int) -> None
     config = _config(tmp_path, site)
     out, db, log = tmp_path / "out", tmp_path / "var" / "feeder.db", tmp_path / "runs.log"
     landed = 0
+    previous: dict[str, bytes] = {}  # the published files before the run (as last checked)
     for k in range(kills):
         site.visible = FIRST + STEP * k
-        previous = check_published(out) if out.exists() else {}
         site.srv.first_request.clear()
         proc = _start(config, log)
         try:
@@ -172,7 +172,7 @@ def _kill_runs(tmp_path: Path, site: GrowingSite, kills: int, seed: int) -> None
             proc.wait(30)
         where = f"seed={seed} kill #{k + 1}"
         try:
-            _check_after_kill(out, db, previous)
+            previous = _check_after_kill(out, db, previous)
         except AssertionError as exc:
             raise AssertionError(f"{where}: {exc}") from exc
     print(f"seed={seed}: {landed} of {kills} kills landed in a running process; "
