@@ -21,13 +21,17 @@ _SPLIT_RE = re.compile(
     r"\s[-–—]\s|\|)\s*",
     re.IGNORECASE)
 _NOT_NAME_RE = re.compile(
-    r"@|https?://|www\.|\.com\b|\d{2,}|^(?:admin|administrator|staff|redaktion|editor|editorial|"
+    r"@|https?://|www\.|\.com\b|\d{3,}|\d[./:]\d|^[\d\s]+$|^(?:admin|administrator|staff|redaktion|editor|editorial|"
     r"newsroom|guest|unknown|anonymous|team|desk)$",
     re.IGNORECASE)
 _ROLE_ONLY_RE = re.compile(
     r"^(?:senior |chief |staff |contributing |freelance |guest )?(?:reporter|correspondent|writer|"
     r"editor|redakteur(?:in)?|journalist(?:in)?|autor(?:in)?|author|columnist|contributor|"
     r"photographer|fotograf(?:in)?)$", re.IGNORECASE)
+_DATEISH_RE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|januar|februar|märz|mai|juni|juli|"
+    r"oktober|dezember|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|"
+    r"décembre)[a-zä]*\.?(?:\s|$)|\b(?:ago|min|hour|hours|uhr)\b", re.IGNORECASE)
 _URL_RE = re.compile(r"https?://|www\.|\w@\w")
 # Trailing role or place after a name: "John Smith, Reporter", "Jane Doe (dpa)".
 _TRAIL_RE = re.compile(r"\s*(?:\(.*?\)|\[.*?\]|기자|記者|특파원)\s*$|"
@@ -70,6 +74,8 @@ def clean_name(raw: str) -> str | None:
         name = " ".join(w.capitalize() for w in name.split("-"))
     if not name or len(name) > 60 or _NOT_NAME_RE.search(name) or _ROLE_ONLY_RE.match(name):
         return None
+    if any(c.isdigit() for c in name) and _DATEISH_RE.search(name):
+        return None  # "Dec. 19" from "Dec. 19, 2025" split at the comma
     if len(name.split()) > 6:
         return None
     return smart_title(name)

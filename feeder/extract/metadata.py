@@ -220,7 +220,9 @@ def _read_ld(data: Any, meta: Metadata) -> None:
         if author:
             names = ld_person_names(author, by_id)
             if names:
-                meta.authors.insert(0, (names, label))
+                # Article nodes first (in page order), then page nodes, then meta tags.
+                ranks = ("json-ld",) if label == "json-ld" else ("json-ld", "json-ld:page")
+                meta.authors.insert(sum(1 for _, s in meta.authors if s in ranks), (names, label))
         pub = _text(node.get("datePublished")) or _text(node.get("dateCreated"))
         if pub:
             meta.published.insert(0 if label == "json-ld" else len(meta.published), (pub, label))
