@@ -9,6 +9,7 @@ an author.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # Leading words of a byline in the languages we meet ("By", "Von", "Tác giả:" ...).
 _PREFIX_RE = re.compile(
@@ -161,6 +162,8 @@ def _cut_role(name: str) -> str:
 def visible_names(text: str) -> list[str]:
     """Person names in a visible byline box; junk ("Share", dates, job titles) left out."""
     text = _GLUE_RE.sub(" | ", re.sub(r"\s+", " ", text))
+    if re.search(r"\bsays:?\s*$", text):
+        return []  # "Jane, says:": a comment's author
     for seg in re.split(r"\s*[·•|]\s*", text):
         explicit = bool(_BY_RE.match(seg))
         seg = _TAIL_RE.sub("", _BY_RE.sub("", seg)).strip()
@@ -183,6 +186,53 @@ def visible_names(text: str) -> list[str]:
         if names:
             return list(dict.fromkeys(names))
     return []
+
+
+_BY_START_RE = re.compile(r"^\s*(?:(?:[Ww]ritten|[Pp]osted|[Rr]eported|[Ss]tory|[Ww]ords)\s+)?"
+                          r"(?:[Bb]y|BY|[Vv]on)\s*:?\s+[^\W\d_][\w'-]*\s+[^\W\d_]")
+
+
+def starts_with_by(text: str) -> bool:
+    """True for a text that opens like a byline: "By Jane Doe", "by: Jane Doe", "Von ..."."""
+    return bool(_BY_START_RE.match(text))
+
+
+def box_text(el: Any) -> str:
+    """The text of a byline box; names in sibling elements without separators ("<span>Jane
+    Doe</span><span>John Roe</span>") are joined with commas so that they split apart."""
+    node = el
+    while len(node) == 1 and not (node.text or "").strip() and not (node[0].tail or "").strip():
+        node = node[0]
+    kids = [k for k in node if isinstance(k.tag, str)]
+    if (len(kids) >= 2 and not (node.text or "").strip()
+            and not any((k.tail or "").strip() for k in kids)):
+        parts = [" ".join("".join(k.itertext()).split()) for k in kids]
+        parts = [p for p in parts if p]
+        if len(parts) >= 2 and all(len(p) < 60 for p in parts):
+            return ", ".join(parts)
+    return " ".join("".join(el.itertext()).split())
+
+
+def signatures(tree: Any) -> set[str]:
+    """Texts of right-aligned paragraphs that hold only a bold name: the author's signature
+    under a Vietnamese article ("<p style='text-align:right'><strong>Lê Phương</strong></p>")."""
+    out: set[str] = set()
+    body = tree.find("body")
+    if body is None:
+        return out
+    for p in body.iter("p"):
+        style = (p.get("style") or "").replace(" ", "").lower()
+        if "text-align:right" not in style and (p.get("align") or "").lower() != "right":
+            continue
+        text = " ".join("".join(p.itertext()).split())
+        bold = p.find(".//strong")
+        if bold is None:
+            bold = p.find(".//b")
+        if bold is None or not text or len(text) > 50:
+            continue
+        if " ".join("".join(bold.itertext()).split()) == text and looks_like_name(text):
+            out.add(text)
+    return out
 
 
 def is_site_author(name: str, sites: list[str], url: str) -> bool:

@@ -84,7 +84,9 @@ def _is_date_box(attrs: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _is_byline_box(attrs: str) -> bool:
-    return len(attrs) > 2 and bool(_BYLINE_CLASS_RE.search(attrs))
+    # Comment authors ("comment-author vcard") are readers, not the article's authors.
+    return (len(attrs) > 2 and bool(_BYLINE_CLASS_RE.search(attrs))
+            and "comment" not in attrs.lower())
 
 
 def _date_texts(tree: lxml_html.HtmlElement) -> list[tuple[str, str]]:
@@ -113,20 +115,32 @@ def _date_texts(tree: lxml_html.HtmlElement) -> list[tuple[str, str]]:
 
 
 def _byline_texts(tree: lxml_html.HtmlElement) -> list[str]:
+    """Texts of byline boxes (class names, rel=author), then of short "By Jane Doe" lines under
+    the headline that carry no such class."""
     out: list[str] = []
+    by_lines: list[str] = []
     body = tree.find("body")
     if body is None:
         return out
-    for el in body.iter("a", "span", "div", "p", "address", "strong", "b", "li"):
+    seen_h1 = False
+    for el in body.iter("h1", "a", "span", "div", "p", "address", "strong", "b", "li"):
+        if el.tag == "h1":
+            seen_h1 = True
+            continue
         rel = el.get("rel") or ""
         attrs = f"{el.get('class') or ''} {el.get('id') or ''}"
         if rel == "author" or _is_byline_box(attrs):
-            text = content.norm_space(content.text_of(el))
+            text = byline.box_text(el)
             if 2 < len(text) < 120:
                 out.append(text)
             if len(out) > 8:
                 break
-    return out
+        elif (seen_h1 and len(by_lines) < 3 and el.tag in ("p", "div", "span") and el.text
+              and byline.starts_with_by(el.text)):
+            text = content.norm_space(content.text_of(el))  # "by: Jane Doe, Dec 17, 2025"
+            if len(text) <= 60:
+                by_lines.append(text)
+    return out + by_lines
 
 
 def _lead(tree: lxml_html.HtmlElement) -> str | None:
@@ -213,6 +227,7 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
         if found:
             meta.published.append((found, "htmldate"))
     byline_texts = _byline_texts(tree)
+    signatures = byline.signatures(tree)
 
     content.prune(tree)
     lead = _lead(tree)
@@ -230,6 +245,8 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
         names = byline.credit_line(blk.text)
         if names is None and idx >= len(blocks) - 2:
             names = byline.lone_name(blk.text)
+            if names is None and blk.text.strip() in signatures:
+                names = byline.split_names(blk.text)
         if names:
             credit_authors = names
             blocks[idx] = content.Block("credit", blk.text)
