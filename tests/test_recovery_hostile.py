@@ -11,7 +11,7 @@ One ``Poller.run_once()`` runs in a subprocess (``tests/support/poll_run.py``, w
 and backoff) and must: finish and report every source; publish every healthy article exactly
 once; report the hostile listings as errors naming the source and the URL, and the hostile
 article pages as failed pages naming the URL; keep its peak RSS under 300 MB.
-Quick: 20 sources; slow (``-m slow``): 200.
+Quick: 20 sources on SQLite; slow (``-m slow``): 200, on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -214,11 +214,12 @@ def hostile() -> Iterator[HostileSite]:
         yield site
 
 
-def _run(tmp_path: Path, site: HostileSite, n_sources: int, *, second_run: bool) -> None:
+def _run(tmp_path: Path, site: HostileSite, n_sources: int, *, second_run: bool,
+         database: str | None = None) -> None:
     sources = site.build(n_sources)
     config = write_config(
         tmp_path / "feeder.toml",
-        {"out": str(tmp_path / "out"), "database": str(tmp_path / "feeder.db"),
+        {"out": str(tmp_path / "out"), "database": database or str(tmp_path / "feeder.db"),
          "host_delay": 0.0, "respect_robots": False, "workers": 8,
          "connect_timeout": READ_TIMEOUT, "read_timeout": READ_TIMEOUT, "max_bytes": MAX_BYTES},
         sources)
@@ -299,8 +300,10 @@ def test_hostile_server_20_sources(tmp_path: Path, hostile: HostileSite) -> None
 
 
 @pytest.mark.slow
-def test_hostile_server_200_sources(tmp_path: Path, hostile: HostileSite) -> None:
-    _run(tmp_path, hostile, 200, second_run=True)
+def test_hostile_server_200_sources(tmp_path: Path, hostile: HostileSite,
+                                    database_url: str) -> None:
+    # Also on PostgreSQL (when FEEDER_TEST_POSTGRES is set): 8 workers writing at once.
+    _run(tmp_path, hostile, 200, second_run=True, database=database_url)
 
 
 def test_bomb_is_a_bomb() -> None:
