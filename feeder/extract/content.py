@@ -111,8 +111,20 @@ def _attrs(el: etree._Element) -> str:
 
 @lru_cache(maxsize=8192)
 def is_boilerplate(attrs: str) -> bool:
-    """True when class/id names say share bar, menu, related links ... (cached: names repeat)."""
+    """True when class/id names say share bar, menu, related links ... (cached: names repeat).
+
+    Utility-class frameworks (Tailwind) name layout, not roles: "overflow-hidden" hides nothing,
+    "hidden md:block" is shown on desktop; such tokens are set aside first.
+    """
+    if ":" in attrs or "overflow-" in attrs or "[" in attrs:
+        shown = _RESPONSIVE_SHOW_RE.search(attrs) is not None
+        attrs = " ".join(t for t in attrs.split() if ":" not in t and "[" not in t
+                         and not t.startswith("overflow-") and not (shown and t == "hidden"))
     return bool(_BOILER_RE.search(attrs)) and not _POSITIVE_RE.search(attrs)
+
+
+_RESPONSIVE_SHOW_RE = re.compile(r"(?:^|\s)(?:sm|md|lg|xl|2xl):(?:block|flex|inline|inline-block|"
+                                 r"grid|table|contents)(?:$|\s)")
 
 
 def prune(tree: lxml_html.HtmlElement) -> None:
