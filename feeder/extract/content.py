@@ -450,6 +450,8 @@ class _Renderer:
             return None
         self.seen_images.add(url)
         alt = norm_space(img.get("alt") or "") or None
+        if not caption:
+            caption = described_by(img) or alt_caption(img)
         cap, credit = split_credit(caption) if caption else (None, None)
         block = Block("figure", image=Image(url=url, caption=cap, credit=credit, alt=alt))
         self.blocks.append(block)
@@ -646,34 +648,140 @@ def figure_caption(el: etree._Element) -> tuple[str | None, str | None]:
     return caption, credit
 
 
+_FILENAME_RE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif)\b|^[\w-]+$|^(?:image|photo|foto|bild|"
+                          r"picture|img)\b", re.IGNORECASE)
+
+
+def alt_caption(img: etree._Element) -> str | None:
+    """A picture's own description (``title``, then ``alt``) when it reads like a caption.
+
+    Many CMSs put the editor's caption only there; a file name, a single word or a short label
+    ("Photo", "Logo") is not a caption.
+    """
+    for attr in ("title", "alt"):
+        value = norm_space(img.get(attr) or "")
+        if len(value) >= 20 and value.count(" ") >= 3 and not _FILENAME_RE.search(value):
+            return value
+    return None
+
+
+def described_by(img: etree._Element) -> str | None:
+    """The text an image points to with ``aria-describedby`` (an accessible caption)."""
+    ids = img.get("aria-describedby")
+    if not ids:
+        return None
+    root = img.getroottree()
+    for ident in ids.split():
+        found = root.xpath("//*[@id=$i]", i=ident)
+        if found:
+            text = norm_space(text_of(found[0]))
+            if 3 <= len(text) <= 400:
+                return text
+    return None
+
+
 def outside_figures(tree: lxml_html.HtmlElement, main: etree._Element | None,
                     base: str) -> list[Image]:
-    """Captioned figures outside the content container (the lead photo above the text)."""
-    inside = set(main.iter("figure")) if main is not None else set()
+    """Captioned pictures outside the content container (the lead photo above the text).
+
+    Any ``<figure>`` with a ``<figcaption>`` counts; so does a picture in the article's header
+    region (the smallest element holding both the headline and the text) whose caption sits in a
+    caption element beside it or in its own ``title``/``alt``. Teaser pictures (inside links)
+    never do.
+    """
+    inside = set(main.iter("figure", "img")) if main is not None else set()
     out: list[Image] = []
+    seen: set[str] = set()
+
+    def add(img: etree._Element, caption: str | None, credit: str | None) -> None:
+        url = image_url(img, base)
+        if not url or url in seen or not caption or _NON_CONTENT_IMG_RE.search(url):
+            return
+        seen.add(url)
+        out.append(Image(url=url, caption=caption, credit=credit,
+                         alt=norm_space(img.get("alt") or "") or None))
+
     for fig in tree.iter("figure"):
-        if fig in inside or fig.find(".//figcaption") is None:
-            continue
-        anc = fig.getparent()
-        linked = False
-        while anc is not None:
-            if anc.tag == "a":
-                linked = True
-                break
-            anc = anc.getparent()
-        if linked:
+        if fig in inside or fig.find(".//figcaption") is None or _in_link(fig):
             continue
         img = fig.find(".//img")
-        url = image_url(img, base) if img is not None else None
-        if not url:
-            continue
-        caption, credit = figure_caption(fig)
-        if caption:
-            out.append(Image(url=url, caption=caption, credit=credit,
-                             alt=norm_space(img.get("alt") or "") or None))
+        if img is not None:
+            add(img, *figure_caption(fig))
         if len(out) >= 8:
+            return out
+    region = _header_region(tree, main)
+    if region is None:
+        return out
+    lead = 0
+    for img in region.iter("img"):
+        if img in inside or _in_link(img):
+            continue
+        width = img.get("width")
+        if width and width.isdigit() and int(width) < 100:
+            continue
+        caption, credit = _caption_beside(img)
+        if not caption:
+            caption = described_by(img) or alt_caption(img)
+            if caption:
+                caption, credit = split_credit(caption)
+        add(img, caption, credit)
+        lead += 1
+        if lead >= 3:
             break
     return out
+
+
+def _in_link(el: etree._Element) -> bool:
+    anc = el.getparent()
+    while anc is not None:
+        if anc.tag == "a" and anc.get("href"):
+            return True
+        anc = anc.getparent()
+    return False
+
+
+def _header_region(tree: lxml_html.HtmlElement, main: etree._Element | None
+                   ) -> etree._Element | None:
+    """The smallest element that holds both the first h1 and the content container."""
+    if main is None:
+        return None
+    h1 = next(tree.iter("h1"), None)
+    if h1 is None:
+        return None
+    ancestors = set()
+    node = main
+    while node is not None:
+        ancestors.add(node)
+        node = node.getparent()
+    node = h1.getparent()
+    while node is not None and node not in ancestors:
+        node = node.getparent()
+    if node is None or node.tag in ("html", "body"):
+        return None
+    return node
+
+
+def _caption_beside(img: etree._Element) -> tuple[str | None, str | None]:
+    """A caption element next to the picture: in its figure, or a caption-named sibling of the
+    picture or of one of its first three wrappers."""
+    node = img
+    for _ in range(4):
+        parent = node.getparent()
+        if parent is None:
+            break
+        if parent.tag == "figure":
+            caption, credit = figure_caption(parent)
+            if caption:
+                return caption, credit
+        for sib in (node.getnext(), node.getprevious()):
+            if sib is None or not isinstance(sib.tag, str) or sib.find(".//img") is not None:
+                continue
+            text = norm_space(text_of(sib))
+            if text and len(text) <= 400 and (sib.tag == "figcaption"
+                                              or _CAPTION_CLASS_RE.search(_attrs(sib))):
+                return split_credit(text)
+        node = parent
+    return None, None
 
 
 def _holds_paragraphs(el: etree._Element) -> bool:
