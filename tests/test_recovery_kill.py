@@ -15,11 +15,14 @@ every kill:
 
 Then one uninterrupted run publishes every article of the site exactly once in each format.
 The quick version kills 3 times; the slow one (``-m slow``) 20 times. The random seed is printed;
-``FEEDER_KILL_SEED=<seed>`` replays a run.
+``FEEDER_KILL_SEED=<seed>`` replays a run. Every other kill is aimed at a write in progress
+(the moment a temp file appears), so that crashes between ``mkstemp`` and the rename, and between
+a ``.gz`` and its plain twin, are really exercised.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import random
@@ -124,6 +127,11 @@ def _check_database(db: Path) -> dict[str, set[str]]:
         dup_urls = conn.execute("SELECT source, url, COUNT(*) FROM articles "
                                 "GROUP BY source, url HAVING COUNT(*) > 1").fetchall()
         assert dup_urls == [], f"one URL stored twice: {dup_urls}"
+        # Pages and articles are written in one transaction: no page points at a lost article.
+        orphans = conn.execute("SELECT p.url FROM pages p LEFT JOIN articles a "
+                               "ON a.source = p.source AND a.article_id = p.article_id "
+                               "WHERE p.article_id IS NOT NULL AND a.pk IS NULL").fetchall()
+        assert orphans == [], f"pages whose article is missing: {orphans[:3]}"
         stored: dict[str, set[str]] = {}
         for source, url in conn.execute("SELECT source, url FROM articles"):
             stored.setdefault(source, set()).add(url)
@@ -150,21 +158,46 @@ def _check_after_kill(out: Path, db: Path, previous: dict[str, bytes]) -> dict[s
     return files
 
 
+def _wait_for_a_write(proc: subprocess.Popen[bytes], out: Path, before: list[str],
+                      limit: float = 5.0) -> None:
+    """Return as soon as a new temp file exists under ``out`` (a write is under way), or when
+    the run ends, or after ``limit`` seconds."""
+    folders = [out, out / "all", *(out / f"s{i}" for i in range(SOURCES))]
+    old = set(before)
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and proc.poll() is None:
+        for folder in folders:
+            try:
+                names = os.listdir(folder)
+            except FileNotFoundError:
+                continue
+            for name in names:
+                rel = str((folder / name).relative_to(out))
+                if name.startswith(".") and name.endswith(".tmp") and rel not in old:
+                    return
+
+
 def _kill_runs(tmp_path: Path, site: GrowingSite, kills: int, seed: int) -> None:
     rng = random.Random(seed)
     assert site.srv is not None
     config = _config(tmp_path, site)
     out, db, log = tmp_path / "out", tmp_path / "var" / "feeder.db", tmp_path / "runs.log"
-    landed = 0
+    landed = mid_write = 0
     previous: dict[str, bytes] = {}  # the published files before the run (as last checked)
+    torn_before: set[str] = set()
     for k in range(kills):
         site.visible = FIRST + STEP * k
         site.srv.first_request.clear()
+        temps_before = len(temp_files(out)) if out.exists() else 0
         proc = _start(config, log)
         try:
             assert site.srv.first_request.wait(30), "the run made no request"
-            # A random moment among fetching, extracting, storing and writing the feeds.
-            time.sleep(rng.uniform(0.0, 0.9))
+            if k % 2:
+                # Every other kill aims at a write in progress: the moment a temp file appears.
+                _wait_for_a_write(proc, out, before=temp_files(out) if out.exists() else [])
+            else:
+                # A random moment among fetching, extracting, storing and writing the feeds.
+                time.sleep(rng.uniform(0.0, 0.9))
             if proc.poll() is None:
                 landed += 1
             proc.send_signal(signal.SIGKILL)
@@ -172,13 +205,20 @@ def _kill_runs(tmp_path: Path, site: GrowingSite, kills: int, seed: int) -> None
             proc.wait(30)
         where = f"seed={seed} kill #{k + 1}"
         try:
-            previous = _check_after_kill(out, db, previous)
+            files = _check_after_kill(out, db, previous)
         except AssertionError as exc:
             raise AssertionError(f"{where}: {exc}") from exc
-    print(f"seed={seed}: {landed} of {kills} kills landed in a running process; "
-          f"{len(temp_files(out))} temp files left")
-    # Most kills must hit a live process, or the test proves little.
+        # Crash states seen: a new temp file left, or a .gz written while its plain twin was not.
+        torn = {rel for rel, data in files.items() if rel.endswith(".gz") and rel[:-3] in files
+                and files[rel[:-3]] != gzip.decompress(data)}
+        mid_write += len(temp_files(out)) > temps_before or bool(torn - torn_before)
+        previous, torn_before = files, torn
+    print(f"seed={seed}: {landed} of {kills} kills landed in a running process, {mid_write} "
+          f"in the middle of a file write; {len(temp_files(out))} temp files left")
+    # Most kills must hit a live process, and some a write in progress, or the test proves little.
     assert landed >= max(1, kills // 2), f"seed={seed}: only {landed} of {kills} kills landed"
+    if kills >= 10:  # (one aimed kill may miss where fsync is free, e.g. on tmpfs)
+        assert mid_write >= 1, f"seed={seed}: no kill landed in the middle of a file write"
 
     # One uninterrupted run publishes everything, once.
     site.visible = FIRST + STEP * kills
