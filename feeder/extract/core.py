@@ -135,8 +135,8 @@ def _byline_texts(tree: lxml_html.HtmlElement) -> list[str]:
                 out.append(text)
             if len(out) > 8:
                 break
-        elif (seen_h1 and len(by_lines) < 3 and el.tag in ("p", "div", "span") and el.text
-              and byline.starts_with_by(el.text)):
+        elif (seen_h1 and len(by_lines) < 3 and el.text and el.tag in ("p", "div", "span")
+              and el.text.lstrip()[:1] in "BbVvWwPpRrSs" and byline.starts_with_by(el.text)):
             text = content.norm_space(content.text_of(el))  # "by: Jane Doe, Dec 17, 2025"
             if len(text) <= 60:
                 by_lines.append(text)
@@ -220,7 +220,8 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     date_texts = _date_texts(tree)
     url_day = dates.url_date(canonical) or dates.url_date(url)
     if not meta.published and not any(
-            kind == "time" or dates.parse_visible(text, timezone) for text, kind in date_texts):
+            kind.startswith("time") or dates.parse_visible(text, timezone)
+            for text, kind in date_texts):
         # No date in the metadata nor in the page's date boxes: let htmldate search the page
         # (slow, so only here; it may also take a header's "today" date, so it comes last).
         found = _htmldate(tree) if not (url_day and url_day[2]) else None
