@@ -102,7 +102,8 @@ def norm_space(text: str) -> str:
 
 def vis_len(text: str) -> int:
     """Number of visible characters: whitespace (source indentation) does not count."""
-    return len("".join(text.split()))
+    return (len(text) - text.count(" ") - text.count("\n") - text.count("\t")
+            - text.count("\r") - text.count("\xa0"))
 
 
 def _attrs(el: etree._Element) -> str:
