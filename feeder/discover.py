@@ -28,7 +28,7 @@ from bs4 import BeautifulSoup, Tag
 
 from feeder.config import Source
 from feeder.model import ArticleLink, Page
-from feeder.urls import clean_url, same_site
+from feeder.urls import clean_url, same_site, try_clean_url
 
 __all__ = ["is_article_url", "links"]
 
@@ -94,14 +94,15 @@ def links(page: Page, source: Source) -> tuple[ArticleLink, ...]:
     base = _base_url(soup, page.final_url or page.url)
     if source.link_selector:
         anchors = _selected_anchors(soup, source.link_selector)
-        return _collect((a, clean_url(str(a.get("href")), base)) for a in anchors)
+        return _collect((a, url) for a in anchors
+                        if (url := try_clean_url(str(a.get("href")), base)))
     sites = [base, page.final_url or page.url, *source.urls]
     here = {clean_url(u) for u in (page.url, page.final_url) if u}
 
     def wanted() -> Iterator[tuple[Tag, str]]:
         for a in _content_anchors(soup):
-            url = clean_url(str(a.get("href")), base)
-            if url in here or not any(same_site(url, s) for s in sites):
+            url = try_clean_url(str(a.get("href")), base)
+            if url is None or url in here or not any(same_site(url, s) for s in sites):
                 continue
             if is_article_url(url, _anchor_text(a)):
                 yield a, url

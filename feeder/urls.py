@@ -41,6 +41,14 @@ def clean_url(url: str, base: str | None = None) -> str:
     return urlunsplit((scheme, host, path, urlencode(query, doseq=True), ""))
 
 
+def try_clean_url(url: str, base: str | None = None) -> str | None:
+    """:func:`clean_url`, or ``None`` for a URL that cannot be parsed (``http://[::1/x``)."""
+    try:
+        return clean_url(url, base)
+    except ValueError:
+        return None
+
+
 def same_site(url: str, other: str) -> bool:
     """True when both URLs are on the same host, ignoring a leading ``www.``."""
 

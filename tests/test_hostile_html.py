@@ -306,10 +306,6 @@ def test_extract_survives_a_malformed_url() -> None:
             extract(html, url)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "feeder/discover.py: links() raises ValueError('Invalid IPv6 URL') on one malformed href "
-    "(http://[::1/...) in a listing, so the whole listing yields nothing on every poll; it "
-    "should skip that link. The pipeline now reports it as that listing's error"))
 def test_discover_skips_a_malformed_link() -> None:
     base = "http://127.0.0.1:1/a/"
     html = listing_html(["/a/bai-1-tin-tuc-trong-ngay.html", "http://[::1/bai-2-tin-tuc.html"])
@@ -324,13 +320,6 @@ def test_hostile_markup_in_article_pages_never_reaches_a_feed(run: Run) -> None:
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "text metadata containing markup reaches HTML fields: og:description "
-    "'&lt;iframe src=javascript:...&gt;' becomes the RSS <description> unescaped "
-    "(publish/rss.py puts plain-text summary into an HTML field; jsonfeed.py content_html "
-    "falls back to the plain summary/title unescaped); JSON-LD headline '<script>...' and "
-    "author '<img onerror=...>' reach RSS title / dc:creator / Atom name (extract/metadata.py "
-    "keeps tag-like text)"))
 def test_hostile_metadata_never_reaches_a_feed(run: Run) -> None:
     problems = _feed_problems(run, ("meta", "all"))
     assert not problems, "\n".join(problems)

@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 from feeder import __version__
 from feeder.config import Source
 from feeder.model import Article
+from feeder.sanitize import plain_text, sanitize_html
 
 #: The stand-in date where a format requires one (Atom ``updated``) and an article has none.
 #: Constant so the bytes never change; not 1970, which the W3C validator flags as implausible
@@ -58,6 +59,11 @@ _IMAGE_TYPES = {
 def clean(text: str | None) -> str:
     """``text`` without XML-illegal characters and surrounding whitespace (``None`` -> "")."""
     return _ILLEGAL.sub("", text).strip() if text else ""
+
+
+def text(value: str | None) -> str:
+    """A text field for a feed: :func:`clean`, and no markup (see feeder.sanitize)."""
+    return plain_text(clean(value))
 
 
 def image_type(url: str) -> str | None:
@@ -153,22 +159,22 @@ def item_from(article: Article, *, default_language: str, source_name: str = "")
     lead = article.lead_image
     image = None
     if lead is not None and lead.url and (kind := image_type(lead.url)):
-        image = Enclosure(url=clean(lead.url), type=kind, caption=clean(lead.caption))
-    title = clean(article.title) or clean(article.summary)[:120] or clean(article.url)
-    summary = clean(article.summary)
+        image = Enclosure(url=clean(lead.url), type=kind, caption=text(lead.caption))
+    title = text(article.title) or text(article.summary)[:120] or clean(article.url)
     return Item(
         id=article.id,
         url=clean(article.url),
         title=title,
-        summary=summary,
-        content_html=clean(article.content_html),
-        authors=tuple(a for a in (clean(x) for x in article.authors) if a),
+        summary=text(article.summary),
+        # Sanitised again here: whatever produced the record, no script reaches a feed.
+        content_html=sanitize_html(clean(article.content_html)),
+        authors=tuple(a for a in (text(x) for x in article.authors) if a),
         published=published,
         updated=updated or published,
         language=clean(article.language) or default_language,
-        categories=tuple(c for c in (clean(x) for x in article.categories) if c),
+        categories=tuple(c for c in (text(x) for x in article.categories) if c),
         image=image,
-        source_name=clean(source_name),
+        source_name=text(source_name),
     )
 
 

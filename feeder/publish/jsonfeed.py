@@ -7,6 +7,7 @@ so the same channel always gives the same bytes.
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 
@@ -21,7 +22,8 @@ def _item(item: Item) -> dict[str, Any]:
     out: dict[str, Any] = {"id": item.urn, "url": item.url, "title": item.title}
     # JSON Feed needs content_html or content_text; an article without either still has a title,
     # which is the most honest text we have.
-    out["content_html"] = item.content_html or item.summary or item.title
+    out["content_html"] = item.content_html or html.escape(item.summary or item.title,
+                                                           quote=False)
     if item.summary:
         out["summary"] = item.summary
     if item.image is not None:

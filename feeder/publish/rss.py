@@ -16,6 +16,8 @@ Choices, each for a reader or validator that cares:
 
 from __future__ import annotations
 
+import html
+
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
@@ -47,10 +49,11 @@ def render(channel: Channel) -> bytes:
         fe.link(href=item.url)
         fe.guid(item.url, permalink=True)
         if item.summary and item.content_html:
-            fe.description(item.summary)
+            fe.description(html.escape(item.summary, quote=False))
             fe.content(item.content_html)  # -> content:encoded
         elif item.content_html or item.summary:
-            fe.description(item.content_html or item.summary)
+            # <description> is HTML: a plain-text summary is escaped so it shows as text.
+            fe.description(item.content_html or html.escape(item.summary, quote=False))
         if item.authors:
             # One dc:creator with every name: readers (feedparser, newsboat) keep only one.
             fe.dc.dc_creator(", ".join(item.authors))
