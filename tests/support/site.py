@@ -140,7 +140,8 @@ class SiteServer:
                 path = self.path.split("?")[0]
                 if path == "/__stats":
                     with site.lock:
-                        body = json.dumps({**site.stats, "paths": len(site.paths)}).encode()
+                        body = json.dumps({**site.stats, "paths": len(site.paths),
+                                           "robots": site.paths.get("/robots.txt", 0)}).encode()
                     self._reply(200, body, {"Content-Type": "application/json"})
                     return
                 with site.lock:
