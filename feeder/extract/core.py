@@ -20,6 +20,7 @@ from lxml import html as lxml_html
 from feeder.charset import decode_html
 from feeder.errors import ExtractError
 from feeder.extract import byline, content, dates, metadata, title
+from feeder.extract import lead as leads
 from feeder.model import Article, Image, unique
 from feeder.urls import clean_url, same_site
 
@@ -31,10 +32,6 @@ _DATE_CLASS_RE = re.compile(r"date|time|publish|posted|dateline|meta|byline|ngay
                             r"created|updated|info", re.IGNORECASE)
 _BYLINE_CLASS_RE = re.compile(r"byline|author|writer|reporter|tac-?gia|creator|journalist|"
                               r"contributor", re.IGNORECASE)
-_LEAD_CLASS_RE = re.compile(r"sapo|(?:^|[\s_-])lead|standfirst|summary|intro|teaser|excerpt|"
-                            r"subtitle|subhead|(?:^|[\s_-])dek(?:$|[\s_-])|deck|abstract|chap[eo]|"
-                            r"description|desc(?:$|[\s_-])|tom-?tat|article__lede|lede",
-                            re.IGNORECASE)
 # Frequent Vietnamese function words: enough to tell a Vietnamese page that declares no language.
 _LANG_VI_RE = re.compile(r"\b(?:của|và|những|được|trong|người|không|các|với|cho|này|là|một|đã)\b",
                          re.IGNORECASE)
@@ -143,37 +140,6 @@ def _byline_texts(tree: lxml_html.HtmlElement) -> list[str]:
     return out + by_lines
 
 
-def _lead(tree: lxml_html.HtmlElement) -> str | None:
-    """The visible lead ("sapo", standfirst) under the headline, if the page marks one.
-
-    Only elements after the first h1 count (a site slogan in the header also says "description"),
-    and the search ends at the first ordinary body paragraph.
-    """
-    body = tree.find("body")
-    if body is None:
-        return None
-    has_h1 = body.find(".//h1") is not None
-    seen_h1 = not has_h1
-    plain_paragraphs = 0
-    for el in body.iter("h1", "p", "div", "h2", "span", "section", "strong", "header"):
-        if el.tag == "h1":
-            seen_h1 = True
-            continue
-        if not seen_h1:
-            continue
-        attrs = f"{el.get('class') or ''} {el.get('id') or ''}"
-        if len(attrs) < 3 or not _LEAD_CLASS_RE.search(attrs):
-            if el.tag == "p" and len(content.text_of(el)) > 150:
-                plain_paragraphs += 1
-                if plain_paragraphs > 2:
-                    return None
-            continue
-        text = content.norm_space(content.text_of(el))
-        if 40 <= len(text) <= 1000 and el.find(".//img") is None:
-            return text
-    return None
-
-
 _STAMP_NOISE_RE = re.compile(r"[\d\W_]+|\b(?:gmt|utc|am|pm|ngày|lúc|thứ|chủ nhật|cập nhật|"
                              r"updated?|published|posted|on|at|hai|ba|tư|năm|sáu|bảy)\b",
                              re.IGNORECASE)
@@ -231,8 +197,9 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     signatures = byline.signatures(tree)
 
     content.prune(tree)
-    lead = _lead(tree)
     main = content.find_main(tree)
+    found_lead = leads.find(tree, main)
+    bold_lead = leads.bold_first(main)
     blocks = content.render(main, base) if main is not None else []
 
     # Vietnamese credit lines at the end (or the top) of the body are the byline, not text.
@@ -270,14 +237,17 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
                                                                         headline):
         body_blocks = body_blocks[1:]
 
-    # Summary: the lead paragraph, else the description.
-    # A marked lead must agree with the description when there is one (a lead-like class also
-    # sits on teasers); a first paragraph that extends a truncated description is the lead too.
+    # Summary: the lead paragraph, else the description (see feeder/extract/lead.py for when a
+    # lead is trusted); a first paragraph that extends a truncated description is the lead too.
     summary: str | None = None
     description = meta.descriptions[0][0] if meta.descriptions else None
     first_para = next((b.text for b in body_blocks if b.kind == "p"), None)
-    if lead and (description is None or _overlap(lead, description) >= 0.3):
-        summary, prov["summary"] = lead, "lead"
+    lead = found_lead.text if found_lead else None
+    if found_lead and (found_lead.near or description is None
+                       or _overlap(found_lead.text, description) >= 0.3):
+        summary, prov["summary"] = found_lead.text, "lead"
+    elif bold_lead and first_para and _same_text(first_para, bold_lead):
+        summary, prov["summary"] = bold_lead, "bold-first-paragraph"
     elif description:
         summary, prov["summary"] = description, meta.descriptions[0][1]
         stem = description.rstrip(".… ")

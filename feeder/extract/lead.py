@@ -1,0 +1,177 @@
+"""The article's lead (standfirst, "sapo", dek): the short summary the newsroom wrote under the
+headline.
+
+News pages build it in three common ways, tried in this order:
+
+1. **marked**: an element after the headline whose class names it (``standfirst``, ``sapo``,
+   ``dek``, ``subtitle``, ``excerpt``, ``epigraph``, ``chapo``, ``ingress``, ...);
+2. **header**: the first sentence-like block right under the headline, inside the headline's own
+   header block (after kicker, byline and date lines, which are skipped);
+3. **bold-first**: the content's first paragraph set in bold (the whole paragraph in ``<strong>``,
+   or a bold/medium font-weight class).
+
+A lead found near the headline is trusted even when the page's description says something else
+(descriptions are often written for search engines); a marked lead far from the headline must
+agree with the description (lead-like classes also sit on teasers).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+
+from feeder.extract.content import norm_space, text_of, vis_len
+
+LEAD_CLASS_RE = re.compile(
+    r"sapo|(?:^|[\s_-])lead|standfirst|stand-first|summary|intro|teaser|excerpt|subtitle|"
+    r"sub-title|subhead|sub-head|(?:^|[\s_-])dek(?:$|[\s_-])|deck|abstract|chap[eo]|"
+    r"description|desc(?:$|[\s_-])|tom-?tat|lede|epigraph|strapline|standfirst|ingress|"
+    r"entradilla|bajada|sumario|resumen|occhiello|sommario|vorspann|kurztext|"
+    r"article-summary|headline-?summary", re.IGNORECASE)
+# Lines under a headline that are not the lead.
+_META_CLASS_RE = re.compile(r"date|time|byline|author|meta|kicker|overline|eyebrow|label|"
+                            r"category|breadcrumb|caption|credit|share|tag|topic|reading|"
+                            r"dateline|source|rubric|section", re.IGNORECASE)
+_BOLD_CLASS_RE = re.compile(r"(?:^|\s)(?:font-(?:medium|semibold|bold)|bold|fw-bold|"
+                            r"intro|lead|first-paragraph)(?:$|\s)", re.IGNORECASE)
+_SENTENCE_END_RE = re.compile(r"[.!?…\"»“”')]\s*$")
+_BLOCK_TAGS = {"p", "div", "h2", "h3", "span", "section", "header", "strong", "ul"}
+_SCAN_TAGS = ("h1", "p", "div", "h2", "h3", "span", "section", "strong", "header", "ul", "figure",
+              "figcaption")
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    text: str
+    kind: str  # marked | header | bold-first
+    near: bool  # inside the headline's header block
+
+
+def _attrs(el: etree._Element) -> str:
+    return f"{el.get('class') or ''} {el.get('id') or ''}"
+
+
+def _near(h1: etree._Element, el: etree._Element, levels: int = 4) -> bool:
+    """True when ``el`` lies within the first few wrappers around the headline."""
+    node = h1.getparent()
+    for _ in range(levels):
+        if node is None or node.tag in ("body", "html", "main"):
+            return False
+        anc = el.getparent()
+        while anc is not None:
+            if anc is node:
+                return True
+            anc = anc.getparent()
+        node = node.getparent()
+    return False
+
+
+def _inside(el: etree._Element, ancestor: etree._Element) -> bool:
+    anc = el.getparent()
+    while anc is not None:
+        if anc is ancestor:
+            return True
+        anc = anc.getparent()
+    return False
+
+
+def _link_share(el: etree._Element, length: int) -> float:
+    if not length:
+        return 1.0
+    return sum(vis_len(text_of(a)) for a in el.iter("a")) / length
+
+
+def _sentence_like(text: str) -> bool:
+    words = text.count(" ") + 1
+    return 50 <= len(text) <= 700 and words >= 8 and (
+        words >= 15 or _SENTENCE_END_RE.search(text) is not None)
+
+
+def find(tree: etree._Element, main: etree._Element | None = None) -> Lead | None:
+    """The visible lead under the first headline, or ``None``.
+
+    ``main`` is the content container: an unmarked block directly in it is the first body
+    paragraph rather than a standfirst.
+    """
+    body = tree.find("body")
+    if body is None:
+        return None
+    h1 = next((h for h in body.iter("h1") if norm_space(text_of(h))), None)
+    if h1 is None:
+        return None
+    seen_h1 = False
+    plain = 0
+    header_candidates = 0
+    for el in body.iter(*_SCAN_TAGS):
+        if el is h1:
+            seen_h1 = True
+            continue
+        if not seen_h1 or _inside(el, h1):
+            continue
+        tag = el.tag
+        if tag in ("figure", "figcaption", "h1"):
+            continue
+        attrs = _attrs(el)
+        if len(attrs) > 2 and LEAD_CLASS_RE.search(attrs) and not _META_CLASS_RE.search(attrs):
+            text = norm_space(text_of(el))
+            if 40 <= len(text) <= 1000 and el.find(".//img") is None \
+                    and _link_share(el, vis_len(text)) < 0.5:
+                return Lead(text, "marked", _near(h1, el))
+            continue
+        if tag == "p" and vis_len(text_of(el)) > 150:
+            plain += 1
+            if plain > 2:
+                return None
+        # An unmarked standfirst: the first sentence-like block in the headline's header.
+        if header_candidates < 4 and tag in ("p", "h2", "div", "span") and _own_text(el):
+            header_candidates += 1
+            if not _near(h1, el, 3) or _META_CLASS_RE.search(attrs):
+                continue
+            if el.getparent() is main or _starts_a_run(el):
+                header_candidates = 99  # the body has begun: no standfirst after this
+                continue
+            text = norm_space(text_of(el))
+            if _sentence_like(text) and _link_share(el, vis_len(text)) < 0.3 \
+                    and el.find(".//img") is None:
+                return Lead(text, "header", True)
+    return None
+
+
+def _starts_a_run(el: etree._Element) -> bool:
+    """The block is followed by a sibling of the same kind: the first of the body paragraphs."""
+    nxt = el.getnext()
+    while nxt is not None and not isinstance(nxt.tag, str):
+        nxt = nxt.getnext()
+    return (nxt is not None and nxt.tag == el.tag and nxt.get("class") == el.get("class")
+            and vis_len(text_of(nxt)) > 60)
+
+
+def _own_text(el: etree._Element) -> bool:
+    """The element holds text itself (not only in block children): a text block, not a wrapper."""
+    if (el.text or "").strip():
+        return True
+    return any(isinstance(c.tag, str) and c.tag not in _BLOCK_TAGS and (text_of(c).strip())
+               for c in el) and not any(isinstance(c.tag, str) and c.tag in _BLOCK_TAGS
+                                        for c in el)
+
+
+def bold_first(main: etree._Element | None) -> str | None:
+    """The container's first paragraph when it is set in bold: the lead in many CMSs."""
+    if main is None:
+        return None
+    for p in main.iter("p"):
+        text = norm_space(text_of(p))
+        if len(text) < 40:
+            continue
+        if len(text) > 700:
+            return None
+        if _BOLD_CLASS_RE.search(p.get("class") or ""):
+            return text
+        children = [c for c in p if isinstance(c.tag, str)]
+        if len(children) == 1 and children[0].tag in ("strong", "b") \
+                and not (p.text or "").strip() and not (children[0].tail or "").strip():
+            return text
+        return None
+    return None
