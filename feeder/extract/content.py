@@ -32,10 +32,13 @@ _BOILER_RE = re.compile(
     r"(?:^|[\s_-])(?:share|sharing|social|sociales|related|relacionad|recommend|recirc|"
     r"comment|comments|kommentar|binh-luan|binhluan|newsletter|subscribe|subscription|promo|"
     r"advert|advertisement|ads?|adv|banner|sponsor|outbrain|taboola|popular|most-read|trending|"
-    r"breadcrumbs?|pagination|pager|navbar|nav|menu|sidebar|widget|footer|masthead|"
+    r"breadcrumbs?|pagination|pager|navbar|nav|menu|sidebar|footer|masthead|"
     r"cookie|consent|modal|popup|toolbar|tags?|tag-list|keywords|author-bio|authorbox|"
     r"print|login|signup|more-stories|read-more|readmore|see-also|also-read|tin-lien-quan|"
-    r"lienquan|tinlienquan|box-tinlienquan|hidden|sr-only|visually-hidden|skip)(?:$|[\s_-])",
+    r"lienquan|tinlienquan|box-tinlienquan|hidden|sr-only|visually-hidden|skip)(?:$|[\s_-])"
+    # "widget" names a sidebar box only as a name of its own ("widget", "widget_recent"); page
+    # builders call every block "xx-widget-container", the article's text included.
+    r"|(?:^|\s)widget(?:$|[\s_-])",
     re.IGNORECASE)
 _POSITIVE_RE = re.compile(
     r"article[-_]?body|articlebody|article[-_]?content|article[-_]?text|entry[-_]?content|"
@@ -139,6 +142,10 @@ def prune(tree: lxml_html.HtmlElement) -> None:
     for el in tree.iter():
         tag = el.tag
         if not isinstance(tag, str) or tag in _DROP_TAGS:  # comments, scripts, navigation
+            # ASP.NET pages wrap the whole page in one <form>; an unclosed <button> swallows what
+            # follows it: neither is dropped when it holds the paragraphs.
+            if tag in ("form", "button") and _holds_paragraphs(el):
+                continue
             doomed.append(el)
             continue
         if tag == "aside" and _FIGURE_CLASS_RE.search(_attrs(el)):
@@ -786,7 +793,7 @@ def _caption_beside(img: etree._Element) -> tuple[str | None, str | None]:
 
 
 def _holds_paragraphs(el: etree._Element) -> bool:
-    """A list used for layout: its items wrap whole paragraphs (an article inside an <li>)."""
+    """The element wraps at least two real paragraphs (article text, not a widget)."""
     long_paras = 0
     for p in el.iter("p"):
         if vis_len(text_of(p)) > 80:
