@@ -227,7 +227,8 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     blocks = [b for b in blocks if not (b.kind == "p" and _is_stamp_line(b.text, timezone))]
 
     # Title.
-    chosen = title.choose(h1s, meta.titles, meta.doc_title, meta.site_names, canonical)
+    chosen = title.choose(h1s, meta.titles, meta.doc_title, meta.site_names, canonical,
+                          news=meta.news)
     if chosen is None:
         raise ExtractError("no title", url=url)
     headline, prov["title"] = chosen

@@ -45,6 +45,7 @@ class Metadata:
     language: str | None = None
     canonical: str | None = None
     doc_title: str | None = None
+    news: bool = False  # JSON-LD says NewsArticle (or a subtype): a newsroom's curated headline
     body_hint: str | None = None  # JSON-LD articleBody, for a sanity check of the content
 
 
@@ -210,6 +211,8 @@ def _read_ld(data: Any, meta: Metadata) -> None:
     nodes = list(_walk(data))
     by_id = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
     articles = [n for n in nodes if _types(n) & _ARTICLE_TYPES]
+    if any(t.endswith("newsarticle") for n in articles for t in _types(n)):
+        meta.news = True
     pages = [n for n in nodes if _types(n) & _PAGE_TYPES]
     for node, label in [(n, "json-ld") for n in articles] + [(n, "json-ld:page") for n in pages]:
         title = _text(node.get("headline")) or (

@@ -1,14 +1,18 @@
 """The headline: the article's own, never with a site-name prefix or suffix.
 
 The visible h1 wins when it matches a metadata title (equal, or the metadata title is the h1 plus
-a site name); otherwise the structured headline, then OpenGraph / ``<title>`` with the site name cut
-off. A part is a site name when it matches ``og:site_name`` / the JSON-LD publisher or the host.
+a site name); otherwise (see :func:`choose`) the structured headline, then OpenGraph / ``<title>``
+with the site name cut off. A part is a site name when it matches ``og:site_name`` / the JSON-LD
+publisher, the host or the site name's initials. A kicker printed inside the h1 (a span with a
+kicker / overline class) is dropped when the metadata titles leave it out too.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
+from collections import Counter
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -24,8 +28,6 @@ _HIDDEN_RE = re.compile(r"(?:^|[\s_-])(?:sr-only|visually-?hidden|screen-?reader
                         r"hidden)(?:$|[\s_-])", re.IGNORECASE)
 _LEAD_SEP_RE = re.compile(r"^[\s|\-–—:/·•»]+")
 _STRING = etree.XPath("string()")
-# Words that end a kicker: "Kicker: Headline", "Kicker - Headline", "Kicker / Headline".
-_KICKER_SEP_RE = re.compile(r"(?:\s*[:|/]|\s+[-–—])\s*$")
 
 
 def h1_texts(h1: etree._Element) -> list[str]:
@@ -39,7 +41,7 @@ def h1_texts(h1: etree._Element) -> list[str]:
         if len(attrs) > 2 and (_KICKER_RE.search(attrs) or _HIDDEN_RE.search(attrs)
                                or el.get("aria-hidden") == "true"):
             drop.append(el)
-    full = " ".join(str(_STRING(h1)).split())
+    full = _clean_h1(str(_STRING(h1)))
     if not drop:
         return [full]
     removed = [" ".join(str(_STRING(el)).split()) for el in drop]
@@ -52,17 +54,32 @@ def h1_texts(h1: etree._Element) -> list[str]:
     return [rest, full] if len(rest) >= 8 and rest != full else [full]
 
 
-def is_kicker_of(longer: str, shorter: str) -> bool:
-    """True when ``longer`` is ``shorter`` with a kicker in front ("Kicker: Shorter")."""
-    nl, ns = norm(longer), norm(shorter)
-    if len(ns) < 10 or not nl.endswith(ns) or nl == ns:
-        return False
-    head = longer[: len(longer) - len(shorter)] if longer.endswith(shorter) else \
-        nl[: len(nl) - len(ns)]
-    if not _KICKER_SEP_RE.search(head):
-        return False
-    words = head.split()
-    return 1 <= len(words) <= 8
+_LABEL_RE = re.compile(r"^(?:title|titel|titre|título)\s*:\s*", re.IGNORECASE)
+
+
+def _clean_h1(text: str) -> str:
+    """Spaces folded, entities left escaped by the page undone, a "Title:" label dropped."""
+    text = " ".join(text.split())
+    if "&" in text:
+        text = html.unescape(text)
+    return _LABEL_RE.sub("", text)
+
+
+# Least word overlap (F1) between an h1 and the metadata title for the h1 to be the headline
+# when they disagree: "Contact Us" in a header is no wording of "Cybersecurity in the home".
+_H1_AGREEMENT = 0.3
+
+
+def _words_f1(a: str, b: str) -> float:
+    """Word-level F1 of two titles."""
+    wa, wb = re.findall(r"\w+", norm(a)), re.findall(r"\w+", norm(b))
+    if not wa or not wb:
+        return 0.0
+    common = sum((Counter(wa) & Counter(wb)).values())
+    if not common:
+        return 0.0
+    p, r = common / len(wa), common / len(wb)
+    return 2 * p * r / (p + r)
 
 
 def norm(text: str) -> str:
@@ -133,8 +150,14 @@ def strip_site(title: str, sites: list[str], url: str) -> str:
 
 
 def choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | None,
-           sites: list[str], url: str) -> tuple[str, str] | None:
-    """The headline and its provenance."""
+           sites: list[str], url: str, *, news: bool = True) -> tuple[str, str] | None:
+    """The headline and its provenance.
+
+    The h1 that matches a metadata title wins. When none matches, a news article's structured
+    headline (``news``: JSON-LD NewsArticle, curated by the newsroom) comes before the h1; on
+    other pages (blogs, guides, shops) the metadata titles are tuned for search and sharing and
+    the visible h1 is the article's own headline.
+    """
     metas = [(t, src) for t, src in candidates if t]
     if doc_title:
         metas.append((doc_title, "title"))
@@ -168,6 +191,13 @@ def choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | N
                 chosen = (h, "h1")
                 break
     if chosen is None:
+        if not news and cleaned:
+            # The h1 closest to the metadata title (its own wording of the same headline).
+            whole = [h for h in h1s if len(h) >= 10 and not any(o != h and h in o for o in h1s)]
+            scored = sorted(((_words_f1(h, cleaned[0][0]), -i, h) for i, h in enumerate(whole)),
+                            reverse=True)
+            if scored and scored[0][0] >= _H1_AGREEMENT:
+                return scored[0][2], "h1-only"
         if cleaned:
             return cleaned[0]
         return (h1s[0], "h1") if h1s else None
