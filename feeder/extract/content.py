@@ -475,6 +475,15 @@ class _Renderer:
             if tag != "h1":
                 self._emit_text("h", text, "", level=int(tag[1]))
             return
+        if tag == "figure" and el.find(".//img") is None:
+            # A figure that frames a quote, a table or a code listing: its content is text (its
+            # caption is not). A video or an embed without a picture gives nothing.
+            done: list[etree._Element] = []
+            for child in el.iter("blockquote", "table", "pre"):
+                if not any(_is_inside(child, d) for d in done):
+                    done.append(child)
+                    self.walk(child)
+            return
         if tag == "figure" or (tag in ("table", "div", "span", "section", "a", "picture")
                                and self._is_image_box(el)):
             self._figure(el)
