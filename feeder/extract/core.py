@@ -135,7 +135,7 @@ def _byline_texts(tree: lxml_html.HtmlElement) -> list[str]:
         elif (seen_h1 and len(by_lines) < 3 and el.text and el.tag in ("p", "div", "span")
               and el.text.lstrip()[:1] in "BbVvWwPpRrSs" and byline.starts_with_by(el.text)):
             text = content.norm_space(content.text_of(el))  # "by: Jane Doe, Dec 17, 2025"
-            if len(text) <= 60:
+            if len(text) < 120:
                 by_lines.append(text)
     return out + by_lines
 

@@ -1,0 +1,116 @@
+"""Units of the metadata side of extraction: headlines, bylines, dates (issue 3)."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+
+from feeder.extract import byline, dates, title
+
+
+@pytest.mark.parametrize(("raw", "names"), [
+    ("Maria & Katerina", ["Maria & Katerina"]),  # one credit of two first names
+    ("Center for Drug Evaluation and Research", ["Center for Drug Evaluation and Research"]),
+    ("Jillian Kubala, MS, RD", ["Jillian Kubala, MS, RD"]),  # credentials stay with the name
+    ("Guardian staff reporter", ["Guardian staff reporter"]),
+    ("chuck-ross", ["Chuck Ross"]),
+    ("Emma Mackenzie, (Image: Getty Images, iStockphoto)", ["Emma Mackenzie"]),
+    ("John Smith, Reporter", ["John Smith"]),
+    ("BR24 Redaktion", ["BR24 Redaktion"]),
+    ("Dec. 19, 2025", []),
+    ("AFP", ["AFP"]),
+])
+def test_split_names_cleaning(raw: str, names: list[str]) -> None:
+    assert byline.split_names(raw) == names
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("Posted by BeauHD on Friday December 19, 2025 @08:00PM from the dept.", ["BeauHD"]),
+    ("Dec. 19, 2025 · Niko Matsakis on behalf of Vision Doc group", ["Niko Matsakis"]),
+    ("Scott MattonMarch 2, 2026", ["Scott Matton"]),
+    ("Liz Kenny Former McKinsey Consultant", ["Liz Kenny"]),
+    ("By Paul Frew, Home and Digital Security Expert", ["Paul Frew"]),
+    ("Twitter Facebook", []),
+    ("Andre Alexis, says:", []),
+])
+def test_visible_names(text: str, names: list[str]) -> None:
+    assert byline.visible_names(text) == names
+
+
+def test_site_names_give_way_to_a_person() -> None:
+    sites = ["stern.de"]
+    url = "https://www.stern.de/politik/a-123.html"
+    assert byline.is_site_author("STERN.de", sites, url)
+    assert not byline.is_site_author("Jemima Kelly", sites, url)
+    assert not byline.is_site_author("Stern Redaktion", sites, url)  # the desk signs
+    names, src = byline.choose([(["STERN.de"], "json-ld")], ["von Jemima Kelly"], [], sites, url)
+    assert (names, src) == (["Jemima Kelly"], "byline")
+    # Nobody else named: the site stays the author.
+    assert byline.choose([(["STERN.de"], "json-ld")], [], [], sites, url) == (
+        ["STERN.de"], "json-ld")
+
+
+def test_byline_box_with_names_in_sibling_elements() -> None:
+    box = etree.fromstring("<div class='byline'><div><span>Birgit Baumann</span> "
+                           "<span>Anna Giulia Fink</span></div></div>")
+    assert byline.box_text(box) == "Birgit Baumann, Anna Giulia Fink"
+    assert byline.split_names(byline.box_text(box)) == ["Birgit Baumann", "Anna Giulia Fink"]
+
+
+def test_h1_kicker_variants() -> None:
+    h1 = etree.fromstring("<h1><span class='article-title__overline'>Minderheit in Syrien</span>"
+                          "<span class='h-offscreen' aria-hidden='true'> - </span>"
+                          "<span class='article-title__text'>Drusen fordern Teilhabe</span></h1>")
+    assert title.h1_texts(h1) == ["Drusen fordern Teilhabe",
+                                  "Minderheit in Syrien - Drusen fordern Teilhabe"]
+
+
+@pytest.mark.parametrize(("h1s", "metas", "news", "want"), [
+    # The kicker-free h1 matches the metadata: the kicker is not part of the headline.
+    (["Drusen fordern Teilhabe statt Schutz", "Minderheit: Drusen fordern Teilhabe statt Schutz"],
+     [("Drusen fordern Teilhabe statt Schutz", "og:title")], True,
+     "Drusen fordern Teilhabe statt Schutz"),
+    # The whole h1 matches: the "kicker" belongs to the headline.
+    (["Zwei Rücktritte und offene Fragen", "Ahrtal-Ausschuss Zwei Rücktritte und offene Fragen"],
+     [("Ahrtal-Ausschuss: Zwei Rücktritte und offene Fragen", "json-ld")], True,
+     "Ahrtal-Ausschuss: Zwei Rücktritte und offene Fragen"),
+    # A header h1 holding the site name is skipped.
+    (["Yoga Pathways"], [("Yoga Won't Fix the Plumbing", "og:title")], False,
+     "Yoga Won't Fix the Plumbing"),
+    # Not a news article: the visible headline beats a search-tuned title saying the same.
+    (["Guide to filing your taxes in 2025"],
+     [("Guide to filing your taxes in 2024 | Consumer Bureau", "og:title")], False,
+     "Guide to filing your taxes in 2025"),
+    # ... but not an unrelated h1.
+    (["Contact Us"], [("Addressing Cybersecurity Concerns at Home", "og:title")], False,
+     "Addressing Cybersecurity Concerns at Home"),
+])
+def test_choose_headline(h1s: list[str], metas: list[tuple[str, str]], news: bool,
+                         want: str) -> None:
+    sites = ["Yoga Pathways", "Consumer Bureau"]
+    got = title.choose(h1s, metas, None, sites, "https://site.example/a", news=news)
+    assert got is not None and got[0] == want
+
+
+def test_site_suffix_by_initials_and_host_label() -> None:
+    assert title.strip_site("2025 Top 100 Companies | WFA", ["World Future Awards"],
+                            "https://worldfutureawards.example/x") == "2025 Top 100 Companies"
+    assert title.strip_site("The Car Checklist | Bridgestone Tires", [],
+                            "https://tires.bridgestone.example/x") == "The Car Checklist"
+
+
+@pytest.mark.parametrize(("url", "want"), [
+    ("https://blog.example/2025/12/20/advent-week-2/", (2025, 12, 20)),
+    ("https://blog.example/archive/2025/12/Advent_week_2.html", (2025, 12, None)),
+    ("https://news.example/2024-05-03-library-opens", (2024, 5, 3)),
+    ("https://news.example/article/1234567", None),
+])
+def test_url_date(url: str, want: tuple[int, int, int | None] | None) -> None:
+    assert dates.url_date(url) == want
+
+
+def test_time_inside_update_label_is_an_update() -> None:
+    box = etree.fromstring("<p>Last updated: <time datetime='2026-01-12'>Jan 12</time></p>")
+    assert dates.in_update_label(box[0])
+    box = etree.fromstring("<p>Published <time datetime='2026-01-12'>Jan 12</time></p>")
+    assert not dates.in_update_label(box[0])
