@@ -292,8 +292,8 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
     best = max(values, key=values.__getitem__)
     # A page wrapper that adds only a few stray paragraphs (a job box, a footer note) to the
     # article's own container is not the article: keep the inner container when it holds
-    # nearly all of the value.
-    floor = values[best] * 0.95
+    # most (85%) of the value.
+    floor = values[best] * 0.85
     node = best
     improved = True
     while improved:
