@@ -104,8 +104,11 @@ def split_names(raw: str) -> list[str]:
         return [name] if name else []
     names: list[str] = []
     for part in _SPLIT_RE.split(text):
-        if names and part and part.strip(" .").lower() in _CREDENTIALS:
-            names[-1] = f"{names[-1]}, {part.strip()}"
+        if names and part and part.strip() and all(
+                tok.strip(" .").lower().replace(".", "") in _CREDENTIALS for tok in part.split()):
+            cred = part.strip()
+            cred = cred.rstrip(".") if cred.count(".") == 1 else cred  # "DVM." but "M.D."
+            names[-1] = f"{names[-1]}, {cred}"
             continue
         name = clean_name(part or "")
         if name and name not in names:
@@ -127,14 +130,17 @@ _MONTHS = ("January|February|March|April|May|June|July|August|September|October|
            "December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec")
 # A date or label glued to a name by the markup: "Scott MattonMarch 2, 2026".
 _GLUE_RE = re.compile(r"(?<=[a-zà-ɏ])(?=(?:" + _MONTHS + r"|Last|Updated|Published|Posted|"
-                      r"Reviewed)\b|\d{1,2}(?:st|nd|rd|th)?\s+(?:" + _MONTHS + r")\b)")
+                      r"Reviewed|Research|Editor|Writer|Founder|Senior|Director|Reporter|"
+                      r"Contributor|Journalist)\b|"
+                      r"\d{1,2}(?:st|nd|rd|th)?\s+(?:" + _MONTHS + r")\b)")
 _SOCIAL_RE = re.compile(r"\b(?:share|twitter|facebook|linkedin|instagram|whatsapp|telegram|"
                         r"youtube|tiktok|e-?mail|print|follow|subscribe|newsletter)\b",
                         re.IGNORECASE)
 _DESK_RE = re.compile(r"\b(?:staff|team|redaktion|editors|desk|newsroom|editorial|reporter)\b",
                       re.IGNORECASE)
 # What follows the name in a byline sentence: "... on Friday December 19", "on behalf of ...".
-_TAIL_RE = re.compile(r"\s+(?:on behalf of\b|on\s+(?:\d|(?:mon|tue|wed|thu|fri|sat|sun)\w*\b|"
+_TAIL_RE = re.compile(r"[\s.]+(?:(?:medically\s+)?reviewed by\b|fact[- ]checked by\b|"
+                      r"edited by\b|on behalf of\b|on\s+(?:\d|(?:mon|tue|wed|thu|fri|sat|sun)\w*\b|"
                       r"(?:" + _MONTHS + r")\b)|from the\b|updated\b|published\b|posted\b|"
                       r"last updated\b|stand:|am\s+\d|\d{1,2}[./]\d{1,2}[./]\d{2,4}|"
                       r"(?:" + _MONTHS + r")\.?\s+\d).*$", re.IGNORECASE)
