@@ -816,11 +816,33 @@ def _has_block_child(el: etree._Element) -> bool:
     return any(isinstance(c.tag, str) and c.tag in _BLOCKS for c in el)
 
 
+# "Read also" lines that link elsewhere, in the languages of our sources.
+_READ_ALSO_RE = re.compile(
+    r"^\W{0,3}(?:read (?:also|more)|also read|see also|related(?: topics| articles| stories)?|"
+    r"more on this|lire aussi|à lire aussi|voir aussi|lesen sie (?:auch|mehr)|"
+    r"mehr zum thema|weitere themen|weitere beiträge|auch interessant|das könnte sie auch|"
+    r"lee también|leer también|ver también|leia também|veja também|leggi anche|"
+    r"xem thêm|tin liên quan|đọc thêm|czytaj (?:też|także)|les også|läs också|lees ook|"
+    r"zum seitenanfang|back to top)(?:\s*[:：»›|-]|\s*$)", re.IGNORECASE)
+# Paywall and reading-time lines.
+_NOTICE_RE = re.compile(r"^(?:article réservé aux abonnés|il vous reste \d|lecture \d+ min|"
+                        r"\d+ min(?:utes?)? read|reading time|lesezeit)", re.IGNORECASE)
+
+
 def render(node: etree._Element, base: str) -> list[Block]:
-    """The blocks of the article container, in reading order."""
+    """The blocks of the article container, in reading order.
+
+    "Read also" lines and headings, paywall and reading-time notices are not text.
+    """
     r = _Renderer(base)
     r.walk(node)
-    return r.blocks
+    out: list[Block] = []
+    for b in r.blocks:
+        if b.kind in ("p", "h") and len(b.text) < 200 and (
+                _READ_ALSO_RE.search(b.text) or _NOTICE_RE.search(b.text)):
+            continue
+        out.append(b)
+    return out
 
 
 def to_html(blocks: Iterator[Block] | list[Block]) -> str:
