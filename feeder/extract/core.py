@@ -111,6 +111,31 @@ def _date_texts(tree: lxml_html.HtmlElement) -> list[tuple[str, str]]:
     return out
 
 
+def _near_h1_texts(tree: lxml_html.HtmlElement, tz_name: str | None) -> list[tuple[str, str]]:
+    """Short texts right around the headline that hold a date, in boxes without a date class
+    ("<p>February 4, 2025 - 11 minutes</p><h1>...")."""
+    h1 = tree.find(".//body//h1")
+    if h1 is None:
+        return []
+    out: list[tuple[str, str]] = []
+    node = h1
+    for _ in range(2):  # the h1's siblings, then its parent's
+        sibs = [*list(node.itersiblings(preceding=True))[:3],
+                *list(node.itersiblings())[:5]]
+        for el in sibs:
+            if not isinstance(el.tag, str) or el.tag in ("script", "style"):
+                continue
+            text = content.norm_space(content.text_of(el))
+            if 6 <= len(text) < 100 and dates.parse_visible(text, tz_name):
+                out.append((text, "visible"))
+        if out:
+            break
+        node = node.getparent()
+        if node is None or node.tag == "body":
+            break
+    return out
+
+
 def _byline_texts(tree: lxml_html.HtmlElement) -> list[str]:
     """Texts of byline boxes (class names, rel=author), then of short "By Jane Doe" lines under
     the headline that carry no such class."""
@@ -185,6 +210,8 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     h1s = _visible_h1s(tree)
     date_texts = _date_texts(tree)
     url_day = dates.url_date(canonical) or dates.url_date(url)
+    if not meta.published and not any(kind.startswith("time") for _, kind in date_texts):
+        date_texts = _near_h1_texts(tree, timezone) + date_texts
     if not meta.published and not any(
             kind.startswith("time") or dates.parse_visible(text, timezone)
             for text, kind in date_texts):
