@@ -217,3 +217,7 @@ class SourceFeed:
     source: Any  # feeder.config.Source (typed loosely to keep model free of config imports)
     articles: tuple[Article, ...]
     health: SourceHealth | None = None
+    # For the site files only: when ``articles`` holds just the items that reach the combined
+    # feed, these give the source feed's real size and newest date.
+    item_count: int | None = None
+    newest: datetime | None = None

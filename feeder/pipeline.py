@@ -36,7 +36,7 @@ from feeder.extract import extract
 from feeder.fetch import Fetcher, is_public_host
 from feeder.metrics import Metrics
 from feeder.model import ArticleLink, CacheInfo, NotModified, Page, SourceFeed
-from feeder.publish import publish_site, publish_source
+from feeder.publish import ALL_MAX_ITEMS, publish_site, publish_source
 from feeder.schedule import next_poll_at
 from feeder.store import Intent, Store, decide
 from feeder.urls import same_site
@@ -244,9 +244,21 @@ class Poller:
         return all((folder / name).exists() for name in ("rss.xml", "atom.xml", "feed.json"))
 
     def publish_site(self) -> list[str]:
-        """The combined feed, index page, OPML and status for all sources."""
+        """The combined feed, index page, OPML and status for all sources.
+
+        Only the articles that reach the combined feed are loaded, plus each feed's size and
+        newest date: an idle run over a thousand sources stays small and quick.
+        """
         with self._site_lock:
-            feeds = [self.feed(s) for s in self.config.sources]
+            sources = self.config.sources
+            summary, newest = self.store.feed_window({s.id: s.max_items for s in sources},
+                                                     ALL_MAX_ITEMS)
+            feeds = []
+            for s in sources:
+                count, latest = summary.get(s.id, (0, None))
+                feeds.append(SourceFeed(
+                    s, tuple(a for a in newest if a.source == s.id), self.store.health(s.id),
+                    item_count=count, newest=latest.astimezone(s.tz) if latest else None))
             return [str(p) for p in publish_site(self.settings, feeds)]
 
     # -- all sources once ------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -71,6 +71,7 @@ articles = sa.Table(
     sa.Column("url", sa.Text, nullable=False),
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("sort_time", UTCDateTime, nullable=False),  # published, else first seen
+    sa.Column("newest_date", UTCDateTime),  # the later of published and updated
     sa.Column("first_seen", UTCDateTime, nullable=False),
     sa.Column("last_changed", UTCDateTime, nullable=False),
     sa.Column("record", sa.Text, nullable=False),  # Article.to_dict() as JSON
@@ -276,6 +277,7 @@ class Store:
                 counts[intent.action] += 1
                 record = json.dumps(a.to_dict(), ensure_ascii=False)
                 sort_time = a.published or a.updated or now
+                newest_date = max((d for d in (a.published, a.updated) if d), default=None)
                 if intent.action == "new":
                     # Insert, unless another run got there first: the unique key decides.
                     exists = conn.execute(sa.select(articles.c.pk).where(
@@ -283,7 +285,8 @@ class Store:
                     if exists is None:
                         conn.execute(articles.insert().values(
                             source=source, article_id=a.id, url=a.url, content_hash=a.content_hash,
-                            sort_time=sort_time, first_seen=now, last_changed=now, record=record))
+                            sort_time=sort_time, newest_date=newest_date, first_seen=now,
+                            last_changed=now, record=record))
                     else:
                         counts["new"] -= 1
                         counts["unchanged"] += 1
@@ -291,7 +294,7 @@ class Store:
                     conn.execute(articles.update().where(
                         articles.c.source == source, articles.c.article_id == a.id).values(
                         url=a.url, content_hash=a.content_hash, sort_time=sort_time,
-                        last_changed=now, record=record))
+                        newest_date=newest_date, last_changed=now, record=record))
                 self._mark_article_page(conn, source, intent.fetched_url, intent.cache, a.id, now)
                 if a.url != intent.fetched_url:
                     self._mark_article_page(conn, source, a.url, CacheInfo(), a.id, now)
@@ -340,6 +343,36 @@ class Store:
                                 .order_by(articles.c.sort_time.desc(), articles.c.pk.desc())
                                 .limit(limit)).all()
         return tuple(Article.from_dict(json.loads(r.record)) for r in rows)
+
+    def feed_window(self, max_items: Mapping[str, int], combined: int
+                    ) -> tuple[dict[str, tuple[int, datetime | None]], list[Article]]:
+        """What the site files need, without loading every feed: per source the size and newest
+        date of its feed (its newest ``max_items[source]`` articles), and the ``combined`` newest
+        articles among those feeds, newest first.
+        """
+        if not max_items:
+            return {}, []
+        ranked = sa.select(
+            articles.c.pk, articles.c.source, articles.c.sort_time, articles.c.newest_date,
+            sa.func.row_number().over(
+                partition_by=articles.c.source,
+                order_by=(articles.c.sort_time.desc(), articles.c.pk.desc())).label("rank"),
+        ).where(articles.c.source.in_(list(max_items))).subquery()
+        with self._tx() as conn:
+            rows = conn.execute(sa.select(ranked).where(
+                ranked.c.rank <= max(max_items.values()))).all()
+            rows = [r for r in rows if r.rank <= max_items[r.source]]
+            summary: dict[str, tuple[int, datetime | None]] = {}
+            for r in rows:
+                count, newest = summary.get(r.source, (0, None))
+                if r.newest_date and (newest is None or r.newest_date > newest):
+                    newest = r.newest_date
+                summary[r.source] = (count + 1, newest)
+            top = sorted(rows, key=lambda r: (r.sort_time, r.pk), reverse=True)[:combined]
+            records = {r.pk: r.record for r in conn.execute(
+                sa.select(articles.c.pk, articles.c.record)
+                .where(articles.c.pk.in_([r.pk for r in top])))}
+        return summary, [Article.from_dict(json.loads(records[r.pk])) for r in top]
 
     def count_articles(self, source: str) -> int:
         with self._tx() as conn:

@@ -98,7 +98,8 @@ def publish_site(settings: Settings, feeds: Sequence[SourceFeed]) -> list[Path]:
     (``source="all"``) is raised afterwards.
     """
     out = Path(settings.out)
-    channels = [source_channel(f.source, f.articles, settings.base_url) for f in feeds]
+    channels = [source_channel(f.source, f.articles, settings.base_url, count=f.item_count,
+                               latest=f.newest) for f in feeds]
     healths = [f.health for f in feeds]
     combined = combined_channel(channels, settings.base_url)
     changed: list[Path] = []

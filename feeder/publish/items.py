@@ -134,13 +134,23 @@ class Channel:
     language: str | None
     ttl_minutes: int
     items: tuple[Item, ...]
+    # Set when ``items`` is only part of the feed (the site files need no more than that).
+    count: int | None = None
+    latest: datetime | None = None
 
     def url(self, name: str) -> str:
         return urljoin(self.feed_base, name)
 
     @property
+    def size(self) -> int:
+        """How many items the feed has."""
+        return self.count if self.count is not None else len(self.items)
+
+    @property
     def updated(self) -> datetime | None:
         """The newest item date; ``None`` for a feed without any dated item."""
+        if self.latest is not None:
+            return self.latest
         dates = [d for i in self.items for d in (i.updated, i.published) if d is not None]
         return max(dates) if dates else None
 
@@ -191,8 +201,12 @@ def ttl_minutes(interval_seconds: float) -> int:
     return max(1, math.ceil(interval_seconds / 60))
 
 
-def source_channel(source: Source, articles: Sequence[Article], base_url: str) -> Channel:
-    """The channel of one source, its items re-sorted and limited to ``source.max_items``."""
+def source_channel(source: Source, articles: Sequence[Article], base_url: str, *,
+                   count: int | None = None, latest: datetime | None = None) -> Channel:
+    """The channel of one source, its items re-sorted and limited to ``source.max_items``.
+
+    ``count`` and ``latest`` describe the whole feed when ``articles`` is only part of it.
+    """
     name = clean(source.name) or source.id
     language = clean(source.language) or "vi"
     items = [item_from(a, default_language=language, source_name=name) for a in articles]
@@ -205,6 +219,8 @@ def source_channel(source: Source, articles: Sequence[Article], base_url: str) -
         language=language,
         ttl_minutes=ttl_minutes(source.interval.total_seconds()),
         items=order(items, source.max_items),
+        count=count,
+        latest=_second(latest),
     )
 
 

@@ -78,7 +78,7 @@ def index_html(channels: Sequence[Channel], healths: Sequence[SourceHealth | Non
             f'<td{lang}><a href="{escape(ch.home_url)}">{escape(ch.title)}</a></td>'
             f"<td>{_links(ch)}</td>"
             f"<td>{escape(_when(ch.updated))}</td>"
-            f'<td class="n">{len(ch.items)}</td>'
+            f'<td class="n">{ch.size}</td>'
             f"<td>{_health_html(health)}</td>"
             "</tr>")
     rows.append(
@@ -86,7 +86,7 @@ def index_html(channels: Sequence[Channel], healths: Sequence[SourceHealth | Non
         f"<td><strong>{escape(combined.title)}</strong></td>"
         f"<td>{_links(combined)}</td>"
         f"<td>{escape(_when(combined.updated))}</td>"
-        f'<td class="n">{len(combined.items)}</td>'
+        f'<td class="n">{combined.size}</td>'
         "<td></td>"
         "</tr>")
     nl = "\n"
@@ -147,7 +147,7 @@ def status_json(channels: Sequence[Channel], healths: Sequence[SourceHealth | No
     sources: list[dict[str, Any]] = []
     for ch, h in zip(channels, healths, strict=True):
         entry: dict[str, Any] = {"id": ch.key, "name": ch.title,
-                                 "feed_items": len(ch.items), "feed_updated": _iso(ch.updated)}
+                                 "feed_items": ch.size, "feed_updated": _iso(ch.updated)}
         if h is None:
             entry["ok"] = None
         else:
