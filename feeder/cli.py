@@ -62,7 +62,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     def sleep(seconds: float) -> None:
         stop.wait(seconds)
 
-    with Fetcher(cfg.settings, sleep=sleep) as fetcher:
+    with Fetcher(cfg.settings, sleep=sleep, robots_cache=store) as fetcher:
         poller = Poller(cfg, store, fetcher, stop=stop)
         if args.once:
             results = poller.run_once(args.source)

@@ -28,9 +28,10 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Literal
+from typing import Literal, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -89,6 +90,15 @@ class _Host:
     crawl_delay: float = 0.0
 
 
+class RobotsCache(Protocol):
+    """Where robots.txt rules outlive the process (the store), so that `feeder run --once` from
+    cron does not ask every host for robots.txt on every run. ``body`` None means "allow all"."""
+
+    def get_robots(self, origin: str) -> tuple[str | None, datetime] | None: ...
+
+    def put_robots(self, origin: str, body: str | None, fetched_at: datetime) -> None: ...
+
+
 class Fetcher:
     """A polite, bounded HTTP client. Thread-safe; use as a context manager or call :meth:`close`.
 
@@ -122,6 +132,7 @@ class Fetcher:
         robots_ttl: float = 24 * 3600.0,
         resolver: Callable[[str], list[str]] | None = None,
         rng: random.Random | None = None,
+        robots_cache: RobotsCache | None = None,
         on_exchange: Callable[[FetchEvent], None] | None = None,
     ) -> None:
         self.settings = settings
@@ -139,6 +150,7 @@ class Fetcher:
         self.robots_ttl = robots_ttl
         self._resolve = resolver or _resolve
         self._rng = rng or random.Random()
+        self._robots_cache = robots_cache
         self.on_exchange = on_exchange
         self._hosts: dict[str, _Host] = {}
         self._hosts_lock = threading.Lock()
@@ -363,14 +375,21 @@ class Fetcher:
             if host.robots_fetched is not None and now - host.robots_fetched < self.robots_ttl:
                 return host.robots
             parts = urlsplit(url)
+            origin = f"{parts.scheme}://{parts.netloc}".lower()
             robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+            if host.robots_fetched is None and self._robots_cache is not None:
+                kept = self._robots_cache.get_robots(origin)
+                age = (clock.now() - kept[1]).total_seconds() if kept else None
+                if kept is not None and age is not None and 0 <= age < self.robots_ttl:
+                    rules = Protego.parse(kept[0]) if kept[0] is not None else None
+                    return self._use_robots(host, rules, now - age)
             try:
                 # No retries of its own: the get() that needs these rules retries as a whole,
                 # so attempts do not multiply.
                 page = self._follow(robots_url, None, kind="robots", allow_private=allow_private)
             except FetchError as exc:
                 if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
-                    rules = None  # RFC 9309 2.3.1.3: "unavailable" means no restriction
+                    rules, body = None, None  # RFC 9309 2.3.1.3: "unavailable": no restriction
                 else:
                     # RFC 9309 2.3.1.4: "unreachable" means complete disallow; not cached, so
                     # the next poll asks again.
@@ -378,15 +397,22 @@ class Fetcher:
                                      status=exc.status, retry_after=exc.retry_after) from exc
             else:
                 assert isinstance(page, Page)  # no validators were sent
-                rules = Protego.parse(page.text)
-            host.robots, host.robots_fetched = rules, self._monotonic()
-            delay = rules.crawl_delay(self.robots_agent) if rules is not None else None
-            host.crawl_delay = min(float(delay or 0.0), self.max_wait)
+                body = page.text
+                rules = Protego.parse(body)
+            if self._robots_cache is not None:
+                self._robots_cache.put_robots(origin, body, clock.now())
+            rules = self._use_robots(host, rules, self._monotonic())
             # The robots.txt request itself counts as the last request to the host.
             host.next_allowed = max(host.next_allowed, self._monotonic() + host.crawl_delay)
             log.debug("robots url=%s found=%s crawl_delay=%s", robots_url, rules is not None,
-                      delay)
+                      host.crawl_delay)
             return rules
+
+    def _use_robots(self, host: _Host, rules: Protego | None, fetched: float) -> Protego | None:
+        host.robots, host.robots_fetched = rules, fetched
+        delay = rules.crawl_delay(self.robots_agent) if rules is not None else None
+        host.crawl_delay = min(float(delay or 0.0), self.max_wait)
+        return rules
 
     def _host(self, url: str) -> _Host:
         parts = urlsplit(url)

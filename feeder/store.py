@@ -106,6 +106,14 @@ sources = sa.Table(
 )
 
 
+robots = sa.Table(
+    "robots", metadata,
+    sa.Column("origin", sa.String(255), primary_key=True),  # scheme://host[:port]
+    sa.Column("body", sa.Text),  # None: no robots.txt (allow all)
+    sa.Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class StoredArticle:
     """What the store knows of an article already seen."""
@@ -419,6 +427,22 @@ class Store:
         with self._tx() as conn:
             return conn.execute(sa.select(sources.c.next_due)
                                 .where(sources.c.id == source)).scalar_one_or_none()
+
+
+    # -- robots.txt (feeder.fetch.RobotsCache) ---------------------------------------------
+
+    def get_robots(self, origin: str) -> tuple[str | None, datetime] | None:
+        with self._tx() as conn:
+            row = conn.execute(sa.select(robots.c.body, robots.c.fetched_at)
+                               .where(robots.c.origin == origin)).first()
+        return (row.body, row.fetched_at) if row else None
+
+    def put_robots(self, origin: str, body: str | None, fetched_at: datetime) -> None:
+        with self._tx() as conn:
+            if not conn.execute(robots.update().where(robots.c.origin == origin)
+                                .values(body=body, fetched_at=fetched_at)).rowcount:
+                conn.execute(robots.insert().values(origin=origin, body=body,
+                                                    fetched_at=fetched_at))
 
 
 def next_check(first_seen: datetime, checks_done: int, now: datetime) -> datetime | None:

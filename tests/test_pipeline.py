@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -209,3 +210,26 @@ def test_retry_after_on_the_listing_postpones_the_source(
     due = store.next_due("thu")
     store.close()
     assert due is not None and due >= clock.now() + timedelta(seconds=7100)
+
+
+def test_robots_txt_is_remembered_across_runs(
+        site: LoopbackServer, tmp_path: Path, database_url: str) -> None:
+    """`run --once` from cron: robots.txt is asked once a day, not on every run."""
+    site.route("/robots.txt", "User-agent: *\nDisallow: /rieng/\n",
+               headers={"Content-Type": "text/plain"})
+    site.route("/thoi-su/", listing("/thoi-su/a-1.html", "/rieng/b-2.html"),
+               headers={"ETag": '"l1"'})
+    site.route("/thoi-su/a-1.html", article_page(site, "a-1", "Được phép"))
+    site.route("/rieng/b-2.html", article_page(site, "b-2", "Không được phép"))
+    cfg = make_config(tmp_path, database_url, source(site))
+    cfg = Config(settings=replace(cfg.settings, respect_robots=True), sources=cfg.sources)
+    for _ in range(2):
+        store = Store(cfg.settings.database)
+        with Fetcher(cfg.settings, backoff=0.01, robots_cache=store) as fetcher:
+            [result] = Poller(cfg, store, fetcher).run_once()
+        store.close()
+        assert result.status in ("ok", "not-modified"), result
+    assert len(site.requests_to("/robots.txt")) == 1
+    assert site.requests_to("/rieng/b-2.html") == []
+    items = json.loads((cfg.settings.out / "thu" / "feed.json").read_text())["items"]
+    assert [i["title"] for i in items] == ["Được phép"]
