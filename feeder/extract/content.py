@@ -87,6 +87,10 @@ _STRONG_BOILER_RE = re.compile(r"cookie|consent|gdpr|onetrust|didomi|privacy-?(?
 _PAYWALL_RE = re.compile(r"paywall|premium|subscriber|locked|restricted", re.IGNORECASE)
 _FIGURE_CLASS_RE = re.compile(r"caption|legend|figure|(?:^|[\s_-])(?:image|photo|picture|img)"
                               r"(?:$|[\s_-])", re.IGNORECASE)
+# Short lines of metadata that sit inside the article container.
+_META_LINE_RE = re.compile(r"byline|(?:^|[\s_-])(?:author|authors|dateline|timestamp|publish-date|"
+                           r"pubdate|post-date|post-meta|entry-meta|article-meta|reading-time|"
+                           r"read-time)(?:$|[\s_-])", re.IGNORECASE)
 _NON_CONTENT_IMG_RE = re.compile(r"logo|icon|avatar|sprite|emoji|badge|button|tracking|pixel|"
                                  r"\.svg(?:$|\?)", re.IGNORECASE)
 
@@ -470,6 +474,9 @@ class _Renderer:
         tag = el.tag
         if not isinstance(tag, str):
             return
+        attrs = _attrs(el)
+        if len(attrs) > 2 and _META_LINE_RE.search(attrs) and vis_len(text_of(el)) < 120:
+            return  # a byline, date or reading-time line beside the text, not the text
         if tag in _HEADINGS:
             text = text_of(el)
             if tag != "h1":
@@ -596,6 +603,9 @@ class _Renderer:
         text = norm_space(text_of(box))
         if len(text) >= (500 if box.tag == "table" else 400):
             return False
+        # The headline's block (headline, standfirst, lead photo) is not a figure.
+        if box.find(".//h1") is not None:
+            return False
         # Two real paragraphs next to a picture are text, not a caption.
         return sum(1 for p in box.iter("p") if len(text_of(p)) > 80) < 2
 
@@ -639,6 +649,10 @@ _CREDIT_CLASS_RE = re.compile(r"credit|copyright|source|author|byline|photograph
 def figure_caption(el: etree._Element) -> tuple[str | None, str | None]:
     """Caption and credit of a figure or an image box; a credit element is kept apart."""
     caps = [c for c in el.iter("figcaption", "caption")]
+    if not caps:
+        caps = [c for c in el.iter("p", "div", "span", "td")
+                if c is not el and _CAPTION_CLASS_RE.search(_attrs(c)) and c.find(".//img") is None
+                and norm_space(text_of(c))][:1]
     if not caps:
         for cell in el.iter("td", "p", "div", "span"):
             if cell.find(".//img") is None and norm_space(text_of(cell)):
