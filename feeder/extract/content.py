@@ -581,9 +581,14 @@ class _Renderer:
                 else:
                     buf.append("\n")
             elif ctag in _INLINE_KEEP and not _has_block_child(child):
-                if ctag == "img":
-                    pass
-                buf.append(text_of(child))
+                if ctag in ("a", "span") and _lightbox_image(child) is not None:
+                    # A picture wrapped in a link to its full-size file: the picture, not text.
+                    flush()
+                    blk = self._image(_lightbox_image(child))
+                    if blk is not None:
+                        self.pending_image = blk
+                else:
+                    buf.append(text_of(child))
             else:
                 flush()
                 self.walk(child)
@@ -762,13 +767,29 @@ def outside_figures(tree: lxml_html.HtmlElement, main: etree._Element | None,
     return out
 
 
+_IMAGE_FILE_RE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif)(?:$|[?#])", re.IGNORECASE)
+
+
 def _in_link(el: etree._Element) -> bool:
+    """Inside a link to another page (a teaser); a link to the image file itself does not count."""
     anc = el.getparent()
     while anc is not None:
-        if anc.tag == "a" and anc.get("href"):
+        if anc.tag == "a" and anc.get("href") and not _IMAGE_FILE_RE.search(anc.get("href")):
             return True
         anc = anc.getparent()
     return False
+
+
+def _lightbox_image(el: etree._Element) -> etree._Element | None:
+    """The one picture inside an inline wrapper with no text of its own (or a lightbox link)."""
+    img = el.find(".//img")
+    if img is None:
+        return None
+    if el.tag == "a" and el.get("href") and not _IMAGE_FILE_RE.search(el.get("href") or ""):
+        return None
+    if norm_space(text_of(el)):
+        return None
+    return img
 
 
 def _header_region(tree: lxml_html.HtmlElement, main: etree._Element | None
