@@ -36,6 +36,11 @@ _META_CLASS_RE = re.compile(r"date|time|byline|author|meta|kicker|overline|eyebr
                             r"dateline|source|rubric|section", re.IGNORECASE)
 _BOLD_CLASS_RE = re.compile(r"(?:^|\s)(?:font-(?:medium|semibold|bold)|bold|fw-bold|"
                             r"intro|lead|first-paragraph)(?:$|\s)", re.IGNORECASE)
+_CAPTION_RE = re.compile(r"caption|legend|(?:^|[\s_-])(?:image|photo|media|figure|credit)"
+                         r"(?:$|[\s_-])", re.IGNORECASE)
+# Photo credits: "Foto: X", "Photo: X", "© X", "X / Agency nuotr.", "Ảnh: X".
+_CREDIT_RE = re.compile(r"(?:^|\s|\()(?:foto|photo|bild|ảnh|kuva|nuotr|fotó|zdjęcie|фото)\.?"
+                        r"\s*[:/|]|\bnuotr\.|©|\(c\)\s", re.IGNORECASE)
 _SENTENCE_END_RE = re.compile(r"[.!?…\"»“”')]\s*$")
 _BLOCK_TAGS = {"p", "div", "h2", "h3", "span", "section", "header", "strong", "ul"}
 _SCAN_TAGS = ("h1", "p", "div", "h2", "h3", "span", "section", "strong", "header", "ul", "figure",
@@ -117,7 +122,8 @@ def find(tree: etree._Element, main: etree._Element | None = None) -> Lead | Non
         if len(attrs) > 2 and LEAD_CLASS_RE.search(attrs) and not _META_CLASS_RE.search(attrs):
             text = norm_space(text_of(el))
             if 40 <= len(text) <= 1000 and el.find(".//img") is None \
-                    and _link_share(el, vis_len(text)) < 0.5:
+                    and _link_share(el, vis_len(text)) < 0.5 and _reads_like_lead(text) \
+                    and not _in_caption(el):
                 return Lead(text, "marked", _near(h1, el))
             continue
         if tag == "p" and vis_len(text_of(el)) > 150:
@@ -134,7 +140,8 @@ def find(tree: etree._Element, main: etree._Element | None = None) -> Lead | Non
                 continue
             text = norm_space(text_of(el))
             if _sentence_like(text) and _link_share(el, vis_len(text)) < 0.3 \
-                    and el.find(".//img") is None:
+                    and el.find(".//img") is None and not _in_caption(el) \
+                    and not _CREDIT_RE.search(text):
                 return Lead(text, "header", True)
     return None
 
@@ -146,6 +153,26 @@ def _starts_a_run(el: etree._Element) -> bool:
         nxt = nxt.getnext()
     return (nxt is not None and nxt.tag == el.tag and nxt.get("class") == el.get("class")
             and vis_len(text_of(nxt)) > 60)
+
+
+def _reads_like_lead(text: str) -> bool:
+    """Sentences, not a second headline or a teaser title; no photo credit."""
+    words = text.count(" ") + 1
+    if _CREDIT_RE.search(text):
+        return False
+    return words >= 15 or (words >= 6 and _SENTENCE_END_RE.search(text) is not None)
+
+
+def _in_caption(el: etree._Element) -> bool:
+    """Inside a figure or a caption box (a photo caption is not the lead)."""
+    node: etree._Element | None = el
+    for _ in range(4):
+        if node is None:
+            return False
+        if node.tag in ("figure", "figcaption", "picture") or _CAPTION_RE.search(_attrs(node)):
+            return True
+        node = node.getparent()
+    return False
 
 
 def _own_text(el: etree._Element) -> bool:
