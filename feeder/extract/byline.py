@@ -170,7 +170,7 @@ def visible_names(text: str) -> list[str]:
     text = _GLUE_RE.sub(" | ", re.sub(r"\s+", " ", text))
     if re.search(r"\bsays:?\s*$", text):
         return []  # "Jane, says:": a comment's author
-    for seg in re.split(r"\s*[·•|]\s*", text):
+    for seg in re.split(r"\s*[·•|⋅∙]\s*", text):
         explicit = bool(_BY_RE.match(seg))
         seg = _TAIL_RE.sub("", _BY_RE.sub("", seg)).strip()
         if not seg:
@@ -195,7 +195,22 @@ def visible_names(text: str) -> list[str]:
 
 
 _BY_START_RE = re.compile(r"^\s*(?:(?:[Ww]ritten|[Pp]osted|[Rr]eported|[Ss]tory|[Ww]ords)\s+)?"
-                          r"(?:[Bb]y|BY|[Vv]on)\s*:?\s+[^\W\d_][\w'-]*\s+[^\W\d_]")
+                          r"(?:[Bb]y|BY|[Vv]on)\s*:?\s+[^\W\d_][\w'.-]*\s+[^\W\d_]")
+# A label printed before the author's name: "<strong>Autorin/Autor</strong> Roman Goncharenko".
+_AUTHOR_LABEL_RE = re.compile(r"^\s*(?:autor(?:in)?(?:\s*/\s*autor(?:in)?)?|author|authors|"
+                              r"written by|tác giả|auteur|autore|forfatter|skribent)\s*:?\s*$",
+                              re.IGNORECASE)
+
+
+def label_text(el: Any) -> str | None:
+    """The name after an author label element ("<b>Author:</b> Jane Doe"), else None."""
+    if not _AUTHOR_LABEL_RE.match("".join(el.itertext())):
+        return None
+    tail = (el.tail or "").strip()
+    if not tail:
+        nxt = el.getnext()
+        tail = " ".join("".join(nxt.itertext()).split()) if nxt is not None else ""
+    return tail if 2 < len(tail) < 80 else None
 
 
 def starts_with_by(text: str) -> bool:
@@ -227,17 +242,23 @@ def signatures(tree: Any) -> set[str]:
     if body is None:
         return out
     for p in body.iter("p"):
-        style = (p.get("style") or "").replace(" ", "").lower()
-        if "text-align:right" not in style and (p.get("align") or "").lower() != "right":
-            continue
-        text = " ".join("".join(p.itertext()).split())
         bold = p.find(".//strong")
         if bold is None:
             bold = p.find(".//b")
-        if bold is None or not text or len(text) > 50:
+        if bold is None:
             continue
-        if " ".join("".join(bold.itertext()).split()) == text and looks_like_name(text):
-            out.add(text)
+        text = " ".join("".join(p.itertext()).split())
+        if not text or len(text) > 60 or " ".join("".join(bold.itertext()).split()) != text:
+            continue
+        style = (p.get("style") or "").replace(" ", "").lower()
+        if "text-align:right" in style or (p.get("align") or "").lower() == "right":
+            if looks_like_name(text):
+                out.add(text)
+        else:
+            # A bold line of several names ("Jane Doe/John Roe") opening or closing the body.
+            parts = [x.strip() for x in _VN_NAME_SPLIT_RE.split(text) if x.strip()]
+            if len(parts) >= 2 and all(looks_like_name(x) for x in parts):
+                out.add(text)
     return out
 
 

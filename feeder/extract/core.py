@@ -157,11 +157,17 @@ def _byline_texts(tree: lxml_html.HtmlElement) -> list[str]:
                 out.append(text)
             if len(out) > 8:
                 break
-        elif (seen_h1 and len(by_lines) < 3 and el.text and el.tag in ("p", "div", "span")
-              and el.text.lstrip()[:1] in "BbVvWwPpRrSs" and byline.starts_with_by(el.text)):
+        elif (seen_h1 and len(by_lines) < 3 and el.text and el.tag in ("p", "div", "span", "li")
+              and el.text.lstrip()[:1] in "BbVvWwPpRrSs" and byline.starts_with_by(
+                  el.text if len(el.text.strip()) > 12 else content.text_of(el)[:80])):
             text = content.norm_space(content.text_of(el))  # "by: Jane Doe, Dec 17, 2025"
             if len(text) < 120:
                 by_lines.append(text)
+        elif el.tag in ("strong", "b", "span") and len(by_lines) < 3 and el.text and len(
+                el.text) < 20:
+            named = byline.label_text(el)  # "<strong>Autor</strong> Roman Goncharenko"
+            if named:
+                by_lines.append(f"By {named}")
     return out + by_lines
 
 
@@ -231,7 +237,7 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
 
     # Vietnamese credit lines at the end (or the top) of the body are the byline, not text.
     credit_authors: list[str] = []
-    for idx in [*range(len(blocks) - 1, max(len(blocks) - 4, -1), -1), 0, 1]:
+    for idx in [*range(len(blocks) - 1, max(len(blocks) - 4, -1), -1), 0, 1, 2]:
         if idx >= len(blocks) or idx < 0:
             continue
         blk = blocks[idx]
@@ -240,8 +246,8 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
         names = byline.credit_line(blk.text)
         if names is None and idx >= len(blocks) - 2:
             names = byline.lone_name(blk.text)
-            if names is None and blk.text.strip() in signatures:
-                names = byline.split_names(blk.text)
+        if names is None and blk.text.strip() in signatures:
+            names = byline.split_names(blk.text)
         if names:
             credit_authors = names
             blocks[idx] = content.Block("credit", blk.text)
