@@ -82,7 +82,12 @@ _WS_RE = re.compile(r"\s+")
 _HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none")
 # Names that are never the article, however much text they hold (consent managers, dialogs).
 _STRONG_BOILER_RE = re.compile(r"cookie|consent|gdpr|onetrust|didomi|privacy-?(?:center|manager)|"
-                               r"(?:^|[\s_-])(?:modal|popup|dialog)(?:$|[\s_-])", re.IGNORECASE)
+                               r"(?:^|[\s_-])(?:modal|popup|dialog)(?:$|[\s_-])|"
+                               # a reader comments section, named as a whole ("comments-enabled"
+                               # on an article wrapper is a state, not a section)
+                               r"(?:^|\s)(?:comments?|comment-?list|comments?-(?:area|section|"
+                               r"wrapper|container)|comment-respond|disqus_thread|respond)(?:$|\s)",
+                               re.IGNORECASE)
 # Metered paywalls hide the rest of the article but keep it in the page: that text is the body.
 _PAYWALL_RE = re.compile(r"paywall|premium|subscriber|locked|restricted", re.IGNORECASE)
 _FIGURE_CLASS_RE = re.compile(r"caption|legend|figure|(?:^|[\s_-])(?:image|photo|picture|img)"
