@@ -96,6 +96,10 @@ def split_names(raw: str) -> list[str]:
     if _URL_RE.search(text):  # an author page URL is not a byline (and "/" would split it)
         return []
     text = _IMAGE_CREDIT_RE.sub(" ", text).strip()
+    # "David Jackson - FullStack Editorial Team": the desk after the person is an affiliation.
+    person, dash, desk = text.partition(" - ")
+    if dash and _DESK_RE.search(desk) and not _DESK_RE.search(person) and looks_like_name(person):
+        text = person
     # "Linny and Peter", "Center for Drug Evaluation and Research": one credit, not two names.
     m = _AND_RE.fullmatch(text)
     if m and ((" " not in m.group(1).strip() and " " not in m.group(2).strip())

@@ -57,6 +57,21 @@ def h1_texts(h1: etree._Element) -> list[str]:
 _LABEL_RE = re.compile(r"^(?:title|titel|titre|título)\s*:\s*", re.IGNORECASE)
 
 
+_MOJIBAKE_RE = re.compile(r"[ÃÂÅÄ][\u0080-\u00bf]|â€")
+
+
+def _fix_mojibake(text: str) -> str:
+    """UTF-8 read as Latin-1 / cp1252 ("fÃ¼r" -> "für"), repaired when it round-trips."""
+    if not _MOJIBAKE_RE.search(text):
+        return text
+    for codec in ("cp1252", "latin-1"):
+        try:
+            return text.encode(codec).decode("utf-8")
+        except UnicodeError:
+            continue
+    return text
+
+
 def _clean_h1(text: str) -> str:
     """Spaces folded, entities left escaped by the page undone, a "Title:" label dropped."""
     text = " ".join(text.split())
@@ -158,7 +173,8 @@ def choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | N
     other pages (blogs, guides, shops) the metadata titles are tuned for search and sharing and
     the visible h1 is the article's own headline.
     """
-    metas = [(t, src) for t, src in candidates if t]
+    h1s = [_fix_mojibake(h) for h in h1s]
+    metas = [(_fix_mojibake(t), src) for t, src in candidates if t]
     if doc_title:
         metas.append((doc_title, "title"))
     cleaned = [(strip_site(t, sites, url), src) for t, src in metas]
