@@ -92,6 +92,8 @@ _STRONG_BOILER_RE = re.compile(r"cookie|consent|gdpr|onetrust|didomi|privacy-?(?
 _PAYWALL_RE = re.compile(r"paywall|premium|subscriber|locked|restricted", re.IGNORECASE)
 _FIGURE_CLASS_RE = re.compile(r"caption|legend|figure|(?:^|[\s_-])(?:image|photo|picture|img)"
                               r"(?:$|[\s_-])", re.IGNORECASE)
+_CAPTION_ONLY_RE = re.compile(r"caption|legend|(?:^|[\s_-])credits?(?:$|[\s_-])|chu-?thich",
+                              re.IGNORECASE)
 # Short lines of metadata that sit inside the article container.
 _META_LINE_RE = re.compile(r"byline|(?:^|[\s_-])(?:author|authors|dateline|timestamp|publish-date|"
                            r"pubdate|post-date|post-meta|entry-meta|article-meta|reading-time|"
@@ -482,6 +484,14 @@ class _Renderer:
         attrs = _attrs(el)
         if len(attrs) > 2 and _META_LINE_RE.search(attrs) and vis_len(text_of(el)) < 120:
             return  # a byline, date or reading-time line beside the text, not the text
+        if (tag == "figcaption" or (len(attrs) > 2 and _CAPTION_ONLY_RE.search(attrs))) \
+                and el.find(".//img") is None and vis_len(text_of(el)) < 400:
+            # A caption is never body text: it belongs to the picture before it, if any.
+            text = norm_space(text_of(el))
+            if text and self.pending_image is not None:
+                self._attach_caption(self.pending_image, text)
+                self.pending_image = None
+            return
         if tag in _HEADINGS:
             text = text_of(el)
             if tag != "h1":
