@@ -891,8 +891,21 @@ def render(node: etree._Element, base: str) -> list[Block]:
         if b.kind in ("p", "h") and len(b.text) < 200 and (
                 _READ_ALSO_RE.search(b.text) or _NOTICE_RE.search(b.text)):
             continue
+        if b.kind == "p" and len(out) < 3 and _is_byline_line(b.text):
+            continue
         out.append(b)
     return out
+
+
+_BY_RE = re.compile(r"^(?:by|von|par|por|di|door|av|af|od|przez|από|от)\s+(\w)", re.IGNORECASE)
+
+
+def _is_byline_line(text: str) -> bool:
+    """A short "By Jane Doe" line at the top of the text (the byline, shown again)."""
+    if len(text) > 80:
+        return False
+    m = _BY_RE.match(text)
+    return m is not None and m.group(1).isupper()
 
 
 def to_html(blocks: Iterator[Block] | list[Block]) -> str:
