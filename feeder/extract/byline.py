@@ -22,8 +22,8 @@ _SPLIT_RE = re.compile(
     r"\s[-–—]\s|\|)\s*",
     re.IGNORECASE)
 _NOT_NAME_RE = re.compile(
-    r"@|https?://|www\.|\.com\b|\d{3,}|\d[./:]\d|^[\d\s]+$|^(?:admin|administrator|staff|redaktion|editor|editorial|"
-    r"newsroom|guest|unknown|anonymous|team|desk)$",
+    r"@|https?://|www\.|\.com\b|\d{3,}|\d[./:]\d|^[\d\s]+$|^(?:admin|administrator|editor|"
+    r"guest|unknown|anonymous)$",
     re.IGNORECASE)
 _ROLE_ONLY_RE = re.compile(
     r"^(?:senior |chief |staff |contributing |freelance |guest )?(?:reporter|correspondent|writer|"
@@ -137,6 +137,8 @@ _GLUE_RE = re.compile(r"(?<=[a-zà-ɏ])(?=(?:" + _MONTHS + r"|Last|Updated|Publi
                       r"Reviewed|Research|Editor|Writer|Founder|Senior|Director|Reporter|"
                       r"Contributor|Journalist)\b|"
                       r"\d{1,2}(?:st|nd|rd|th)?\s+(?:" + _MONTHS + r")\b)")
+_GENERIC_DESK_RE = re.compile(r"^\s*(?:the\s+)?(?:staff|team|redaktion|editorial|newsroom|desk|"
+                              r"editors)\s*$", re.IGNORECASE)
 _SOCIAL_RE = re.compile(r"\b(?:share|twitter|facebook|linkedin|instagram|whatsapp|telegram|"
                         r"youtube|tiktok|e-?mail|print|follow|subscribe|newsletter)\b",
                         re.IGNORECASE)
@@ -273,6 +275,8 @@ def is_site_author(name: str, sites: list[str], url: str) -> bool:
     p = _squash(name)
     if not p:
         return True
+    if _GENERIC_DESK_RE.match(name):
+        return True  # a bare "Staff" / "Team": kept only when the page names nobody else
     if _DESK_RE.search(name):
         return False  # "BR24 Redaktion", "Resy Staff": the site's desk signs as an author
     for s in sites:
