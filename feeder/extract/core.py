@@ -20,6 +20,7 @@ from lxml import html as lxml_html
 from feeder.charset import decode_html
 from feeder.errors import ExtractError
 from feeder.extract import byline, content, dates, metadata, title
+from feeder.extract import images as pictures
 from feeder.extract import lead as leads
 from feeder.model import Article, Image, unique
 from feeder.urls import clean_url, same_site
@@ -229,6 +230,7 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     byline_texts = _byline_texts(tree)
     signatures = byline.signatures(tree)
 
+    ld_captions = pictures.jsonld_captions(tree)  # scripts go with prune()
     content.prune(tree)
     main = content.find_main(tree)
     found_lead = leads.find(tree, main)
@@ -306,6 +308,7 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     images = [b.image for b in body_blocks if b.kind == "figure" and b.image is not None]
     known = {i.url for i in images}
     images += [i for i in content.outside_figures(tree, main, base) if i.url not in known]
+    images = pictures.with_captions(images, ld_captions, meta.images[0] if meta.images else None)
     if not images and meta.images:
         images = [Image(url=clean_url(meta.images[0], base) if meta.images[0] else "")]
         prov["images"] = "og"
