@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-_SEPARATORS_RE = re.compile(r"\s+[|\-–—·•»:/]\s+|\s*[|·•»]\s*|\s+::\s+")
+_SEPARATORS_RE = re.compile(r"\s+[|\-–—·•»:/]\s+|\s*[|»]\s*|\s+::\s+")
 _QUOTES_RE = re.compile(r"[\u2018\u2019\u201c\u201d\"'«»]")
 # Class names of a kicker / overline printed inside or above the headline ("Dachzeile").
 _KICKER_RE = re.compile(r"kicker|overline|topline|dachzeile|roofline|eyebrow|supertitle|"
@@ -215,6 +215,12 @@ def choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | N
             if scored and scored[0][0] >= _H1_AGREEMENT:
                 return scored[0][2], "h1-only"
         if cleaned:
+            # "Headline-Section|Site" glued without spaces: a shorter candidate that is its start.
+            first = cleaned[0][0]
+            for t, src in cleaned[1:]:
+                rest = first[len(t):] if len(t) >= 10 and first.startswith(t) else ""
+                if rest and rest.lstrip()[:1] in "-|:–—/ㅣ":
+                    return t, src
             return cleaned[0]
         return (h1s[0], "h1") if h1s else None
     return chosen
