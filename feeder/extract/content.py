@@ -596,7 +596,10 @@ class _Renderer:
                 else:
                     buf.append("\n")
             elif ctag in _INLINE_KEEP and not _has_block_child(child):
-                if ctag in ("a", "span") and _lightbox_image(child) is not None:
+                if ctag == "span" and _CAPTION_ONLY_RE.search(_attrs(child)):
+                    flush()
+                    self.walk(child)  # a caption, never text
+                elif ctag in ("a", "span") and _lightbox_image(child) is not None:
                     # A picture wrapped in a link to its full-size file: the picture, not text.
                     flush()
                     blk = self._image(_lightbox_image(child))

@@ -1,0 +1,113 @@
+"""Content-side rules of the extractor: container choice, boilerplate, captions and the lead.
+
+Each page here is a small hand-written pattern, not a copy of a real site.
+"""
+
+from __future__ import annotations
+
+from feeder.extract import content, core, images, lead
+from feeder.model import Image
+
+PARAS = "".join(
+    f"<p>Paragraph {n} of the story tells what happened on the river bank that morning, "
+    f"and who was there to see it.</p>" for n in range(6))
+
+
+def _tree(body: str):  # type: ignore[no-untyped-def]
+    return core.parse(f"<html><head><title>t</title></head><body>{body}</body></html>")
+
+
+def test_utility_classes_are_not_boilerplate() -> None:
+    assert not content.is_boilerplate("relative overflow-hidden aspect-video ")
+    assert not content.is_boilerplate("hidden md:block ")
+    assert content.is_boilerplate("hidden ")
+    assert content.is_boilerplate("share-bar ")
+
+
+def test_page_builder_widget_blocks_are_content_but_sidebar_widgets_are_not() -> None:
+    assert not content.is_boilerplate("elementor-widget-container ")
+    assert content.is_boilerplate("widget widget_recent_entries ")
+
+
+def test_indentation_does_not_count_as_text_when_choosing_the_container() -> None:
+    padding = "<div class='x'>" + " \n" * 3000 + "</div>"
+    tree = _tree(f"<article class='page'><header><h1>Headline</h1></header>{padding}"
+                 f"{PARAS}</article><div class='teasers'>" + "<p>Teaser</p>" * 3 + "</div>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None and main.tag == "article"
+
+
+def test_comments_section_is_dropped_even_when_long() -> None:
+    comments = "".join(f"<p>Reader {n} thinks the council should have acted years ago, "
+                       f"and says so at length here.</p>" for n in range(30))
+    tree = _tree(f"<article><h1>H</h1>{PARAS}</article><div id='comments'>{comments}</div>")
+    content.prune(tree)
+    assert "Reader 3" not in content.text_of(tree)
+
+
+def test_aspnet_page_form_keeps_the_article() -> None:
+    tree = _tree(f"<form id='aspnetForm'><div class='content'><h1>H</h1>{PARAS}</div></form>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None and "Paragraph 3" in content.text_of(main)
+
+
+def test_caption_element_is_not_body_text() -> None:
+    tree = _tree(f"<div class='story'><img src='/a.jpg'><div class='image-caption'>The bank at "
+                 f"dawn.</div>{PARAS}<span class='caption'>Stray caption line</span></div>")
+    blocks = content.render(tree.find(".//div"), "https://example.org/")
+    assert blocks[0].kind == "figure" and blocks[0].image is not None
+    assert blocks[0].image.caption == "The bank at dawn."
+    assert "Stray caption line" not in content.to_text(blocks)
+
+
+def test_alt_text_caption_only_when_descriptive() -> None:
+    img = _tree("<img src='/a.jpg' alt='Firefighters on the roof of the burning warehouse'>")
+    assert content.alt_caption(img.find(".//img")) == (
+        "Firefighters on the roof of the burning warehouse")
+    for alt in ("photo", "IMG_2031.jpg", "Logo"):
+        tree = _tree(f"<img src='/a.jpg' alt='{alt}'>")
+        assert content.alt_caption(tree.find(".//img")) is None
+
+
+def test_read_also_lines_are_dropped() -> None:
+    tree = _tree(f"<div>{PARAS}<p>Lire aussi : Le port fête ses cent ans</p>"
+                 f"<p>Read more: how the bridge was built</p></div>")
+    text = content.to_text(content.render(tree.find(".//div"), "https://example.org/"))
+    assert "Lire aussi" not in text and "Read more" not in text and "Paragraph 5" in text
+
+
+def test_marked_lead_under_the_headline() -> None:
+    tree = _tree("<header><h1>Headline</h1><p class='article-standfirst'>The council voted "
+                 "on Friday to keep the library open late, ending a long dispute.</p></header>"
+                 f"<div class='body'>{PARAS}</div>")
+    found = lead.find(tree)
+    assert found is not None and found.kind == "marked" and found.near
+    assert found.text.startswith("The council voted")
+
+
+def test_photo_caption_or_second_headline_is_not_the_lead() -> None:
+    tree = _tree("<header><h1>Headline</h1><div class='teaser'>Council keeps library open"
+                 "</div><p class='summary'>The mayor at the vote on Friday. Foto: Jan Berg</p>"
+                 f"</header><div class='body'>{PARAS}</div>")
+    assert lead.find(tree) is None
+
+
+def test_first_body_paragraph_is_not_a_standfirst() -> None:
+    tree = _tree(f"<article><h1>Headline</h1><div class='body'>{PARAS}</div></article>")
+    content.prune(tree)
+    assert lead.find(tree, content.find_main(tree)) is None
+
+
+def test_jsonld_caption_matched_by_media_id() -> None:
+    tree = _tree('<script type="application/ld+json">{"@type": "NewsArticle", "image": '
+                 '{"@type": "ImageObject", "url": "https://cdn.example/media/40995636/'
+                 'photo_1200.jpg", "caption": "Crews at the substation.", "creditText": '
+                 '"Agency"}}</script>')
+    caps = images.jsonld_captions(tree)
+    assert caps == [("https://cdn.example/media/40995636/photo_1200.jpg",
+                     "Crews at the substation.", "Agency")]
+    got = images.with_captions([Image(url="https://img.example/40995636/photo_600.jpg")], caps,
+                               None)
+    assert got[0].caption == "Crews at the substation." and got[0].credit == "Agency"
