@@ -313,6 +313,11 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
             if value >= floor and el is not node and _is_inside(el, node):
                 node, improved = el, True
                 break
+    # Infinite scroll: the next stories follow as more <article>s with their own headline; the
+    # page's story is the first.
+    stories = [a for a in node.iter("article") if a.find(".//h1") is not None]
+    if len(stories) >= 2 and para.get(stories[0], 0) >= 300:
+        node = stories[0]
     return node
 
 
