@@ -235,7 +235,7 @@ def box_text(el: Any) -> str:
             and not any((k.tail or "").strip() for k in kids)):
         parts = [" ".join("".join(k.itertext()).split()) for k in kids]
         parts = [p for p in parts if p]
-        if len(parts) >= 2 and all(len(p) < 60 for p in parts):
+        if len(parts) >= 2 and all(len(p) < 60 and " " in p for p in parts):
             return ", ".join(parts)
     return " ".join("".join(el.itertext()).split())
 
@@ -293,6 +293,24 @@ def is_site_author(name: str, sites: list[str], url: str) -> bool:
         len(first) >= 3 and first in labels)
 
 
+_EDITOR_LABEL_RE = re.compile(r"^\s*(?:editor|redakteur(?:in)?|redaksi|penyunting|editado por|"
+                              r"édité par|biên tập)\s*:\s*", re.IGNORECASE)
+
+
+def _visible_people(bylines: list[str], sites: list[str],
+                    url: str) -> tuple[list[str], list[str]]:
+    """The first byline's person names, and the names the bylines credit as editors."""
+    shown: list[str] = []
+    editors: list[str] = []
+    for text in bylines:
+        if _EDITOR_LABEL_RE.match(text):
+            editors.extend(split_names(_EDITOR_LABEL_RE.sub("", text)))
+            continue
+        if not shown and not is_source_credit(text):
+            shown = [n for n in visible_names(text) if not is_site_author(n, sites, url)]
+    return shown, editors
+
+
 def choose(structured: list[tuple[list[str], str]], bylines: list[str], credit: list[str],
            sites: list[str], url: str) -> tuple[list[str], str | None]:
     """The article's authors and where they came from.
@@ -302,6 +320,7 @@ def choose(structured: list[tuple[list[str], str]], bylines: list[str], credit: 
     it is kept only when the page names nobody else.
     """
     fallback: tuple[list[str], str] | None = None
+    shown, editors = _visible_people(bylines, sites, url)
     for names, src in structured:
         cleaned: list[str] = []
         for n in names:
@@ -309,6 +328,10 @@ def choose(structured: list[tuple[list[str], str]], bylines: list[str], credit: 
         cleaned = list(dict.fromkeys(cleaned))
         people = [n for n in cleaned if not is_site_author(n, sites, url)]
         if people:
+            have = {n.casefold() for n in people}
+            seen = {n.casefold() for n in shown}
+            if shown and have <= {e.casefold() for e in editors} and not seen & have:
+                return shown, "byline"  # the metadata "author" is the page's editor
             return people, src
         if cleaned and fallback is None:
             fallback = (cleaned, src)
