@@ -114,3 +114,41 @@ def test_time_inside_update_label_is_an_update() -> None:
     assert dates.in_update_label(box[0])
     box = etree.fromstring("<p>Published <time datetime='2026-01-12'>Jan 12</time></p>")
     assert not dates.in_update_label(box[0])
+
+
+def test_editor_credited_in_metadata_gives_way_to_the_byline() -> None:
+    url = "https://harian.example/ekonomi/851796/judul"
+    got = byline.choose([(["Heryadi"], "json-ld")], ["Naufal Zuhdi", "Editor : Heryadi"], [],
+                        ["harian"], url)
+    assert got == (["Naufal Zuhdi"], "byline")
+
+
+def test_bare_desk_word_is_a_last_resort() -> None:
+    url = "https://shop.example/blog/a"
+    assert byline.choose([(["Staff"], "microdata")], [], [], [], url) == (["Staff"], "microdata")
+    assert byline.choose([(["Staff"], "microdata")], ["By Jane Doe"], [], [], url) == (
+        ["Jane Doe"], "byline")
+
+
+@pytest.mark.parametrize(("raw", "names"), [
+    ("Michael Greger, M.D. FACLM", ["Michael Greger, M.D. FACLM"]),
+    ("David Jackson - FullStack Editorial Team", ["David Jackson"]),
+])
+def test_credentials_and_affiliations(raw: str, names: list[str]) -> None:
+    assert byline.split_names(raw) == names
+
+
+def test_author_label_element() -> None:
+    box = etree.fromstring("<li><strong>Autorin/Autor</strong> Roman Goncharenko </li>")
+    assert byline.label_text(box[0]) == "Roman Goncharenko"
+
+
+def test_headline_mojibake_and_glued_suffix() -> None:
+    got = title.choose(["Crash-Tarif jetzt fÃ¼r nur 5,99 Euro"],
+                       [("Crash-Tarif jetzt für nur 5,99 Euro", "json-ld")], None, [],
+                       "https://news.example/a", news=True)
+    assert got == ("Crash-Tarif jetzt für nur 5,99 Euro", "h1")
+    got = title.choose([], [("Wahl: Partei gewinnt deutlich-Politikㅣ Zeitung", "og:title"),
+                            ("Wahl: Partei gewinnt deutlich", "meta:headline")], None, [],
+                       "https://news.example/a", news=True)
+    assert got is not None and got[0] == "Wahl: Partei gewinnt deutlich"

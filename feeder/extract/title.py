@@ -128,7 +128,10 @@ def _is_site_part(part: str, sites: list[str], host: str, labels: tuple[str, ...
 
 
 def _host_labels(url: str) -> tuple[str, tuple[str, ...]]:
-    hostname = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    try:
+        hostname = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    except ValueError:  # a malformed URL ("http://[bad/") names no site
+        hostname = ""
     labels = tuple(re.sub(r"[\W_]+", "", lab) for lab in hostname.split(".")[:-1])
     host = re.sub(r"[\W_]+", "", hostname.rsplit(".", 1)[0])
     return host, labels
