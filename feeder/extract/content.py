@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
+from itertools import islice
 from urllib.parse import urljoin
 
 import nh3
@@ -187,6 +188,7 @@ def prune(tree: lxml_html.HtmlElement) -> None:
         attrs = _attrs(el)
         if len(attrs) > 1 and is_boilerplate(attrs):
             doomed.append(el)
+    headline_boxes = {a for h in tree.iter("h1") for a in h.iterancestors()}
     for el in doomed:
         if _STRONG_BOILER_RE.search(_attrs(el)):
             _drop(el)
@@ -196,22 +198,21 @@ def prune(tree: lxml_html.HtmlElement) -> None:
             continue
         # The headline's own header ("sidebar-grid__header") and a picture with its caption in
         # a "widget" or "footer" wrapper are content, whatever the wrapper is called.
-        if el.find(".//h1") is not None or _is_captioned_picture(el, text_len):
+        if el in headline_boxes or _is_captioned_picture(el, text_len):
             continue
         _drop(el)
 
 
 def _is_captioned_picture(el: etree._Element, text_len: int) -> bool:
-    if text_len > 600 or _link_density(el, text_len) > 0.5:
+    if text_len > 600:
         return False
     if el.tag in ("figure", "figcaption") or _FIGURE_CLASS_RE.search(_attrs(el)):
-        return True
-    images = 0
-    for _ in el.iter("img", "picture", "figcaption"):
-        images += 1
-        if images > 3:
-            return False
-    return images > 0 and el.find(".//figcaption") is not None
+        return _link_density(el, text_len) <= 0.5
+    if el.find(".//figcaption") is None:
+        return False
+    if len(list(islice(el.iter("img", "picture", "figcaption"), 4))) > 3:
+        return False  # a gallery or a teaser grid
+    return _link_density(el, text_len) <= 0.5
 
 
 def _drop(el: etree._Element) -> None:
