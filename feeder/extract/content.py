@@ -158,6 +158,9 @@ def prune(tree: lxml_html.HtmlElement) -> None:
             # follows it: neither is dropped when it holds the paragraphs.
             if tag in ("form", "button") and _holds_paragraphs(el):
                 continue
+            if tag == "button" and (el.find(".//figcaption") is not None
+                                    or el.find(".//figure") is not None):
+                continue  # a picture that opens a viewer when clicked
             doomed.append(el)
             continue
         if tag == "aside" and _FIGURE_CLASS_RE.search(_attrs(el)):
