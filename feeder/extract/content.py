@@ -186,7 +186,7 @@ def prune(tree: lxml_html.HtmlElement) -> None:
     doomed = []
     for el in tree.iter():
         tag = el.tag
-        if tag in ("html", "body", "main", "article", "h1"):
+        if tag in ("html", "body", "main", "article", "h1", "figcaption"):
             continue
         attrs = _attrs(el)
         if len(attrs) > 1 and is_boilerplate(attrs):
@@ -530,7 +530,15 @@ class _Renderer:
             self._container(el)
             return
         if tag in ("ul", "ol"):
-            items = [norm_space(text_of(li)) for li in el if li.tag == "li"]
+            lis = [li for li in el if li.tag == "li"]
+            if lis and all(li.find(".//img") is not None for li in lis) \
+                    and any(li.find(".//figure") is not None for li in lis):
+                # A gallery: one figure per item; the item texts are captions.
+                for li in lis:
+                    fig = li.find(".//figure")
+                    self._figure(fig if fig is not None else li)
+                return
+            items = [norm_space(text_of(li)) for li in lis]
             items = [i for i in items if i]
             if items and _link_density(el, sum(map(vis_len, items))) < 0.5:
                 for img in el.iter("img"):
