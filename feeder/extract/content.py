@@ -159,8 +159,12 @@ def prune(tree: lxml_html.HtmlElement) -> None:
             if tag in ("form", "button") and _holds_paragraphs(el):
                 continue
             if tag == "button" and (el.find(".//figcaption") is not None
-                                    or el.find(".//figure") is not None):
+                                    or el.find(".//figure") is not None
+                                    or (el.find(".//img") is not None
+                                        and not text_of(el).strip())):
                 continue  # a picture that opens a viewer when clicked
+            if tag == "noscript" and _noscript_picture(el):
+                continue  # the only real <img> of a lazy-loaded picture
             doomed.append(el)
             continue
         if tag == "aside" and _FIGURE_CLASS_RE.search(_attrs(el)):
@@ -216,6 +220,19 @@ def _is_captioned_picture(el: etree._Element, text_len: int) -> bool:
     if len(list(islice(el.iter("img", "picture", "figcaption"), 4))) > 3:
         return False  # a gallery or a teaser grid
     return _link_density(el, text_len) <= 0.5
+
+
+def _noscript_picture(el: etree._Element) -> bool:
+    """A <noscript> that holds the picture's only <img> (scripts would insert it otherwise)."""
+    img = el.find(".//img")
+    if img is None:
+        return False
+    box = el.getparent()
+    if box is not None and box.tag not in ("picture", "figure") and box.getparent() is not None:
+        box = box.getparent()
+    if box is None:
+        return False
+    return not any(not _is_inside(other, el) for other in box.iter("img"))
 
 
 def _drop(el: etree._Element) -> None:
