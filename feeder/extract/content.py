@@ -80,6 +80,7 @@ _LAZY_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-lazy", "data-
 _PLACEHOLDER_RE = re.compile(r"^data:|blank|spacer|placeholder|pixel|transparent|grey\.gif|"
                              r"lazy|loading", re.IGNORECASE)
 _WS_RE = re.compile(r"\s+")
+_WORD_RE = re.compile(r"\w")
 _HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none")
 # Names that are never the article, however much text they hold (consent managers, dialogs).
 _STRONG_BOILER_RE = re.compile(r"cookie|consent|gdpr|onetrust|didomi|privacy-?(?:center|manager)|"
@@ -466,8 +467,8 @@ class _Renderer:
 
     def _emit_text(self, kind: str, text: str, html_inner: str, level: int = 2) -> None:
         text = norm_space(text)
-        if not text:
-            return
+        if not text or not _WORD_RE.search(text):
+            return  # empty, or only invisible characters and punctuation
         if self.pending_image is not None and kind == "p" and self._caption_ok(text):
             self._attach_caption(self.pending_image, text)
             self.pending_image = None
@@ -607,10 +608,14 @@ class _Renderer:
         # Inline runs (text, <a>, <b>, <br> ...) directly in a container form paragraphs; <br><br>
         # splits them, block children are walked on their own.
         buf: list[str] = []
+        linked = [0]  # visible characters of link text in buf
 
         def flush() -> None:
             text = norm_space("".join(buf))
             buf.clear()
+            link_chars, linked[0] = linked[0], 0
+            if text and len(text) < 200 and link_chars > 0.6 * vis_len(text):
+                return  # a button or a link list ("Buy now", "$285 at Shop"), not a paragraph
             if text:
                 self._caption_flag = self.pending_image is not None and len(text) < 300 and \
                     _CAPTION_CLASS_RE.search(_attrs(el)) is not None
@@ -640,7 +645,12 @@ class _Renderer:
                     if blk is not None:
                         self.pending_image = blk
                 else:
-                    buf.append(text_of(child))
+                    inline = text_of(child)
+                    buf.append(inline)
+                    if ctag == "a":
+                        linked[0] += vis_len(inline)
+                    elif child.find(".//a") is not None:
+                        linked[0] += sum(vis_len(text_of(a)) for a in child.iter("a"))
             else:
                 flush()
                 self.walk(child)
