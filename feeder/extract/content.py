@@ -938,12 +938,17 @@ def render(node: etree._Element, base: str) -> list[Block]:
         if b.kind in ("p", "h") and len(b.text) < 200 and (
                 _READ_ALSO_RE.search(b.text) or _NOTICE_RE.search(b.text)):
             continue
-        if b.kind == "p" and len(out) < 3 and _is_byline_line(b.text):
+        if b.kind == "p" and len(out) < 3 and (_is_byline_line(b.text) or (
+                len(b.text) < 80 and _TOP_META_RE.search(b.text))):
             continue
         out.append(b)
     return out
 
 
+# Time-stamp and reading-time lines above the text ("2 hours ago", "Lesedauer: 2 Min.").
+_TOP_META_RE = re.compile(r"\b\d+\s*(?:minutes?|mins?|hours?|hrs?|days?)\s+ago\b|"
+                          r"\b(?:lesedauer|lesezeit|min(?:ute)?s? read|reading time|"
+                          r"temps de lecture|tiempo de lectura)\b", re.IGNORECASE)
 _BY_RE = re.compile(r"^(?:by|von|par|por|di|door|av|af|od|przez|από|от)\s+(\w)", re.IGNORECASE)
 
 
