@@ -942,7 +942,27 @@ def render(node: etree._Element, base: str) -> list[Block]:
                 len(b.text) < 80 and _TOP_META_RE.search(b.text))):
             continue
         out.append(b)
+    # The end of the container: an author's bio box and share/newsletter prompts.
+    while out and out[-1].kind in ("p", "h") and (
+            _is_author_bio(out[-1].text)
+            or (len(out[-1].text) < 60 and _TAIL_PROMPT_RE.search(out[-1].text))):
+        out.pop()
     return out
+
+
+_BIO_RE = re.compile(r"^(?:[A-Z][\w'’.-]+ ){1,3}[A-Z][\w'’.-]+,? (?:is|was|has been|has)\b")
+_BIO_ROLE_RE = re.compile(r"\b(?:writer|editor|journalist|reporter|correspondent|contributor|"
+                          r"columnist|author|freelance)", re.IGNORECASE)
+_TAIL_PROMPT_RE = re.compile(r"^(?:share (?:this|the) (?:article|story|post)|like loading|"
+                             r"join our newsletter|sign up for|subscribe to our|"
+                             r"(?:contributing|staff|senior) (?:writer|editor)|about the author|"
+                             r"follow us)", re.IGNORECASE)
+
+
+def _is_author_bio(text: str) -> bool:
+    """"Jane Doe is a freelance writer who covers …": the author box under the text."""
+    return len(text) < 600 and _BIO_RE.match(text) is not None \
+        and _BIO_ROLE_RE.search(text[:200]) is not None
 
 
 # Time-stamp and reading-time lines above the text ("2 hours ago", "Lesedauer: 2 Min.").
