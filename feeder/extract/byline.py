@@ -219,6 +219,15 @@ def label_text(el: Any) -> str | None:
     return tail if 2 < len(tail) < 80 else None
 
 
+_BY_WORD_RE = re.compile(r"^\s*(?:(?:written|posted|reported|story|words)\s+)?(?:by|von)\s*:?\s*$",
+                         re.IGNORECASE)
+
+
+def is_by_word(text: str) -> bool:
+    """True for a text that is only "By" / "von" / "Posted by:" (the name follows in a link)."""
+    return len(text.strip()) < 24 and bool(_BY_WORD_RE.match(text))
+
+
 def starts_with_by(text: str) -> bool:
     """True for a text that opens like a byline: "By Jane Doe", "by: Jane Doe", "Von ..."."""
     return bool(_BY_START_RE.match(text))

@@ -137,6 +137,9 @@ def _near_h1_texts(tree: lxml_html.HtmlElement, tz_name: str | None) -> list[tup
     return out
 
 
+_BY_HEADS = ("by", "von", "written", "posted", "reported", "story", "words")
+
+
 def _byline_texts(tree: lxml_html.HtmlElement) -> list[str]:
     """Texts of byline boxes (class names, rel=author), then of short "By Jane Doe" lines under
     the headline that carry no such class."""
@@ -159,13 +162,15 @@ def _byline_texts(tree: lxml_html.HtmlElement) -> list[str]:
             if len(out) > 8:
                 break
         elif (seen_h1 and len(by_lines) < 3 and el.text and el.tag in ("p", "div", "span", "li")
-              and el.text.lstrip()[:1] in "BbVvWwPpRrSs" and byline.starts_with_by(
-                  el.text if len(el.text.strip()) > 12 else content.text_of(el)[:80])):
+              and el.text.lstrip()[:8].lower().startswith(_BY_HEADS) and (
+                  byline.starts_with_by(el.text) or (byline.is_by_word(el.text) and
+                                                     byline.starts_with_by(
+                                                         content.text_of(el)[:80])))):
             text = content.norm_space(content.text_of(el))  # "by: Jane Doe, Dec 17, 2025"
             if len(text) < 120:
                 by_lines.append(text)
-        elif el.tag in ("strong", "b", "span") and len(by_lines) < 3 and el.text and len(
-                el.text) < 20:
+        elif (el.tag in ("strong", "b", "span") and len(by_lines) < 3 and el.text
+              and len(el.text) < 20 and el.text.lstrip()[:1] in "AaWwTtFfSs"):
             named = byline.label_text(el)  # "<strong>Autor</strong> Roman Goncharenko"
             if named:
                 by_lines.append(f"By {named}")
