@@ -79,7 +79,6 @@ _LAZY_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-lazy", "data-
                "data-image", "lazy-src")
 _PLACEHOLDER_RE = re.compile(r"^data:|blank|spacer|placeholder|pixel|transparent|grey\.gif|"
                              r"lazy|loading", re.IGNORECASE)
-_WS_RE = re.compile(r"\s+")
 _WORD_RE = re.compile(r"\w")
 _HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none")
 # Names that are never the article, however much text they hold (consent managers, dialogs).
@@ -113,7 +112,7 @@ def text_of(el: etree._Element) -> str:
 
 
 def norm_space(text: str) -> str:
-    return _WS_RE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def vis_len(text: str) -> int:
@@ -343,6 +342,18 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
     return node
 
 
+@lru_cache(maxsize=8192)
+def _role(attrs: str) -> str:
+    """What class/id names say a block inside the container is: "meta", "caption" or ""."""
+    if len(attrs) <= 2:
+        return ""
+    if _META_LINE_RE.search(attrs):
+        return "meta"
+    if _CAPTION_ONLY_RE.search(attrs):
+        return "caption"
+    return ""
+
+
 def _is_inside(el: etree._Element, ancestor: etree._Element) -> bool:
     parent = el.getparent()
     while parent is not None:
@@ -508,10 +519,10 @@ class _Renderer:
         tag = el.tag
         if not isinstance(tag, str):
             return
-        attrs = _attrs(el)
-        if len(attrs) > 2 and _META_LINE_RE.search(attrs) and vis_len(text_of(el)) < 120:
+        role = _role(_attrs(el))
+        if role == "meta" and vis_len(text_of(el)) < 120:
             return  # a byline, date or reading-time line beside the text, not the text
-        if (tag == "figcaption" or (len(attrs) > 2 and _CAPTION_ONLY_RE.search(attrs))) \
+        if (tag == "figcaption" or role == "caption") \
                 and el.find(".//img") is None and vis_len(text_of(el)) < 400:
             # A caption is never body text: it belongs to the picture before it, if any.
             text = norm_space(text_of(el))
@@ -635,7 +646,7 @@ class _Renderer:
                 else:
                     buf.append("\n")
             elif ctag in _INLINE_KEEP and not _has_block_child(child):
-                if ctag == "span" and _CAPTION_ONLY_RE.search(_attrs(child)):
+                if ctag == "span" and _role(_attrs(child)) == "caption":
                     flush()
                     self.walk(child)  # a caption, never text
                 elif ctag in ("a", "span") and _lightbox_image(child) is not None:
