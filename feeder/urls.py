@@ -49,11 +49,26 @@ def try_clean_url(url: str, base: str | None = None) -> str | None:
         return None
 
 
+def absolute_url(url: str, base: str) -> str | None:
+    """``url`` resolved against ``base``, or ``None`` when either cannot be parsed."""
+    try:
+        return urljoin(base, url.strip())
+    except ValueError:  # e.g. "http://[::1/x": an unclosed IPv6 bracket
+        return None
+
+
+def host_of(url: str) -> str:
+    """The lower-cased host name of ``url``; "" when there is none or it cannot be parsed."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 def same_site(url: str, other: str) -> bool:
     """True when both URLs are on the same host, ignoring a leading ``www.``."""
 
     def host(u: str) -> str:
-        h = (urlsplit(u).hostname or "").lower()
-        return h.removeprefix("www.")
+        return host_of(u).removeprefix("www.")
 
     return host(url) == host(other) and host(url) != ""

@@ -292,10 +292,6 @@ def test_a_page_that_crashes_the_extractor_fails_alone(run: Run) -> None:
     assert (bad in items) != any(f.startswith(bad) for f in r["failed_pages"]), r
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "extract/: urlsplit raises ValueError('Invalid IPv6 URL') on a malformed URL in an <img src>, "
-    "og:image or canonical link; extract() lets it escape instead of dropping the URL (or "
-    "raising ExtractError). The pipeline now contains it to the page ('internal error')"))
 def test_extract_survives_a_malformed_url() -> None:
     url = "http://127.0.0.1:1/doc/x.html"
     for frag in ('<img src="http://[::1/a.jpg" alt="x">',
@@ -325,10 +321,6 @@ def test_hostile_metadata_never_reaches_a_feed(run: Run) -> None:
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "extract/content.py: libxml2's HTML parser treats <embed> (void in HTML5) as a container, "
-    "so everything after an <embed> becomes its child and is dropped with it: an article with "
-    "a Flash/video embed loses the rest of its text or fails with 'no article content'"))
 def test_embed_does_not_swallow_the_rest_of_the_article() -> None:
     url = "http://127.0.0.1:1/doc/embed.html"
     html = article_html(url, "Bài có video nhúng", body='<p>Đoạn mở đầu của bài báo.</p>'

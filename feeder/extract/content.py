@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
 from itertools import islice
-from urllib.parse import urljoin
 
-import nh3
 from lxml import etree
 from lxml import html as lxml_html
 
 from feeder.model import Image
+from feeder.sanitize import sanitize_html
+from feeder.urls import absolute_url
 
 # Never content.
 _DROP_TAGS = {"script", "style", "noscript", "template", "svg", "iframe", "form", "button",
@@ -67,13 +67,6 @@ _BLOCKS = {"p", "div", "section", "article", "main", "ul", "ol", "li", "table", 
            "summary", "picture"}
 _INLINE_KEEP = {"a", "b", "strong", "i", "em", "u", "sup", "sub", "br", "small", "mark", "q",
                 "cite", "abbr", "code", "s", "del", "ins", "time", "span", "font"}
-_ALLOWED_TAGS = {"p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre", "code",
-                 "figure", "figcaption", "img", "a", "b", "strong", "i", "em", "u", "sup", "sub",
-                 "br", "table", "thead", "tbody", "tr", "td", "th", "caption", "q", "cite",
-                 "small", "mark", "abbr", "s", "del", "ins", "hr"}
-_ALLOWED_ATTRS = {"a": {"href", "title"}, "img": {"src", "alt", "title"},
-                  "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"},
-                  "abbr": {"title"}}
 _LAZY_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-lazy", "data-url",
                "data-srcset", "data-original-src", "data-hi-res-src", "data-full-src", "data-img",
                "data-image", "lazy-src")
@@ -403,8 +396,8 @@ def image_url(img: etree._Element, base: str) -> str | None:
         candidates.append(src)
     for c in candidates:
         c = c.strip()
-        if c and not c.startswith("data:"):
-            return urljoin(base, c)
+        if c and not c.startswith("data:") and (resolved := absolute_url(c, base)):
+            return resolved
     return None
 
 
@@ -472,7 +465,11 @@ class _Renderer:
         for a in el.iter("a"):
             href = a.get("href")
             if href:
-                a.set("href", urljoin(self.base, href.strip()))
+                resolved = absolute_url(href, self.base)
+                if resolved:
+                    a.set("href", resolved)
+                else:
+                    del a.attrib["href"]  # unparseable: the text stays, the link goes
         raw = etree.tostring(el, encoding="unicode", with_tail=False, method="html")
         return raw
 
@@ -1020,8 +1017,7 @@ def to_html(blocks: Iterator[Block] | list[Block]) -> str:
                 credit = f" <small>{escape(img.credit)}</small>" if img.credit else ""
                 cap = f"<figcaption>{escape(img.caption or '')}{credit}</figcaption>"
             out.append(f'<figure><img src="{escape(img.url)}"{alt}>{cap}</figure>')
-    return nh3.clean("".join(out), tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRS,
-                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
+    return sanitize_html("".join(out))
 
 
 def to_text(blocks: list[Block]) -> str:

@@ -12,18 +12,18 @@ import re
 from collections import Counter
 from datetime import timezone as dt_timezone
 from functools import lru_cache
-from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
 
+from feeder import urls
 from feeder.charset import decode_html
 from feeder.errors import ExtractError
 from feeder.extract import byline, content, dates, metadata, title
 from feeder.extract import images as pictures
 from feeder.extract import lead as leads
 from feeder.model import Article, Image, unique
-from feeder.urls import clean_url, same_site
+from feeder.urls import clean_url, same_site, try_clean_url
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
@@ -38,10 +38,20 @@ _LANG_VI_RE = re.compile(r"\b(?:của|và|những|được|trong|người|không
                          re.IGNORECASE)
 
 
+# Void in HTML5 but unknown to libxml2's HTML 4 parser, which would make everything after them
+# (the rest of a paragraph after a <wbr>, the rest of an article after an <embed>) their child.
+_VOID_RE = re.compile(r"<(embed|source|track|wbr|keygen)\b([^<>]*?)/?>", re.IGNORECASE)
+
+
+def _close_void(m: re.Match[str]) -> str:
+    return f"<{m.group(1)}{m.group(2)}></{m.group(1)}>"
+
+
 def parse(html: str | bytes) -> lxml_html.HtmlElement:
     """Bytes or text to an lxml tree (bytes decoded and NFC-normalised by decode_html)."""
     text = decode_html(html)[0] if isinstance(html, bytes) else html
     text = _XML_DECL_RE.sub("", text, count=1)
+    text = _VOID_RE.sub(_close_void, text)
     if not text.strip():
         raise ValueError("empty page")
     # Plain etree elements: lxml.html's per-element class lookup costs more than the parse.
@@ -315,7 +325,7 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     images += [i for i in content.outside_figures(tree, main, base) if i.url not in known]
     images = pictures.with_captions(images, ld_captions, meta.images[0] if meta.images else None)
     if not images and meta.images:
-        images = [Image(url=clean_url(meta.images[0], base) if meta.images[0] else "")]
+        images = [Image(url=(try_clean_url(meta.images[0], base) or "") if meta.images[0] else "")]
         prov["images"] = "og"
     elif images:
         prov["images"] = "content"
@@ -467,4 +477,4 @@ def _authors(meta: metadata.Metadata, byline_texts: list[str], credit: list[str]
 
 
 def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    return urls.host_of(url)

@@ -24,7 +24,10 @@ _STEM_SIZE_RE = re.compile(r"(?:[-_](?:\d{2,4}x\d{2,4}|scaled|large|medium|small
 
 
 def _keys(url: str) -> set[str]:
-    path = urlsplit(url).path
+    try:
+        path = urlsplit(url).path
+    except ValueError:  # an unclosed IPv6 bracket: no id to match on
+        return set()
     keys = {t for t in _ID_RE.findall(path) if len(t) >= 6 and not _SIZE_RE.match(t)}
     stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     stem = _STEM_SIZE_RE.sub("", stem)
