@@ -287,15 +287,13 @@ class Store:
                 sort_time = a.published or a.updated or now
                 newest_date = max((d for d in (a.published, a.updated) if d), default=None)
                 if intent.action == "new":
-                    # Insert, unless another run got there first: the unique key decides.
-                    exists = conn.execute(sa.select(articles.c.pk).where(
-                        articles.c.source == source, articles.c.article_id == a.id)).first()
-                    if exists is None:
-                        conn.execute(articles.insert().values(
-                            source=source, article_id=a.id, url=a.url, content_hash=a.content_hash,
-                            sort_time=sort_time, newest_date=newest_date, first_seen=now,
-                            last_changed=now, record=record))
-                    else:
+                    # Insert, unless another run or worker got there first: the unique key
+                    # decides, in the database (ON CONFLICT DO NOTHING), not a prior SELECT.
+                    inserted = conn.execute(self._insert_new(articles).values(
+                        source=source, article_id=a.id, url=a.url, content_hash=a.content_hash,
+                        sort_time=sort_time, newest_date=newest_date, first_seen=now,
+                        last_changed=now, record=record).returning(articles.c.pk)).first()
+                    if inserted is None:  # (rowcount is -1 here on some drivers)
                         counts["new"] -= 1
                         counts["unchanged"] += 1
                 elif intent.action == "updated":
@@ -312,6 +310,14 @@ class Store:
                 self._upsert_page(conn, url=url, source=source, kind="listing", cache=cache,
                                   now=now, next_check=None, article_id=None)
         return counts
+
+    def _insert_new(self, table: sa.Table) -> Any:
+        """INSERT that skips a row whose unique key exists (SQLite and PostgreSQL alike)."""
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert(table).on_conflict_do_nothing(index_elements=["source", "article_id"])
 
     def _mark_article_page(self, conn: Connection, source: str, url: str, cache: CacheInfo,
                            article_id: str | None, now: datetime) -> None:

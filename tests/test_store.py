@@ -152,3 +152,37 @@ def test_failed_page_backs_off_then_gives_up(database_url: str) -> None:
     gone = "http://bao.example.vn/thoi-su/da-xoa.html"
     assert store.record_page_failure("bao", gone, T0, retry, permanent=True) is None
     store.close()
+
+
+def test_two_workers_racing_on_the_same_articles(database_url: str) -> None:
+    """Two stores (as two workers would) apply the same new articles at once: no error, and each
+    article is stored once."""
+    import threading
+
+    clock.freeze(T0)
+    Store(database_url).close()  # schema first
+    batch = [Intent("new", article(n), article(n).url) for n in range(1, 21)]
+    errors: list[BaseException] = []
+    counts: list[dict[str, int]] = []
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        store = Store(database_url)
+        try:
+            start.wait()
+            counts.append(store.apply("bao", batch))
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    store = Store(database_url)
+    assert store.count_articles("bao") == 20
+    store.close()
+    assert sum(c["new"] for c in counts) == 20
