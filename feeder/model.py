@@ -13,7 +13,10 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from feeder.config import Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +217,7 @@ class SourceHealth:
 class SourceFeed:
     """Everything the publishers need for one source: its config, newest items first, health."""
 
-    source: Any  # feeder.config.Source (typed loosely to keep model free of config imports)
+    source: Source
     articles: tuple[Article, ...]
     health: SourceHealth | None = None
     # For the site files only: when ``articles`` holds just the items that reach the combined

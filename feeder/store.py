@@ -313,11 +313,11 @@ class Store:
 
     def _insert_new(self, table: sa.Table) -> Any:
         """INSERT that skips a row whose unique key exists (SQLite and PostgreSQL alike)."""
-        if self.engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        return insert(table).on_conflict_do_nothing(index_elements=["source", "article_id"])
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table).on_conflict_do_nothing(
+            index_elements=["source", "article_id"])
 
     def _mark_article_page(self, conn: Connection, source: str, url: str, cache: CacheInfo,
                            article_id: str | None, now: datetime) -> None:
