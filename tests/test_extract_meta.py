@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from feeder.extract import byline, dates, title
+from feeder.extract import byline, dates, metadata, title
 
 
 @pytest.mark.parametrize(("raw", "names"), [
@@ -152,3 +152,17 @@ def test_headline_mojibake_and_glued_suffix() -> None:
                             ("Wahl: Partei gewinnt deutlich", "meta:headline")], None, [],
                        "https://news.example/a", news=True)
     assert got is not None and got[0] == "Wahl: Partei gewinnt deutlich"
+
+
+def test_written_by_label_pair_names_the_author() -> None:
+    # SEO plugins write the byline as a label/data pair; the "author" meta may be an e-mail.
+    page = etree.fromstring(
+        "<html><head><meta name='author' content='j.roe@news.example'>"
+        "<meta name='twitter:label1' content='Written by'>"
+        "<meta name='twitter:data1' content='Jane Roe'>"
+        "<meta name='twitter:label2' content='Est. reading time'>"
+        "<meta name='twitter:data2' content='3 minutes'></head><body></body></html>",
+        etree.HTMLParser())
+    meta = metadata.read(page)
+    assert byline.choose(meta.authors, [], [], [], "https://news.example/a") == (
+        ["Jane Roe"], "meta:twitter:data")

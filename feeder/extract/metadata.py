@@ -187,6 +187,9 @@ def read(tree: lxml_html.HtmlElement) -> Metadata:
             names = [v for v in vals if not v.startswith(("http", "@"))]
             if names:
                 meta.authors.append((names, f"meta:{k}"))
+    written = _labelled_author(props)
+    if written:
+        meta.authors.append(([written], "meta:twitter:data"))
     for k in ("og:image", "twitter:image", "og:image:url"):
         meta.images.extend(props.get(k, [])[:1])
     for k in ("og:site_name", "application-name", "twitter:site", "al:android:app_name",
@@ -197,6 +200,23 @@ def read(tree: lxml_html.HtmlElement) -> Metadata:
             meta.categories.extend(c.strip() for c in v.split(",") if c.strip())
     _read_microdata(tree, meta)
     return meta
+
+
+# A "Written by" label in the twitter:labelN / twitter:dataN pairs that SEO plugins write (the
+# byline Slack and Twitter cards show), also as "twitter:misc:Written by".
+_WRITTEN_BY_RE = re.compile(r"^(?:written by|author|autor(?:in)?|geschrieben von|verfasst von|"
+                            r"écrit par|escrito por|scritto da|geschreven door)$", re.IGNORECASE)
+
+
+def _labelled_author(props: dict[str, list[str]]) -> str | None:
+    for key, vals in props.items():
+        if key.startswith("twitter:misc:") and _WRITTEN_BY_RE.match(key[13:].strip()):
+            return vals[0]
+    for n in "1234":
+        label = (props.get(f"twitter:label{n}") or [""])[0]
+        if label and _WRITTEN_BY_RE.match(label.strip()):
+            return (props.get(f"twitter:data{n}") or [None])[0]
+    return None
 
 
 def _label(key: str) -> str:
