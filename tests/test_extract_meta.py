@@ -166,3 +166,21 @@ def test_written_by_label_pair_names_the_author() -> None:
     meta = metadata.read(page)
     assert byline.choose(meta.authors, [], [], [], "https://news.example/a") == (
         ["Jane Roe"], "meta:twitter:data")
+
+
+def test_kicker_element_above_the_h1_joins_the_headline_when_the_metadata_says_so() -> None:
+    page = etree.fromstring(
+        "<html><body><div class='lead'><div class='keyword'>Nach dem Rückzug</div>"
+        "<h1>Anwältin soll Ministerin werden</h1></div></body></html>", etree.HTMLParser())
+    kicked = title.kicked_h1s(page)
+    assert kicked == ["Nach dem Rückzug: Anwältin soll Ministerin werden"]
+    url = "https://news.example/a"
+    got = title.choose(["Anwältin soll Ministerin werden"],
+                       [("Nach dem Rückzug: Anwältin soll Ministerin werden", "og:title")],
+                       None, [], url, kicked=kicked)
+    assert got == ("Nach dem Rückzug: Anwältin soll Ministerin werden", "kicker+h1")
+    # A section name before the headline in the metadata title is no kicker.
+    got = title.choose(["Anwältin soll Ministerin werden"],
+                       [("Politik | Anwältin soll Ministerin werden", "og:title")],
+                       None, [], url, kicked=["Politik: Anwältin soll Ministerin werden"])
+    assert got == ("Anwältin soll Ministerin werden", "h1")

@@ -230,6 +230,7 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
         prov["url"] = "given"
 
     h1s = _visible_h1s(tree)
+    kicked = title.kicked_h1s(tree)
     date_texts = _date_texts(tree)
     url_day = dates.url_date(canonical) or dates.url_date(url)
     if not meta.published and not any(kind.startswith("time") for _, kind in date_texts):
@@ -278,7 +279,7 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
 
     # Title.
     chosen = title.choose(h1s, meta.titles, meta.doc_title, meta.site_names, canonical,
-                          news=meta.news)
+                          news=meta.news, kicked=kicked)
     if chosen is None:
         raise ExtractError("no title", url=url)
     headline, prov["title"] = chosen

@@ -54,6 +54,41 @@ def h1_texts(h1: etree._Element) -> list[str]:
     return [rest, full] if len(rest) >= 8 and rest != full else [full]
 
 
+def _short_text(el: etree._Element) -> str:
+    return " ".join(str(_STRING(el)).split()) if len(el) < 8 else ""
+
+
+def kicked_h1s(tree: etree._Element) -> list[str]:
+    """The first headlines joined to the kicker printed right above them in its own element
+    ("<div class=keyword>Nach Gaetz-Rückzug</div><h1>Trump-Anwältin ...</h1>"), as "Kicker:
+    Headline". Only a metadata title that says exactly this makes it the headline (see
+    :func:`choose`)."""
+    out: list[str] = []
+    for n, h1 in enumerate(tree.iter("h1")):
+        if n >= 3:
+            break
+        head = _clean_h1(str(_STRING(h1)))
+        if not 4 <= len(head) < 300:
+            continue
+        node = h1
+        for _ in range(2):  # the h1's previous sibling, else its parent's
+            prev = node.getprevious()
+            while prev is not None and (not isinstance(prev.tag, str)
+                                        or prev.tag in ("script", "style", "meta", "link")):
+                prev = prev.getprevious()
+            if prev is not None:
+                texts = [_short_text(prev)]
+                kids = [k for k in prev if isinstance(k.tag, str)]
+                if kids:
+                    texts.append(_short_text(kids[-1]))
+                out.extend(f"{k}: {head}" for k in texts if 2 <= len(k) <= 80)
+                break
+            node = node.getparent()
+            if node is None or node.tag == "body":
+                break
+    return out
+
+
 _LABEL_RE = re.compile(r"^(?:title|titel|titre|título)\s*:\s*", re.IGNORECASE)
 
 
@@ -168,7 +203,8 @@ def strip_site(title: str, sites: list[str], url: str) -> str:
 
 
 def choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | None,
-           sites: list[str], url: str, *, news: bool = True) -> tuple[str, str] | None:
+           sites: list[str], url: str, *, news: bool = True,
+           kicked: list[str] | None = None) -> tuple[str, str] | None:
     """The headline and its provenance.
 
     The h1 that matches a metadata title wins. When none matches, a news article's structured
@@ -186,6 +222,12 @@ def choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | N
     if len(h1s) > 1 or cleaned:
         h1s = [h for h in h1s if not is_site_name(h, sites, url)] or h1s[:0]
     chosen: tuple[str, str] | None = None
+    if kicked and h1s:
+        # The kicker above the h1 belongs to the headline when a metadata title says both,
+        # joined by a colon ("Vierschanzentournee | Headline" is a section, not a kicker).
+        for k in kicked:
+            if norm(k) in meta_norms:
+                return next(t for t, _ in [*metas, *cleaned] if norm(t) == norm(k)), "kicker+h1"
     for h in h1s:
         nh = norm(h)
         if nh and nh in meta_norms:
