@@ -184,3 +184,15 @@ def test_kicker_element_above_the_h1_joins_the_headline_when_the_metadata_says_s
                        [("Politik | Anwältin soll Ministerin werden", "og:title")],
                        None, [], url, kicked=["Politik: Anwältin soll Ministerin werden"])
     assert got == ("Anwältin soll Ministerin werden", "h1")
+
+
+def test_numeric_dates_month_first_only_when_they_must_be() -> None:
+    # Day first by default (Vietnamese and most of the world) ...
+    assert dates.parse_visible("03/09/2026", None).when.date().isoformat() == "2026-09-03"
+    # ... month first when the second number cannot be a month, or on an American page.
+    assert dates.parse_visible("Wed, 12/18/2024 - 04:39", None).when.isoformat() == (
+        "2024-12-18T04:39:00+00:00")
+    assert dates.parse_machine("03-09-2026", None, month_first=True).when.date().isoformat() == (
+        "2026-03-09")
+    assert dates.parse_visible("03.09.2026", None, month_first=True).when.month == 9
+    assert dates.is_month_first("en", "en_US") and not dates.is_month_first("en-GB", None)

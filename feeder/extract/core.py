@@ -391,9 +391,10 @@ def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: 
            tree: lxml_html.HtmlElement | None = None):  # type: ignore[no-untyped-def]
     zone_name = tz_name
     page_off = _page_offset(meta) if tz_name is None else None
+    month_first = dates.is_month_first(meta.language, meta.locale)
 
     def machine(value: str) -> dates.Stamp | None:
-        st = dates.parse_machine(value, zone_name)
+        st = dates.parse_machine(value, zone_name, month_first=month_first)
         if st and page_off is not None and st.has_time and not re.search(
                 r"(?:Z|[+-]\d\d:?\d\d|GMT|UTC)\s*$", value.strip(), re.IGNORECASE):
             st = dates.Stamp(st.when.replace(tzinfo=page_off), True)
@@ -414,7 +415,7 @@ def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: 
             if st:
                 (visible_pub if kind == "time" else visible_upd).append((st, "time"))
             continue
-        st = dates.parse_visible(value, zone_name)
+        st = dates.parse_visible(value, zone_name, month_first=month_first)
         if st is None:
             continue
         if dates.is_update_label(value) or any(value in u for u in update_texts):

@@ -74,8 +74,12 @@ class Stamp:
     has_time: bool
 
 
-def parse_machine(value: str | None, tz_name: str | None) -> Stamp | None:
-    """Parse a machine-readable date (ISO 8601, RFC 2822, ISO basic); naive -> ``tz_name``."""
+def parse_machine(value: str | None, tz_name: str | None, *,
+                  month_first: bool = False) -> Stamp | None:
+    """Parse a machine-readable date (ISO 8601, RFC 2822, ISO basic); naive -> ``tz_name``.
+
+    ``month_first``: the page is American English, where "03-09-2026" is March 9.
+    """
     if not value:
         return None
     text = value.strip()
@@ -94,7 +98,7 @@ def parse_machine(value: str | None, tz_name: str | None) -> Stamp | None:
     try:
         parsed = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
-        return parse_visible(text, tz_name)
+        return parse_visible(text, tz_name, month_first=month_first)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone(tz_name))
     if not _MIN_YEAR <= parsed.year <= _MAX_YEAR:
@@ -176,17 +180,38 @@ def _hour(match: re.Match[str]) -> tuple[int, int, int] | None:
     return hh, mm, ss
 
 
-def parse_visible(text: str, tz_name: str | None) -> Stamp | None:
-    """The first date (with its time when given) in a visible text, day first."""
+def is_month_first(*tags: str | None) -> bool:
+    """True when a language tag of the page says American English ("en-US", "en_US"), where
+    all-numeric dates are written month first."""
+    return any(t and t.replace("_", "-").strip().lower() == "en-us" for t in tags)
+
+
+def _numeric_day_month(m: re.Match[str], month_first: bool) -> tuple[int, int]:
+    """(day, month) of an all-numeric date: day first, unless the second number cannot be a
+    month ("12/18/2024") or the page is American and the date is not written with dots."""
+    first, second = int(m.group("d")), int(m.group("m"))
+    if second > 12 >= first:
+        return second, first
+    if month_first and first <= 12 and "." not in m.group(0):
+        return second, first
+    return first, second
+
+
+def parse_visible(text: str, tz_name: str | None, *, month_first: bool = False) -> Stamp | None:
+    """The first date (with its time when given) in a visible text, day first (see
+    :func:`_numeric_day_month` for month-first numbers)."""
     best: tuple[int, Stamp] | None = None
     for regex in (_DATE_TIME_RE, _TIME_DATE_RE, _MDY_RE, _DMY_NAME_RE):
         for m in regex.finditer(text):
             mon = m.groupdict().get("mon")
-            month = _MONTHS.get(mon.lower().rstrip(".")) if mon else int(m.group("m"))
+            if mon:
+                month, day = _MONTHS.get(mon.lower().rstrip(".")), int(m.group("d"))
+            else:
+                day, month = _numeric_day_month(m, month_first)
             if not month:
                 continue
             hms = _hour(m)
-            when = _build(int(m.group("y")), month, int(m.group("d")),
+            when = _build(int(m.group("y")), month, day,
                           *(hms or (0, 0, 0)), _visible_tz(m, tz_name))
             if when is None:
                 continue

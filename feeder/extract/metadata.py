@@ -43,6 +43,7 @@ class Metadata:
     site_names: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     language: str | None = None
+    locale: str | None = None  # og:locale ("en_US"), which may say more than <html lang="en">
     canonical: str | None = None
     doc_title: str | None = None
     news: bool = False  # JSON-LD says NewsArticle (or a subtype): a newsroom's curated headline
@@ -155,7 +156,8 @@ def read(tree: lxml_html.HtmlElement) -> Metadata:
                 meta.canonical = el.get("href").strip()
         elif (el.get("type") or "").lower().strip() == "application/ld+json" and el.text:
             _read_ld(_load_json(el.text), meta)
-    meta.language = (lang or (props.get("og:locale") or [None])[0] or None)
+    meta.locale = (props.get("og:locale") or [None])[0] or None
+    meta.language = lang or meta.locale
 
     def first(*keys: str) -> tuple[str, str] | None:
         for k in keys:
