@@ -196,3 +196,21 @@ def test_numeric_dates_month_first_only_when_they_must_be() -> None:
         "2026-03-09")
     assert dates.parse_visible("03.09.2026", None, month_first=True).when.month == 9
     assert dates.is_month_first("en", "en_US") and not dates.is_month_first("en-GB", None)
+
+
+@pytest.mark.parametrize(("h1", "meta", "want"), [
+    # The h1's parts in separate elements: the metadata title adds the colon.
+    ("Ausschuss zur Flut Zwei Rücktritte", "Ausschuss zur Flut: Zwei Rücktritte",
+     "Ausschuss zur Flut: Zwei Rücktritte"),
+    # The h1 printed as written: its own "?" or "-", no emphasis marks of the metadata.
+    ("Cloud Innovations: What's Next in 2025?", "Cloud Innovations: What's Next in 2025",
+     "Cloud Innovations: What's Next in 2025?"),
+    ("Your First Trip to Japan- A Visitor's Guide", "Your First Trip to Japan: A Visitor's Guide",
+     "Your First Trip to Japan- A Visitor's Guide"),
+    ("A Treatise on Coffee (1792)", "*A Treatise on Coffee* (1792)",
+     "A Treatise on Coffee (1792)"),
+])
+def test_h1_against_metadata_punctuation(h1: str, meta: str, want: str) -> None:
+    got = title.choose([h1], [(meta, "og:title")], None, [], "https://blog.example/a",
+                       news=False)
+    assert got is not None and got[0] == want

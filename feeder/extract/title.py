@@ -142,6 +142,20 @@ def _squash(text: str) -> str:
     return re.sub(r"[\W_]+", "", norm(text))
 
 
+_PUNCT_RE = re.compile(r"[^\w\s]")
+_SEPARATOR_CHARS = set(":|–—-/·•.,;")
+
+
+def _adds_separators(h1: str, meta: str) -> bool:
+    """True when ``meta`` is the h1's wording with only separators added (the h1's parts sat in
+    separate elements): the h1's own punctuation ("?", "Japan- A") or emphasis marks in the
+    metadata ("*Title*") say the h1 is printed as written."""
+    have = Counter(_PUNCT_RE.findall(norm(h1)))
+    want = Counter(_PUNCT_RE.findall(norm(meta)))
+    extra = want - have
+    return not (have - want) and bool(extra) and set(extra) <= _SEPARATOR_CHARS
+
+
 def _initials(name: str) -> str:
     return "".join(w[0] for w in re.findall(r"\w+", norm(name)) if w)
 
@@ -239,7 +253,7 @@ def choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | N
         squashed = {_squash(t): t for t, _ in [*cleaned, *metas]}
         for h in h1s:
             sq = _squash(h)
-            if len(sq) >= 10 and sq in squashed:
+            if len(sq) >= 10 and sq in squashed and _adds_separators(h, squashed[sq]):
                 chosen = (squashed[sq], "h1+meta")
                 break
     if chosen is None:
