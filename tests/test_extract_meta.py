@@ -214,3 +214,12 @@ def test_h1_against_metadata_punctuation(h1: str, meta: str, want: str) -> None:
     got = title.choose([h1], [(meta, "og:title")], None, [], "https://blog.example/a",
                        news=False)
     assert got is not None and got[0] == want
+
+
+@pytest.mark.parametrize(("markup", "name"), [
+    ("<div><span>By</span><span>Jane Roe</span></div>", "Jane Roe"),
+    ("<div><strong>Contributors:</strong> Jane Roe </div>", "Jane Roe"),
+])
+def test_author_label_then_name(markup: str, name: str) -> None:
+    box = etree.fromstring(markup)
+    assert byline.label_text(box[0]) == name

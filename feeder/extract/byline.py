@@ -204,8 +204,8 @@ _BY_START_RE = re.compile(r"^\s*(?:(?:[Ww]ritten|[Pp]osted|[Rr]eported|[Ss]tory|
                           r"(?:[Bb]y|BY|[Vv]on)\s*:?\s+[^\W\d_][\w'.-]*\s+[^\W\d_]")
 # A label printed before the author's name: "<strong>Autorin/Autor</strong> Roman Goncharenko".
 _AUTHOR_LABEL_RE = re.compile(r"^\s*(?:autor(?:in)?(?:\s*/\s*autor(?:in)?)?|author|authors|"
-                              r"written by|tác giả|auteur|autore|forfatter|skribent)\s*:?\s*$",
-                              re.IGNORECASE)
+                              r"contributors?|by|von|written by|tác giả|auteur|autore|forfatter|"
+                              r"skribent)\s*:?\s*$", re.IGNORECASE)
 
 
 def label_text(el: Any) -> str | None:

@@ -180,8 +180,9 @@ def _byline_texts(tree: lxml_html.HtmlElement) -> list[str]:
             if len(text) < 120:
                 by_lines.append(text)
         elif (el.tag in ("strong", "b", "span") and len(by_lines) < 3 and el.text
-              and len(el.text) < 20 and el.text.lstrip()[:1] in "AaWwTtFfSs"):
-            named = byline.label_text(el)  # "<strong>Autor</strong> Roman Goncharenko"
+              and len(el.text) < 20 and el.text.lstrip()[:1] in "AaWwTtFfSsBbCcVv"):
+            # "<strong>Autor</strong> Roman Goncharenko", "<span>By</span><span>Jane Doe</span>"
+            named = byline.label_text(el)
             if named:
                 by_lines.append(f"By {named}")
     return out + by_lines
