@@ -223,3 +223,18 @@ def test_h1_against_metadata_punctuation(h1: str, meta: str, want: str) -> None:
 def test_author_label_then_name(markup: str, name: str) -> None:
     box = etree.fromstring(markup)
     assert byline.label_text(box[0]) == name
+
+
+def test_published_label_beats_a_publication_time_equal_to_the_last_save() -> None:
+    from feeder.extract import extract
+
+    ld = ('{"@type": "Article", "headline": "Ten free tools", '
+          '"datePublished": "2025-11-29T12:28:31-05:00", '
+          '"dateModified": "2025-11-29T12:28:31-05:00"}')
+    page = (f"<html><head><script type='application/ld+json'>{ld}</script></head><body>"
+            "<article><h1>Ten free tools</h1><div class='meta'>Published August 13, 2025</div>"
+            + "<p>Some text about tools that small businesses can use for free.</p>" * 5
+            + "</article></body></html>")
+    art = extract(page, "https://shop.example/blog/tools", timezone=None)
+    assert art.published is not None and art.published.date().isoformat() == "2025-08-13"
+    assert art.updated is not None and art.updated.date().isoformat() == "2025-11-29"

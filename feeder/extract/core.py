@@ -436,6 +436,9 @@ def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: 
     published = None
     if pubs:
         published, src = pubs[0]
+        labelled = _labelled_published(published, meta, date_texts, zone_name, month_first)
+        if labelled is not None:
+            published, src = labelled, "visible:published-label"
         if not published.has_time:
             for st, s2 in pubs[1:] + visible_pub:
                 if st.has_time and st.when.date() == published.when.date():
@@ -454,6 +457,25 @@ def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: 
     if upd is None and visible_upd:
         upd, prov["updated"] = visible_upd[0]
     return (published.when if published else None), (upd.when if upd else None)
+
+
+def _labelled_published(first: dates.Stamp, meta: metadata.Metadata,
+                        date_texts: list[tuple[str, str]], zone_name: str | None,
+                        month_first: bool) -> dates.Stamp | None:
+    """A visible "Published <day>" that contradicts a metadata publication time equal to the
+    modification time: a CMS that rewrites both on every save says when the page was last
+    saved, the label says when the article came out."""
+    saved = {st.when for v, _ in meta.updated[:3]
+             if (st := dates.parse_machine(v, zone_name, month_first=month_first))}
+    if first.when not in saved:
+        return None
+    for text, kind in date_texts:
+        if kind == "visible" and dates.is_published_label(text) and not dates.is_update_label(
+                text):
+            st = dates.parse_visible(text, zone_name, month_first=month_first)
+            if st is not None and st.when.date() < first.when.date():
+                return st
+    return None
 
 
 def _text_date(tree: lxml_html.HtmlElement, url_day: tuple[int, int, int | None],
