@@ -39,21 +39,18 @@ _BOILER_RE = re.compile(
     r"lienquan|tinlienquan|box-tinlienquan|hidden|sr-only|visually-hidden|skip)(?:$|[\s_-])"
     # "widget" names a sidebar box only as a name of its own ("widget", "widget_recent"); page
     # builders call every block "xx-widget-container", the article's text included.
-    r"|(?:^|\s)widget(?:$|[\s_-])",
-    re.IGNORECASE)
+    r"|(?:^|\s)widget(?:$|[\s_-])")
 _POSITIVE_RE = re.compile(
     r"article[-_]?body|articlebody|article[-_]?content|article[-_]?text|entry[-_]?content|"
     r"post[-_]?content|post[-_]?body|story[-_]?body|story[-_]?content|content[-_]?detail|"
     r"detail[-_]?content|body[-_]?text|main[-_]?content|news[-_]?content|rich[-_]?text|"
     r"text[-_]?content|fck_detail|article__body|article__content|content-body|the-content|"
-    r"chi-tiet|noi-dung|noidung|detail__content|detail-body|singular-content|cms-body",
-    re.IGNORECASE)
+    r"chi-tiet|noi-dung|noidung|detail__content|detail-body|singular-content|cms-body")
 _NEGATIVE_RE = re.compile(
     r"comment|related|share|social|sidebar|footer|widget|promo|advert|banner|sponsor|"
-    r"recommend|popular|newsletter|breadcrumb|menu|nav|teaser-list|list-news|caption",
-    re.IGNORECASE)
+    r"recommend|popular|newsletter|breadcrumb|menu|nav|teaser-list|list-news|caption")
 _CAPTION_CLASS_RE = re.compile(r"caption|desc|legend|chu-thich|chuthich|image-note|photo-note|"
-                               r"img-note|credit|note", re.IGNORECASE)
+                               r"img-note|credit|note")
 _CREDIT_RE = re.compile(r"\(?\s*(?:Ảnh|Photo|Foto|Image|Bild|Crédit|Credit|Photograph|Picture)"
                         r"\s*(?::|by)\s*([^()]{2,80}?)\s*\)?\s*\.?\s*$", re.IGNORECASE)
 # Tail credit without a label, e.g. "… bei der Demo. (Bild: dpa)" is handled above; this one is
@@ -80,18 +77,16 @@ _STRONG_BOILER_RE = re.compile(r"cookie|consent|gdpr|onetrust|didomi|privacy-?(?
                                # a reader comments section, named as a whole ("comments-enabled"
                                # on an article wrapper is a state, not a section)
                                r"(?:^|\s)(?:comments?|comment-?list|comments?-(?:area|section|"
-                               r"wrapper|container)|comment-respond|disqus_thread|respond)(?:$|\s)",
-                               re.IGNORECASE)
+                               r"wrapper|container)|comment-respond|disqus_thread|respond)(?:$|\s)")
 # Metered paywalls hide the rest of the article but keep it in the page: that text is the body.
-_PAYWALL_RE = re.compile(r"paywall|premium|subscriber|locked|restricted", re.IGNORECASE)
+_PAYWALL_RE = re.compile(r"paywall|premium|subscriber|locked|restricted")
 _FIGURE_CLASS_RE = re.compile(r"caption|legend|figure|(?:^|[\s_-])(?:image|photo|picture|img)"
-                              r"(?:$|[\s_-])", re.IGNORECASE)
-_CAPTION_ONLY_RE = re.compile(r"caption|legend|(?:^|[\s_-])credits?(?:$|[\s_-])|chu-?thich",
-                              re.IGNORECASE)
+                              r"(?:$|[\s_-])")
+_CAPTION_ONLY_RE = re.compile(r"caption|legend|(?:^|[\s_-])credits?(?:$|[\s_-])|chu-?thich")
 # Short lines of metadata that sit inside the article container.
 _META_LINE_RE = re.compile(r"byline|(?:^|[\s_-])(?:author|authors|dateline|timestamp|publish-date|"
                            r"pubdate|post-date|post-meta|entry-meta|article-meta|reading-time|"
-                           r"read-time)(?:$|[\s_-])", re.IGNORECASE)
+                           r"read-time)(?:$|[\s_-])")
 _NON_CONTENT_IMG_RE = re.compile(r"logo|icon|avatar|sprite|emoji|badge|button|tracking|pixel|"
                                  r"\.svg(?:$|\?)", re.IGNORECASE)
 
@@ -115,7 +110,9 @@ def vis_len(text: str) -> int:
 
 
 def _attrs(el: etree._Element) -> str:
-    return f"{el.get('class') or ''} {el.get('id') or ''}"
+    """Class and id names, lower-cased: the class-name patterns are matched without IGNORECASE,
+    which is several times faster on long utility-class strings."""
+    return f"{el.get('class') or ''} {el.get('id') or ''}".lower()
 
 
 @lru_cache(maxsize=8192)
@@ -136,6 +133,10 @@ _RESPONSIVE_SHOW_RE = re.compile(r"(?:^|\s)(?:sm|md|lg|xl|2xl):(?:block|flex|inl
                                  r"grid|table|contents)(?:$|\s)")
 
 
+# Never judged by their class names.
+_KEEP_TAGS = frozenset(("html", "body", "main", "article", "h1", "figcaption"))
+
+
 def prune(tree: lxml_html.HtmlElement) -> None:
     """Remove what is never article content: scripts, navigation, share bars, hidden blocks.
 
@@ -143,51 +144,57 @@ def prune(tree: lxml_html.HtmlElement) -> None:
     such names on the wrapper of the article itself, so a matched element that still holds a long,
     link-poor text is kept.
     """
+    # One walk collects both kinds: what is never content (dropped first) and what class names
+    # call boilerplate (judged after the first drops, as if the tree were walked again).
+    never: list[etree._Element] = []
     doomed: list[etree._Element] = []
+    resume: etree._Element | None = None  # the first element after the last dropped subtree
+    skipping = False
     for el in tree.iter():
+        if skipping:
+            if el is not resume:
+                continue  # inside a subtree that goes anyway
+            skipping = False
         tag = el.tag
         if not isinstance(tag, str) or tag in _DROP_TAGS:  # comments, scripts, navigation
             # ASP.NET pages wrap the whole page in one <form>; an unclosed <button> swallows what
             # follows it: neither is dropped when it holds the paragraphs.
             if tag in ("form", "button") and _holds_paragraphs(el):
+                pass
+            elif tag == "button" and (el.find(".//figcaption") is not None
+                                      or el.find(".//figure") is not None
+                                      or (el.find(".//img") is not None
+                                          and not text_of(el).strip())):
+                pass  # a picture that opens a viewer when clicked
+            elif tag == "noscript" and _noscript_picture(el):
+                pass  # the only real <img> of a lazy-loaded picture
+            else:
+                never.append(el)
+                resume = _after(el)
+                skipping = True
                 continue
-            if tag == "button" and (el.find(".//figcaption") is not None
-                                    or el.find(".//figure") is not None
-                                    or (el.find(".//img") is not None
-                                        and not text_of(el).strip())):
-                continue  # a picture that opens a viewer when clicked
-            if tag == "noscript" and _noscript_picture(el):
-                continue  # the only real <img> of a lazy-loaded picture
-            doomed.append(el)
+        else:
+            cls, ident = el.get("class"), el.get("id")
+            attrs = f"{cls or ''} {ident or ''}".lower() if cls or ident else " "
+            # an "aside" that floats a picture beside the text is kept
+            if not (tag == "aside" and _FIGURE_CLASS_RE.search(attrs)) and _hidden(el, tag,
+                                                                                   attrs):
+                never.append(el)
+                resume = _after(el)
+                skipping = True
+                continue
+            if tag in _KEEP_TAGS:
+                continue
+            if len(attrs) > 1 and is_boilerplate(attrs):
+                doomed.append(el)
             continue
-        if tag == "aside" and _FIGURE_CLASS_RE.search(_attrs(el)):
-            continue  # an "aside" that floats a picture beside the text
-        if el.get("hidden") is not None and tag not in ("html", "body") \
-                and not _PAYWALL_RE.search(_attrs(el)):
-            doomed.append(el)
-            continue
-        # aria-hidden only hides from screen readers; sites set it on visible captions that
-        # repeat the image's alt text.
-        if el.get("aria-hidden") == "true" and tag not in ("html", "body", "figure",
-                                                             "figcaption"):
-            doomed.append(el)
-            continue
-        if el.get("role") in ("dialog", "alertdialog") or el.get("aria-modal") == "true":
-            doomed.append(el)
-            continue
-        style = el.get("style")
-        if style and "none" in style and _HIDDEN_STYLE_RE.search(style):
-            doomed.append(el)
-    for el in doomed:
-        _drop(el)
-    doomed = []
-    for el in tree.iter():
-        tag = el.tag
-        if tag in ("html", "body", "main", "article", "h1", "figcaption"):
+        if tag in _KEEP_TAGS:
             continue
         attrs = _attrs(el)
         if len(attrs) > 1 and is_boilerplate(attrs):
             doomed.append(el)
+    for el in never:
+        _drop(el)
     headline_boxes = {a for h in tree.iter("h1") for a in h.iterancestors()}
     for el in doomed:
         if _STRONG_BOILER_RE.search(_attrs(el)):
@@ -201,6 +208,32 @@ def prune(tree: lxml_html.HtmlElement) -> None:
         if el in headline_boxes or _is_captioned_picture(el, text_len):
             continue
         _drop(el)
+
+
+def _hidden(el: etree._Element, tag: str, attrs: str) -> bool:
+    """Hidden from readers: ``hidden``, ``aria-hidden``, a dialog, ``display: none``."""
+    if el.get("hidden") is not None and tag not in ("html", "body") \
+            and not _PAYWALL_RE.search(attrs):
+        return True
+    # aria-hidden only hides from screen readers; sites set it on visible captions that repeat
+    # the image's alt text.
+    if el.get("aria-hidden") == "true" and tag not in ("html", "body", "figure", "figcaption"):
+        return True
+    if el.get("role") in ("dialog", "alertdialog") or el.get("aria-modal") == "true":
+        return True
+    style = el.get("style")
+    return bool(style and "none" in style and _HIDDEN_STYLE_RE.search(style))
+
+
+def _after(el: etree._Element) -> etree._Element | None:
+    """The node that follows ``el``'s subtree in document order (None at the end)."""
+    node: etree._Element | None = el
+    while node is not None:
+        nxt = node.getnext()
+        if nxt is not None:
+            return nxt
+        node = node.getparent()
+    return None
 
 
 def _is_captioned_picture(el: etree._Element, text_len: int) -> bool:
@@ -718,7 +751,7 @@ class _Renderer:
 _CREDIT_LABEL_RE = re.compile(r"^\s*\(?\s*(?:Ảnh|Photo|Foto|Image|Bild|Crédit|Credit|Picture|"
                               r"Bildrechte|Quelle|Source)\s*(?::|by)\s*", re.IGNORECASE)
 _CREDIT_CLASS_RE = re.compile(r"credit|copyright|source|author|byline|photographer|rights|"
-                              r"courtesy|attribution", re.IGNORECASE)
+                              r"courtesy|attribution")
 
 
 def figure_caption(el: etree._Element) -> tuple[str | None, str | None]:
