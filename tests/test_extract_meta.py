@@ -238,3 +238,20 @@ def test_published_label_beats_a_publication_time_equal_to_the_last_save() -> No
     art = extract(page, "https://shop.example/blog/tools", timezone=None)
     assert art.published is not None and art.published.date().isoformat() == "2025-08-13"
     assert art.updated is not None and art.updated.date().isoformat() == "2025-11-29"
+
+
+def test_url_slug_picks_among_disagreeing_titles() -> None:
+    url = "https://news.example/politik/article123/streeck-lobt-haftbefehl-doku-und-warn"
+    metas = [("Streeck lobt Haftbefehl-Doku und warnt vor Verherrlichung", "json-ld"),
+             ("Haftbefehl: Streeck lobt Doku und warnt vor Verherrlichung", "og:title")]
+    got = title.choose(["Haftbefehl: Streeck lobt Doku und warnt vor Verherrlichung"], metas,
+                       None, [], url)
+    assert got == ("Streeck lobt Haftbefehl-Doku und warnt vor Verherrlichung", "json-ld+slug")
+    # The chosen title holds the slug's words: it stays ("The" and a year may lead it).
+    url = "https://blog.example/best-electric-scooters-for-commuting/"
+    got = title.choose(["The Best Electric Scooters for Commuting in 2025"],
+                       [("Best Electric Scooters for Commuting", "og:title")], None, [], url,
+                       news=False)
+    assert got is not None and got[0] == "The Best Electric Scooters for Commuting in 2025"
+    # Ümlauts and ø as slugs spell them.
+    assert title._slug_words("Grünen-Spitze Søskenbarna") == ["gruenen", "spitze", "soeskenbarna"]

@@ -216,9 +216,85 @@ def strip_site(title: str, sites: list[str], url: str) -> str:
     return out.strip()
 
 
+_TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ø": "oe", "æ": "ae",
+                           "œ": "oe", "å": "a"})
+
+
+def _slug_words(text: str) -> list[str]:
+    """Words as a URL slug spells them: lower case, umlauts transliterated, accents dropped."""
+    text = text.lower().translate(_TRANSLIT)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.findall(r"[a-z0-9]+", text)
+
+
+def _url_slug(url: str) -> list[str]:
+    """The words of the URL's headline slug (the path segment with the most hyphenated
+    words), or [] when the URL has none."""
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return []
+    best: list[str] = []
+    for seg in path.split("/"):
+        seg = seg.rsplit(".", 1)[0] if seg.endswith((".html", ".htm", ".php")) else seg
+        if seg.count("-") + seg.count("_") >= 3:
+            words = _slug_words(seg.replace("_", "-"))
+            if len(words) > len(best):
+                best = words
+    return best
+
+
+def _slug_prefix(slug: list[str], text: str) -> int:
+    """How many words the slug and ``text`` share from their starts (a slug's last word may
+    be cut short)."""
+    words = _slug_words(text)
+    n = 0
+    for a, b in zip(slug, words, strict=False):
+        if a != b and not (n == len(slug) - 1 and b.startswith(a)):
+            break
+        n += 1
+    return n
+
+
+def _slug_in(start: list[str], text: str) -> bool:
+    words = _slug_words(text)
+    n = len(start)
+    return any(words[i:i + n] == start for i in range(len(words) - n + 1))
+
+
+# Words a slug must share with a headline, from its start, to pick it among disagreeing titles.
+_SLUG_AGREEMENT = 4
+
+
 def choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | None,
            sites: list[str], url: str, *, news: bool = True,
            kicked: list[str] | None = None) -> tuple[str, str] | None:
+    """The headline and its provenance (see :func:`_choose`).
+
+    The URL's slug is written from the newsroom's own headline. When the title chosen from the
+    h1 and the metadata holds none of the slug's first words in a row (a rewritten or social
+    headline), a metadata title or h1 that the slug spells from its start replaces it.
+    """
+    chosen = _choose(h1s, candidates, doc_title, sites, url, news=news, kicked=kicked)
+    if chosen is None:
+        return None
+    slug = _url_slug(url)
+    start = slug[:_SLUG_AGREEMENT]
+    if len(slug) < _SLUG_AGREEMENT or any(
+            _slug_in(start, t) for t in [chosen[0], *(h for h in h1s if chosen[0] in h)]):
+        return chosen  # the slug spells it (or the h1 it was cut from, with its kicker)
+    others = [(strip_site(_fix_mojibake(t), sites, url), src) for t, src in candidates if t]
+    others += [(h, "h1") for h in h1s]
+    scored = [(_slug_prefix(slug, t), t, src) for t, src in others]
+    best = max(scored, default=None, key=lambda x: x[0])
+    if best and best[0] >= _SLUG_AGREEMENT:
+        return best[1], f"{best[2]}+slug"
+    return chosen
+
+
+def _choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | None,
+            sites: list[str], url: str, *, news: bool = True,
+            kicked: list[str] | None = None) -> tuple[str, str] | None:
     """The headline and its provenance.
 
     The h1 that matches a metadata title wins. When none matches, a news article's structured
