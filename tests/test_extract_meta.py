@@ -255,3 +255,14 @@ def test_url_slug_picks_among_disagreeing_titles() -> None:
     assert got is not None and got[0] == "The Best Electric Scooters for Commuting in 2025"
     # Ümlauts and ø as slugs spell them.
     assert title._slug_words("Grünen-Spitze Søskenbarna") == ["gruenen", "spitze", "soeskenbarna"]
+
+
+def test_url_slug_without_the_kicker_drops_it_when_the_metadata_does() -> None:
+    url = "https://news.example/leben/Judy-Lybke-ganz-und-gar-nicht-eigenartig-article24075843.html"
+    got = title.choose(["Neue Leipziger Schule: Judy Lybke, ganz und gar nicht eigenartig"],
+                       [("Judy Lybke, ganz und gar nicht eigenartig", "og:title"),
+                        ("Neue Leipziger Schule: Judy Lybke, ganz und gar nicht eigenartig",
+                         "json-ld")], None, [], url)
+    assert got == ("Judy Lybke, ganz und gar nicht eigenartig", "og:title+slug")
+    assert title._url_slug("https://x.example/artikel/522721.kenia-nairobi-von-unten.html") == [
+        "kenia", "nairobi", "von", "unten"]

@@ -239,6 +239,8 @@ def _url_slug(url: str) -> list[str]:
         seg = seg.rsplit(".", 1)[0] if seg.endswith((".html", ".htm", ".php")) else seg
         if seg.count("-") + seg.count("_") >= 3:
             words = _slug_words(seg.replace("_", "-"))
+            while words and words[0].isdigit() and len(words[0]) > 4:
+                words = words[1:]  # an article id before the slug ("522721.kenia-...")
             if len(words) > len(best):
                 best = words
     return best
@@ -280,6 +282,14 @@ def choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | N
         return None
     slug = _url_slug(url)
     start = slug[:_SLUG_AGREEMENT]
+    if len(slug) >= _SLUG_AGREEMENT and _slug_prefix(slug, chosen[0]) < _SLUG_AGREEMENT:
+        # "Kicker: Headline" where the slug spells the headline alone, and a metadata title
+        # says it alone too: the kicker is the page's decoration.
+        head, colon, tail = chosen[0].partition(": ")
+        if colon and head and _slug_prefix(slug, tail) >= _SLUG_AGREEMENT:
+            for t, src in candidates:
+                if t and norm(strip_site(t, sites, url)) == norm(tail):
+                    return strip_site(t, sites, url), f"{src}+slug"
     if len(slug) < _SLUG_AGREEMENT or any(
             _slug_in(start, t) for t in [chosen[0], *(h for h in h1s if chosen[0] in h)]):
         return chosen  # the slug spells it (or the h1 it was cut from, with its kicker)
