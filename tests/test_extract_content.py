@@ -111,3 +111,20 @@ def test_jsonld_caption_matched_by_media_id() -> None:
     got = images.with_captions([Image(url="https://img.example/40995636/photo_600.jpg")], caps,
                                None)
     assert got[0].caption == "Crews at the substation." and got[0].credit == "Agency"
+
+
+def test_a_hidden_field_label_does_not_hide_the_field() -> None:
+    assert not content.is_boilerplate("field field-name-body field-label-hidden ")
+    assert content.is_boilerplate("field visually-hidden ")
+
+
+def test_an_unclosed_nav_that_swallowed_the_main_region_is_kept() -> None:
+    tree = _tree(f"<header><nav class='menu'><a href='/'>Home</a><main><h1>Headline</h1>"
+                 f"{PARAS}</main></nav></header>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None and "Paragraph 3" in content.text_of(main)
+    tree = _tree(f"<nav><a href='/'>Home</a></nav><article><h1>Headline</h1>{PARAS}</article>"
+                 "<footer><p>About us</p></footer>")
+    content.prune(tree)
+    assert tree.find(".//nav") is None and tree.find(".//footer") is None

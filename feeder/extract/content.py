@@ -122,6 +122,9 @@ def is_boilerplate(attrs: str) -> bool:
     Utility-class frameworks (Tailwind) name layout, not roles: "overflow-hidden" hides nothing,
     "hidden md:block" is shown on desktop; such tokens are set aside first.
     """
+    if "label" in attrs:
+        # "field-label-hidden" (Drupal) hides a field's label, not the field.
+        attrs = _LABEL_HIDDEN_RE.sub(" ", attrs)
     if ":" in attrs or "overflow-" in attrs or "[" in attrs:
         shown = _RESPONSIVE_SHOW_RE.search(attrs) is not None
         attrs = " ".join(t for t in attrs.split() if ":" not in t and "[" not in t
@@ -129,6 +132,7 @@ def is_boilerplate(attrs: str) -> bool:
     return bool(_BOILER_RE.search(attrs)) and not _POSITIVE_RE.search(attrs)
 
 
+_LABEL_HIDDEN_RE = re.compile(r"[\w-]*label[-_](?:hidden|visually-hidden|sr-only)\b")
 _RESPONSIVE_SHOW_RE = re.compile(r"(?:^|\s)(?:sm|md|lg|xl|2xl):(?:block|flex|inline|inline-block|"
                                  r"grid|table|contents)(?:$|\s)")
 
@@ -161,6 +165,8 @@ def prune(tree: lxml_html.HtmlElement) -> None:
             # follows it: neither is dropped when it holds the paragraphs.
             if tag in ("form", "button") and _holds_paragraphs(el):
                 pass
+            elif tag in ("nav", "footer", "aside") and _holds_page_body(el):
+                pass  # an unclosed <nav> that swallowed the page's <main> (the parser nests it)
             elif tag == "button" and (el.find(".//figcaption") is not None
                                       or el.find(".//figure") is not None
                                       or (el.find(".//img") is not None
@@ -223,6 +229,13 @@ def _hidden(el: etree._Element, tag: str, attrs: str) -> bool:
         return True
     style = el.get("style")
     return bool(style and "none" in style and _HIDDEN_STYLE_RE.search(style))
+
+
+def _holds_page_body(el: etree._Element) -> bool:
+    """The element wraps the page's main region: a ``<main>``, or the headline with paragraphs."""
+    if el.find(".//main") is not None:
+        return True
+    return el.find(".//h1") is not None and _holds_paragraphs(el)
 
 
 def _after(el: etree._Element) -> etree._Element | None:
