@@ -266,3 +266,11 @@ def test_url_slug_without_the_kicker_drops_it_when_the_metadata_does() -> None:
     assert got == ("Judy Lybke, ganz und gar nicht eigenartig", "og:title+slug")
     assert title._url_slug("https://x.example/artikel/522721.kenia-nairobi-von-unten.html") == [
         "kenia", "nairobi", "von", "unten"]
+
+
+def test_a_short_name_repeated_by_byline_boxes_is_the_last_resort() -> None:
+    url = "https://news.example/a"
+    assert byline.choose([], ["Newsdesk", "Newsdesk news@news.example", "Newsdesk"], [], [],
+                         url) == (["Newsdesk"], "byline")
+    assert byline.choose([], ["Share", "Share"], [], [], url) == ([], None)
+    assert byline.choose([], ["Newsdesk"], [], [], url) == ([], None)  # said once: a label

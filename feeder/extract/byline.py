@@ -357,7 +357,24 @@ def choose(structured: list[tuple[list[str], str]], bylines: list[str], credit: 
         return credit, "credit-line"
     if fallback:
         return fallback
+    repeated = _repeated_box_name(bylines)
+    if repeated:
+        return [repeated], "byline"
     return [], None
+
+
+def _repeated_box_name(bylines: list[str]) -> str | None:
+    """A short name that byline boxes repeat (header and footer of the article: "Newsdesk",
+    a lower-case handle), when nothing else names an author."""
+    seen: set[str] = set()
+    for text in bylines:
+        t = " ".join(text.split()).strip(" ,.;:|")
+        if t in seen and 1 <= len(t.split()) <= 3 and len(t) <= 40 and not any(
+                c.isdigit() for c in t) and not _SOCIAL_RE.search(t) and not is_source_credit(
+                t) and clean_name(t) == t:
+            return t
+        seen.add(t)
+    return None
 
 
 # --- Vietnamese credit lines -------------------------------------------------------------------
