@@ -274,3 +274,18 @@ def test_a_short_name_repeated_by_byline_boxes_is_the_last_resort() -> None:
                          url) == (["Newsdesk"], "byline")
     assert byline.choose([], ["Share", "Share"], [], [], url) == ([], None)
     assert byline.choose([], ["Newsdesk"], [], [], url) == ([], None)  # said once: a label
+
+
+def test_a_bold_name_opening_the_text_is_the_byline() -> None:
+    from feeder.extract import extract
+
+    page = ("<html><head><meta property='og:site_name' content='Valley Times'>"
+            "<meta name='author' content='Valley Times'></head><body><article>"
+            "<h1>From adversity to advocacy</h1><div class='entry'><p>&nbsp;</p>"
+            "<p><strong>Mohloai Mpesi</strong></p>"
+            + "<p>In the heart of the valley, one young lawyer stands as a beacon of hope.</p>" * 4
+            + "<p><strong>Full Service Work</strong></p><p>More text about the work here.</p>"
+            "</div></article></body></html>")
+    art = extract(page, "https://valleytimes.example/from-adversity/", timezone=None)
+    assert art.authors == ("Mohloai Mpesi",)
+    assert "Mohloai" not in art.content_text and "Full Service Work" in art.content_text

@@ -249,9 +249,13 @@ def box_text(el: Any) -> str:
     return " ".join("".join(el.itertext()).split())
 
 
-def signatures(tree: Any) -> set[str]:
+def signatures(tree: Any, opening: set[str] | None = None) -> set[str]:
     """Texts of right-aligned paragraphs that hold only a bold name: the author's signature
-    under a Vietnamese article ("<p style='text-align:right'><strong>Lê Phương</strong></p>")."""
+    under a Vietnamese article ("<p style='text-align:right'><strong>Lê Phương</strong></p>").
+
+    ``opening`` receives the texts of paragraphs that hold only one bold name and come first in
+    their container ("<p><strong>Jane Doe</strong></p>"): a byline when it opens the text.
+    """
     out: set[str] = set()
     body = tree.find("body")
     if body is None:
@@ -274,7 +278,18 @@ def signatures(tree: Any) -> set[str]:
             parts = [x.strip() for x in _VN_NAME_SPLIT_RE.split(text) if x.strip()]
             if len(parts) >= 2 and all(looks_like_name(x) for x in parts):
                 out.add(text)
+            elif (opening is not None and len(parts) == 1 and len(text.split()) <= 4
+                  and looks_like_name(text) and _first_paragraph(p)):
+                opening.add(text)
     return out
+
+
+def _first_paragraph(p: Any) -> bool:
+    """True when no paragraph with text comes before ``p`` in its parent."""
+    for prev in p.itersiblings(preceding=True):
+        if prev.tag == "p" and "".join(prev.itertext()).strip():
+            return False
+    return True
 
 
 def is_site_author(name: str, sites: list[str], url: str) -> bool:

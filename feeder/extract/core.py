@@ -247,7 +247,8 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
         if found:
             meta.published.append((found, "htmldate"))
     byline_texts = _byline_texts(tree)
-    signatures = byline.signatures(tree)
+    opening_names: set[str] = set()  # "<p><b>Jane Doe</b></p>" opening the text
+    signatures = byline.signatures(tree, opening_names)
 
     ld_captions = pictures.jsonld_captions(tree)  # scripts go with prune()
     content.prune(tree)
@@ -258,6 +259,7 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
 
     # Vietnamese credit lines at the end (or the top) of the body are the byline, not text.
     credit_authors: list[str] = []
+    first_p = next((i for i, b in enumerate(blocks) if b.kind == "p"), -1)
     for idx in [*range(len(blocks) - 1, max(len(blocks) - 4, -1), -1), 0, 1, 2]:
         if idx >= len(blocks) or idx < 0:
             continue
@@ -267,7 +269,8 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
         names = byline.credit_line(blk.text)
         if names is None and idx >= len(blocks) - 2:
             names = byline.lone_name(blk.text)
-        if names is None and blk.text.strip() in signatures:
+        if names is None and (blk.text.strip() in signatures or (
+                idx == first_p and blk.text.strip() in opening_names)):
             names = byline.split_names(blk.text)
         if names:
             credit_authors = names
