@@ -128,3 +128,15 @@ def test_an_unclosed_nav_that_swallowed_the_main_region_is_kept() -> None:
                  "<footer><p>About us</p></footer>")
     content.prune(tree)
     assert tree.find(".//nav") is None and tree.find(".//footer") is None
+
+
+def test_a_story_quoted_in_italics_inside_a_div_is_the_container() -> None:
+    quote = ("<i>Graduates of the river school are struggling to find work on the bank, "
+             "where the boats have stopped, and the ferry has not run since spring.</i> ")
+    story = ("<div class='body'><div class='p'>Someone writes: " + quote * 4 + "</div></div>")
+    tree = _tree("<div class='tray'><div>Want to read this on your phone? Point it at the "
+                 "mobile site and keep reading, any time you like.</div></div>"
+                 f"<article><h1>Headline</h1>{story}</article>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None and "ferry" in content.text_of(main)

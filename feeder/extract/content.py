@@ -64,6 +64,8 @@ _BLOCKS = {"p", "div", "section", "article", "main", "ul", "ol", "li", "table", 
            "summary", "picture"}
 _INLINE_KEEP = {"a", "b", "strong", "i", "em", "u", "sup", "sub", "br", "small", "mark", "q",
                 "cite", "abbr", "code", "s", "del", "ins", "time", "span", "font"}
+# Inline quotation and emphasis (bold lines are teaser titles as often as text).
+_EMPHASIS = frozenset(("i", "em", "q", "cite"))
 _LAZY_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-lazy", "data-url",
                "data-srcset", "data-original-src", "data-hi-res-src", "data-full-src", "data-img",
                "data-image", "lazy-src")
@@ -309,8 +311,15 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
         if tag in ("p", "pre", "blockquote"):
             text = text_of(el)
         else:
-            # A div/td/span counts only for its own text (Vietnamese CMSs often skip <p>).
-            text = "".join([el.text or ""] + [c.tail or "" for c in el])
+            # A div/td/span counts only for its own text (Vietnamese CMSs often skip <p>), with
+            # the emphasis inside a block of running text (a quoted story set in <i>); links and
+            # spans count apart.
+            if tag in ("div", "td") and len(el) and not _has_block_child(el) \
+                    and _role(_attrs(el)) != "caption":
+                text = "".join([el.text or ""] + [(text_of(c) if c.tag in _EMPHASIS else "")
+                                                  + (c.tail or "") for c in el])
+            else:
+                text = "".join([el.text or ""] + [c.tail or "" for c in el])
             if len(text.strip()) < 60:
                 continue
         length = vis_len(text)
