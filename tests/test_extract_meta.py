@@ -289,3 +289,12 @@ def test_a_bold_name_opening_the_text_is_the_byline() -> None:
     art = extract(page, "https://valleytimes.example/from-adversity/", timezone=None)
     assert art.authors == ("Mohloai Mpesi",)
     assert "Mohloai" not in art.content_text and "Full Service Work" in art.content_text
+
+
+def test_an_agency_byline_does_not_override_the_site_signature() -> None:
+    sites = ["Salzburger Nachrichten"]
+    url = "https://www.sn.example/politik/a-1"
+    got = byline.choose([(["Salzburger Nachrichten"], "json-ld")], ["von APA"], [], sites, url)
+    assert got == (["Salzburger Nachrichten"], "json-ld")
+    got = byline.choose([(["Salzburger Nachrichten"], "json-ld")], ["von Jane Roe"], [], sites, url)
+    assert got == (["Jane Roe"], "byline")

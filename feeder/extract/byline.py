@@ -364,6 +364,9 @@ def choose(structured: list[tuple[list[str], str]], bylines: list[str], credit: 
             continue
         shown = visible_names(text)
         found = [n for n in shown if not is_site_author(n, sites, url)]
+        if found and fallback and fallback[1] != "byline" and all(
+                _AGENCY_RE.fullmatch(n) for n in found):
+            return fallback  # "von APA" under a story the site signs: the site's author stands
         if found:
             return found, "byline"
         if shown and fallback is None:
@@ -376,6 +379,10 @@ def choose(structured: list[tuple[list[str], str]], bylines: list[str], credit: 
     if repeated:
         return [repeated], "byline"
     return [], None
+
+
+# A news agency's short name: an acronym in capitals ("APA", "AFP").
+_AGENCY_RE = re.compile(r"[A-Z]{2,5}")
 
 
 def _repeated_box_name(bylines: list[str]) -> str | None:
