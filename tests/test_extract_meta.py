@@ -298,3 +298,10 @@ def test_an_agency_byline_does_not_override_the_site_signature() -> None:
     assert got == (["Salzburger Nachrichten"], "json-ld")
     got = byline.choose([(["Salzburger Nachrichten"], "json-ld")], ["von Jane Roe"], [], sites, url)
     assert got == (["Jane Roe"], "byline")
+
+
+def test_a_headline_set_in_capitals_takes_the_metadata_case() -> None:
+    got = title.choose(["BEST DRIP COFFEE MAKER IN 2026: BUYING TIPS FROM COFFEE PROS"],
+                       [("Best Drip Coffee Maker 2026: Buying Tips From Coffee Pros", "og:title")],
+                       None, [], "https://coffee.example/best-drip/", news=False)
+    assert got == ("Best Drip Coffee Maker 2026: Buying Tips From Coffee Pros", "og:title+case")

@@ -280,6 +280,15 @@ def choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | N
     chosen = _choose(h1s, candidates, doc_title, sites, url, news=news, kicked=kicked)
     if chosen is None:
         return None
+    letters = [c for c in chosen[0] if c.isalpha()]
+    if len(letters) > 12 and all(c.isupper() for c in letters) and any(
+            c.islower() for c in "".join(t for t, _ in candidates)):
+        # A headline set in capitals: the metadata title that says the same in its own case.
+        for t, src in candidates:
+            t = strip_site(t, sites, url)
+            if t and _words_f1(t, chosen[0]) >= 0.8 and any(c.islower() for c in t):
+                chosen = (t, f"{src}+case")
+                break
     slug = _url_slug(url)
     start = slug[:_SLUG_AGREEMENT]
     if len(slug) >= _SLUG_AGREEMENT and _slug_prefix(slug, chosen[0]) < _SLUG_AGREEMENT:
