@@ -140,3 +140,14 @@ def test_a_story_quoted_in_italics_inside_a_div_is_the_container() -> None:
     content.prune(tree)
     main = content.find_main(tree)
     assert main is not None and "ferry" in content.text_of(main)
+
+
+def test_a_page_wide_form_holding_the_headline_is_kept() -> None:
+    divs = "".join(f"<div>Line {n} of the story tells what happened on the river bank that "
+                   f"morning, and who was there to see it.</div>" for n in range(6))
+    tree = _tree(f"<form id='pageForm'><h1>Headline</h1><div class='body'>{divs}</div></form>"
+                 "<form class='search'><input name='q'><p>Search the site</p></form>")
+    content.prune(tree)
+    assert len(list(tree.iter("form"))) == 1
+    main = content.find_main(tree)
+    assert main is not None and "Line 4" in content.text_of(main)

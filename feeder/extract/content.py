@@ -167,6 +167,8 @@ def prune(tree: lxml_html.HtmlElement) -> None:
             # follows it: neither is dropped when it holds the paragraphs.
             if tag in ("form", "button") and _holds_paragraphs(el):
                 pass
+            elif tag == "form" and (el.find(".//h1") is not None or el.find(".//main") is not None):
+                pass  # the page's own form wrapper (ASP.NET), text in <div>s rather than <p>s
             elif tag in ("nav", "footer", "aside") and _holds_page_body(el):
                 pass  # an unclosed <nav> that swallowed the page's <main> (the parser nests it)
             elif tag == "button" and (el.find(".//figcaption") is not None
