@@ -305,3 +305,8 @@ def test_a_headline_set_in_capitals_takes_the_metadata_case() -> None:
                        [("Best Drip Coffee Maker 2026: Buying Tips From Coffee Pros", "og:title")],
                        None, [], "https://coffee.example/best-drip/", news=False)
     assert got == ("Best Drip Coffee Maker 2026: Buying Tips From Coffee Pros", "og:title+case")
+
+
+def test_single_name_after_by_keeps_its_role_apart() -> None:
+    assert byline.visible_names("By Eliz - Product marketer") == ["Eliz"]
+    assert byline.visible_names("Posted by BeauHD") == ["BeauHD"]

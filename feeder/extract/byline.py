@@ -192,7 +192,7 @@ def visible_names(text: str) -> list[str]:
                 names.append(n)
         if not names and explicit:
             # "Posted by BeauHD": a handle or a single name after an explicit "by".
-            single = seg.strip(" ,.")
+            single = re.split(r"\s+[-–—|]\s+|,\s*", seg, maxsplit=1)[0].strip(" ,.")
             if re.fullmatch(r"[\w.'-]{3,30}", single) and not single.isdigit():
                 names.append(single)
         if names:
