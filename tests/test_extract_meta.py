@@ -310,3 +310,11 @@ def test_a_headline_set_in_capitals_takes_the_metadata_case() -> None:
 def test_single_name_after_by_keeps_its_role_apart() -> None:
     assert byline.visible_names("By Eliz - Product marketer") == ["Eliz"]
     assert byline.visible_names("Posted by BeauHD") == ["BeauHD"]
+
+
+def test_fullwidth_punctuation_only_in_latin_headlines_becomes_ascii() -> None:
+    url = "https://shop.example/blogs/news/how-it-works"
+    got = title.choose(["How Does Robot Mapping Work？"], [], None, [], url)
+    assert got is not None and got[0] == "How Does Robot Mapping Work?"
+    got = title.choose(["フジテレビ問題でスポーツ界にも大激震！"], [], None, [], url)
+    assert got is not None and got[0] == "フジテレビ問題でスポーツ界にも大激震！"

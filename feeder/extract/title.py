@@ -216,6 +216,8 @@ def strip_site(title: str, sites: list[str], url: str) -> str:
     return out.strip()
 
 
+_FULLWIDTH_RE = re.compile("[\uff01-\uff5e]")
+_CJK_RE = re.compile("[\u3000-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ø": "oe", "æ": "ae",
                            "œ": "oe", "å": "a"})
 
@@ -280,6 +282,9 @@ def choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | N
     chosen = _choose(h1s, candidates, doc_title, sites, url, news=news, kicked=kicked)
     if chosen is None:
         return None
+    if _FULLWIDTH_RE.search(chosen[0]) and not _CJK_RE.search(chosen[0]):
+        # "How Does It Work？" typed on a CJK keyboard: ASCII punctuation in a Latin headline.
+        chosen = (_FULLWIDTH_RE.sub(lambda m: chr(ord(m.group()) - 0xFEE0), chosen[0]), chosen[1])
     letters = [c for c in chosen[0] if c.isalpha()]
     if len(letters) > 12 and all(c.isupper() for c in letters) and any(
             c.islower() for c in "".join(t for t, _ in candidates)):
