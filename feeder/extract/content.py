@@ -93,12 +93,12 @@ _NON_CONTENT_IMG_RE = re.compile(r"logo|icon|avatar|sprite|emoji|badge|button|tr
                                  r"\.svg(?:$|\?)", re.IGNORECASE)
 
 
-_STRING = etree.XPath("string()")
-
-
 def text_of(el: etree._Element) -> str:
-    """All text under an element (like lxml.html's text_content, on plain etree elements)."""
-    return str(_STRING(el))
+    """All text under an element (like lxml.html's text_content, on plain etree elements).
+
+    The text serialiser is about twice as fast as XPath ``string()`` and gives the same text.
+    """
+    return etree.tostring(el, method="text", encoding="unicode", with_tail=False)
 
 
 def norm_space(text: str) -> str:
@@ -184,10 +184,14 @@ def prune(tree: lxml_html.HtmlElement) -> None:
                 skipping = True
                 continue
         else:
-            cls, ident = el.get("class"), el.get("id")
+            items = el.items()  # one call instead of six attribute look-ups
+            if not items:
+                continue  # no class, no id, nothing hidden
+            named = dict(items)
+            cls, ident = named.get("class"), named.get("id")
             attrs = f"{cls or ''} {ident or ''}".lower() if cls or ident else " "
             # an "aside" that floats a picture beside the text is kept
-            if not (tag == "aside" and _FIGURE_CLASS_RE.search(attrs)) and _hidden(el, tag,
+            if not (tag == "aside" and _FIGURE_CLASS_RE.search(attrs)) and _hidden(named, tag,
                                                                                    attrs):
                 never.append(el)
                 resume = _after(el)
@@ -206,9 +210,13 @@ def prune(tree: lxml_html.HtmlElement) -> None:
     for el in never:
         _drop(el)
     headline_boxes = {a for h in tree.iter("h1") for a in h.iterancestors()}
+    dropped: set[etree._Element] = set()
     for el in doomed:
+        if dropped and any(a in dropped for a in el.iterancestors()):
+            continue  # already gone with a box around it
         if _STRONG_BOILER_RE.search(_attrs(el)):
             _drop(el)
+            dropped.add(el)
             continue
         text_len = vis_len(text_of(el))
         if text_len > 1200 and _link_density(el, text_len) < 0.3:
@@ -218,20 +226,21 @@ def prune(tree: lxml_html.HtmlElement) -> None:
         if el in headline_boxes or _is_captioned_picture(el, text_len):
             continue
         _drop(el)
+        dropped.add(el)
 
 
-def _hidden(el: etree._Element, tag: str, attrs: str) -> bool:
-    """Hidden from readers: ``hidden``, ``aria-hidden``, a dialog, ``display: none``."""
-    if el.get("hidden") is not None and tag not in ("html", "body") \
-            and not _PAYWALL_RE.search(attrs):
+def _hidden(named: dict[str, str], tag: str, attrs: str) -> bool:
+    """Hidden from readers (by the element's attributes ``named``): ``hidden``, ``aria-hidden``,
+    a dialog, ``display: none``."""
+    if "hidden" in named and tag not in ("html", "body") and not _PAYWALL_RE.search(attrs):
         return True
     # aria-hidden only hides from screen readers; sites set it on visible captions that repeat
     # the image's alt text.
-    if el.get("aria-hidden") == "true" and tag not in ("html", "body", "figure", "figcaption"):
+    if named.get("aria-hidden") == "true" and tag not in ("html", "body", "figure", "figcaption"):
         return True
-    if el.get("role") in ("dialog", "alertdialog") or el.get("aria-modal") == "true":
+    if named.get("role") in ("dialog", "alertdialog") or named.get("aria-modal") == "true":
         return True
-    style = el.get("style")
+    style = named.get("style")
     return bool(style and "none" in style and _HIDDEN_STYLE_RE.search(style))
 
 
