@@ -325,8 +325,8 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
             # A div/td/span counts only for its own text (Vietnamese CMSs often skip <p>), with
             # the emphasis inside a block of running text (a quoted story set in <i>); links and
             # spans count apart.
-            if tag in ("div", "td") and len(el) and not _has_block_child(el) \
-                    and _role(_attrs(el)) != "caption":
+            if tag in ("div", "td") and any(c.tag in _EMPHASIS for c in el) \
+                    and not _has_block_child(el) and _role(_attrs(el)) != "caption":
                 text = "".join([el.text or ""] + [(text_of(c) if c.tag in _EMPHASIS else "")
                                                   + (c.tail or "") for c in el])
             else:
