@@ -151,3 +151,15 @@ def test_a_page_wide_form_holding_the_headline_is_kept() -> None:
     assert len(list(tree.iter("form"))) == 1
     main = content.find_main(tree)
     assert main is not None and "Line 4" in content.text_of(main)
+
+
+def test_an_unclosed_aside_that_swallowed_the_article_text_is_kept() -> None:
+    long_paras = "".join(
+        f"<p>Paragraph {n} of the story tells what happened on the river bank that morning, "
+        f"who was there to see it, and what the ferrymen said afterwards.</p>" for n in range(6))
+    tree = _tree(f"<h1>Headline</h1><aside class='col-8'><div class='text'>{long_paras}</div>"
+                 "</aside><aside class='box'><p>Most read</p><p>About us</p></aside>")
+    content.prune(tree)
+    assert len(list(tree.iter("aside"))) == 1
+    main = content.find_main(tree)
+    assert main is not None and "Paragraph 5" in content.text_of(main)

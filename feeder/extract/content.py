@@ -169,7 +169,8 @@ def prune(tree: lxml_html.HtmlElement) -> None:
                 pass
             elif tag == "form" and (el.find(".//h1") is not None or el.find(".//main") is not None):
                 pass  # the page's own form wrapper (ASP.NET), text in <div>s rather than <p>s
-            elif tag in ("nav", "footer", "aside") and _holds_page_body(el):
+            elif (tag in ("nav", "footer", "aside") and _holds_page_body(el)) or (
+                    tag == "aside" and _holds_many_paragraphs(el)):
                 pass  # an unclosed <nav> that swallowed the page's <main> (the parser nests it)
             elif tag == "button" and (el.find(".//figcaption") is not None
                                       or el.find(".//figure") is not None
@@ -242,6 +243,11 @@ def _hidden(named: dict[str, str], tag: str, attrs: str) -> bool:
         return True
     style = named.get("style")
     return bool(style and "none" in style and _HIDDEN_STYLE_RE.search(style))
+
+
+def _holds_many_paragraphs(el: etree._Element) -> bool:
+    """Five long paragraphs: an article's text (an unclosed <aside> swallowed it), not a box."""
+    return sum(1 for p in islice((p for p in el.iter("p") if vis_len(text_of(p)) > 120), 5)) >= 5
 
 
 def _holds_page_body(el: etree._Element) -> bool:
