@@ -156,7 +156,8 @@ def test_a_page_wide_form_holding_the_headline_is_kept() -> None:
 def test_an_unclosed_aside_that_swallowed_the_article_text_is_kept() -> None:
     long_paras = "".join(
         f"<p>Paragraph {n} of the story tells what happened on the river bank that morning, "
-        f"who was there to see it, and what the ferrymen said afterwards.</p>" for n in range(6))
+        f"who was there to see it, and what the ferrymen said to the mayor afterwards, when the "
+        f"water had gone down again.</p>" for n in range(6))
     tree = _tree(f"<h1>Headline</h1><aside class='col-8'><div class='text'>{long_paras}</div>"
                  "</aside><aside class='box'><p>Most read</p><p>About us</p></aside>")
     content.prune(tree)
