@@ -164,3 +164,13 @@ def test_an_unclosed_aside_that_swallowed_the_article_text_is_kept() -> None:
     assert len(list(tree.iter("aside"))) == 1
     main = content.find_main(tree)
     assert main is not None and "Paragraph 5" in content.text_of(main)
+
+
+def test_ad_separators_and_teaser_prompts_between_paragraphs_are_not_text() -> None:
+    tree = _tree(f"<article><h1>Headline</h1>{PARAS}<p>Article continues below</p>"
+                 f"<p>ADVERTISEMENT</p><p>You may also like:</p>{PARAS}</article>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    texts = [b.text for b in content.render(main, "https://example.org/")]
+    assert texts and not any("continues" in t or "ADVERT" in t or "also like" in t for t in texts)

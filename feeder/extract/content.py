@@ -1006,6 +1006,13 @@ _NOTICE_RE = re.compile(r"^(?:article réservé aux abonnés|il vous reste \d|le
                         r"\d+ min(?:utes?)? read|reading time|lesezeit)", re.IGNORECASE)
 
 
+# Short lines between the paragraphs that only point elsewhere: ad separators, teaser prompts.
+_PROMPT_RE = re.compile(r"^\W{0,3}(?:you (?:may|might) (?:also )?(?:like|enjoy|be interested in)|"
+                        r"(?:the )?(?:article|story|text) continues (?:below|after)|"
+                        r"continue reading (?:below|after)|scroll (?:down )?to continue|"
+                        r"advertisement\W*$|sponsored content\W*$)", re.IGNORECASE)
+
+
 def render(node: etree._Element, base: str) -> list[Block]:
     """The blocks of the article container, in reading order.
 
@@ -1016,7 +1023,8 @@ def render(node: etree._Element, base: str) -> list[Block]:
     out: list[Block] = []
     for b in r.blocks:
         if b.kind in ("p", "h") and len(b.text) < 200 and (
-                _READ_ALSO_RE.search(b.text) or _NOTICE_RE.search(b.text)):
+                _READ_ALSO_RE.search(b.text) or _NOTICE_RE.search(b.text)
+                or (len(b.text) < 100 and _PROMPT_RE.search(b.text))):
             continue
         if b.kind == "p" and len(out) < 3 and (_is_byline_line(b.text) or (
                 len(b.text) < 80 and _TOP_META_RE.search(b.text))):
