@@ -29,15 +29,15 @@ LEAD_CLASS_RE = re.compile(
     r"sub-title|subhead|sub-head|(?:^|[\s_-])dek(?:$|[\s_-])|deck|abstract|chap[eo]|"
     r"description|desc(?:$|[\s_-])|tom-?tat|lede|epigraph|strapline|standfirst|ingress|"
     r"entradilla|bajada|sumario|resumen|occhiello|sommario|vorspann|kurztext|"
-    r"article-summary|headline-?summary", re.IGNORECASE)
+    r"article-summary|headline-?summary")
 # Lines under a headline that are not the lead.
 _META_CLASS_RE = re.compile(r"date|time|byline|author|meta|kicker|overline|eyebrow|label|"
                             r"category|breadcrumb|caption|credit|share|tag|topic|reading|"
-                            r"dateline|source|rubric|section", re.IGNORECASE)
+                            r"dateline|source|rubric|section")
 _BOLD_CLASS_RE = re.compile(r"(?:^|\s)(?:font-(?:medium|semibold|bold)|bold|fw-bold|"
                             r"intro|lead|first-paragraph)(?:$|\s)", re.IGNORECASE)
 _CAPTION_RE = re.compile(r"caption|legend|(?:^|[\s_-])(?:image|photo|media|figure|credit)"
-                         r"(?:$|[\s_-])", re.IGNORECASE)
+                         r"(?:$|[\s_-])")
 # Photo credits: "Foto: X", "Photo: X", "© X", "X / Agency nuotr.", "Ảnh: X".
 _CREDIT_RE = re.compile(r"(?:^|\s|\()(?:foto|photo|bild|ảnh|kuva|nuotr|fotó|zdjęcie|фото)\.?"
                         r"\s*[:/|]|\bnuotr\.|©|\(c\)\s", re.IGNORECASE)
@@ -55,7 +55,8 @@ class Lead:
 
 
 def _attrs(el: etree._Element) -> str:
-    return f"{el.get('class') or ''} {el.get('id') or ''}"
+    """Class and id names, lower-cased (the class patterns are matched without IGNORECASE)."""
+    return f"{el.get('class') or ''} {el.get('id') or ''}".lower()
 
 
 def _near(h1: etree._Element, el: etree._Element, levels: int = 4) -> bool:
