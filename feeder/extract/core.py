@@ -164,27 +164,32 @@ def _byline_texts(tree: lxml_html.HtmlElement) -> list[str]:
         return out
     seen_h1 = False
     for el in body.iter("h1", "a", "span", "div", "p", "address", "strong", "b", "li"):
-        if el.tag == "h1":
+        tag = el.tag  # (tag and text read once: each read builds a new string)
+        if tag == "h1":
             seen_h1 = True
             continue
         rel = el.get("rel") or ""
-        attrs = f"{el.get('class') or ''} {el.get('id') or ''}"
-        if rel == "author" or _is_byline_box(attrs):
+        cls, ident = el.get("class"), el.get("id")
+        if rel == "author" or ((cls or ident) and _is_byline_box(f"{cls or ''} {ident or ''}")):
             text = byline.box_text(el)
             if 2 < len(text) < 120:
                 out.append(text)
             if len(out) > 8:
                 break
-        elif (seen_h1 and len(by_lines) < 3 and el.text and el.tag in ("p", "div", "span", "li")
-              and el.text.lstrip()[:8].lower().startswith(_BY_HEADS) and (
-                  byline.starts_with_by(el.text) or (byline.is_by_word(el.text) and
-                                                     byline.starts_with_by(
-                                                         content.text_of(el)[:80])))):
+            continue
+        own = el.text
+        if not own or len(by_lines) >= 3:
+            continue
+        if (seen_h1 and tag in ("p", "div", "span", "li")
+                and own.lstrip()[:8].lower().startswith(_BY_HEADS) and (
+                    byline.starts_with_by(own) or (byline.is_by_word(own) and
+                                                   byline.starts_with_by(
+                                                       content.text_of(el)[:80])))):
             text = content.norm_space(content.text_of(el))  # "by: Jane Doe, Dec 17, 2025"
             if len(text) < 120:
                 by_lines.append(text)
-        elif (el.tag in ("strong", "b", "span") and len(by_lines) < 3 and el.text
-              and len(el.text) < 20 and el.text.lstrip()[:1] in "AaWwTtFfSsBbCcVv"):
+        elif (tag in ("strong", "b", "span")
+              and len(own) < 20 and own.lstrip()[:1] in "AaWwTtFfSsBbCcVv"):
             # "<strong>Autor</strong> Roman Goncharenko", "<span>By</span><span>Jane Doe</span>"
             named = byline.label_text(el)
             if named:
