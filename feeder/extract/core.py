@@ -116,8 +116,10 @@ def _date_texts(tree: lxml_html.HtmlElement) -> list[tuple[str, str]]:
             if dt:
                 out.append((dt, "time-upd" if dates.in_update_label(el) else "time"))
                 continue
-        elif not _is_date_box(f"{el.get('class') or ''} {el.get('id') or ''}"):
-            continue
+        else:
+            cls, ident = el.get("class"), el.get("id")
+            if not (cls or ident) or not _is_date_box(f"{cls or ''} {ident or ''}"):
+                continue
         text = content.text_of(el)
         if 6 <= len(text) < 200:
             out.append((content.norm_space(text), "visible"))
