@@ -32,6 +32,7 @@ test-all: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 accuracy: $(STAMP)
 	$(BIN)/python bench/accuracy.py

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import datetime
 from datetime import timezone as dt_timezone
 from functools import lru_cache
 
@@ -80,7 +81,7 @@ def extract(html: str | bytes, url: str, *, source: str = "",
 
 
 def _visible_h1s(tree: lxml_html.HtmlElement) -> list[str]:
-    out = []
+    out: list[str] = []
     for h in tree.iter("h1"):
         out.extend(t for t in title.h1_texts(h) if t and len(t) < 400)
         if len(out) >= 6:
@@ -403,7 +404,8 @@ def _page_offset(meta: metadata.Metadata) -> dt_timezone | None:
 
 def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: str | None,
            prov: dict[str, str], url_day: tuple[int, int, int | None] | None = None,
-           tree: lxml_html.HtmlElement | None = None):  # type: ignore[no-untyped-def]
+           tree: lxml_html.HtmlElement | None = None,
+           ) -> tuple[datetime | None, datetime | None]:
     zone_name = tz_name
     page_off = _page_offset(meta) if tz_name is None else None
     month_first = dates.is_month_first(meta.language, meta.locale)
@@ -443,8 +445,9 @@ def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: 
         pubs = [p for p in pubs if dates.agrees(p[0], url_day)]
         visible_pub = [v for v in visible_pub if dates.agrees(v[0], url_day)] or (
             _text_date(tree, url_day, zone_name) if tree is not None and not pubs else [])
-        if not pubs and not visible_pub and url_day[2]:
-            day = dates.parse_machine("%04d-%02d-%02d" % url_day, zone_name)  # noqa: UP031
+        if not pubs and not visible_pub and (url_d := url_day[2]):
+            y, m = url_day[0], url_day[1]
+            day = dates.parse_machine(f"{y:04d}-{m:02d}-{url_d:02d}", zone_name)
             if day:
                 pubs = [(day, "url")]
     published = None

@@ -156,7 +156,7 @@ def read(tree: lxml_html.HtmlElement) -> Metadata:
                 meta.canonical = el.get("href").strip()
         elif (el.get("type") or "").lower().strip() == "application/ld+json" and el.text:
             _read_ld(_load_json(el.text), meta)
-    meta.locale = (props.get("og:locale") or [None])[0] or None
+    meta.locale = next(iter(props.get("og:locale") or []), None) or None
     meta.language = lang or meta.locale
 
     def first(*keys: str) -> tuple[str, str] | None:
@@ -217,7 +217,7 @@ def _labelled_author(props: dict[str, list[str]]) -> str | None:
     for n in "1234":
         label = (props.get(f"twitter:label{n}") or [""])[0]
         if label and _WRITTEN_BY_RE.match(label.strip()):
-            return (props.get(f"twitter:data{n}") or [None])[0]
+            return next(iter(props.get(f"twitter:data{n}") or []), None)
     return None
 
 
