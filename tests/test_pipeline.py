@@ -22,41 +22,15 @@ from feeder.fetch import Fetcher
 from feeder.pipeline import Poller
 from feeder.store import Store
 from tests.support.http import LoopbackServer
-
-ARTICLE = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
-<title>{title} - Báo Thử Nghiệm</title>
-<link rel="canonical" href="{canonical}">
-<meta property="og:title" content="{title}">
-<meta property="article:published_time" content="2020-12-22T17:05:00+07:00">
-</head><body>
-<nav class="menu"><a href="/">Trang chủ</a> <a href="/thoi-su/">Thời sự</a></nav>
-<article><h1>{title}</h1>
-<p class="sapo">{lead}</p>
-<p>Ngày 22/12, {body} Đây là đoạn văn thứ nhất của bài báo, đủ dài để là nội dung chính.</p>
-<p>Đoạn văn thứ hai kể thêm chi tiết về sự kiện, với nhiều câu chữ hơn nữa cho bài báo.</p>
-<p>Đoạn văn thứ ba kết thúc bài viết bằng một nhận định của phóng viên về sự kiện này.</p>
-<p><strong>Tin, ảnh: TRÍ NHÂN</strong></p>
-</article>
-<footer><a href="/lien-he.html">Liên hệ</a></footer>
-</body></html>"""
-
-LISTING = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
-<title>Báo Thử Nghiệm</title></head><body>
-<nav class="menu"><a href="/">Trang chủ</a> <a href="/thoi-su/">Thời sự</a></nav>
-<main><ul class="news-list">{items}</ul></main>
-<footer><a href="/lien-he.html">Liên hệ</a> <a href="/gioi-thieu.html">Giới thiệu</a></footer>
-</body></html>"""
+from tests.support.site import article_html, listing_html
 
 
 def listing(*links: str) -> str:
-    items = "".join(f'<li><h3><a href="{href}">Tin số {i} về một sự kiện quan trọng của tỉnh</a>'
-                    f"</h3></li>" for i, href in enumerate(links))
-    return LISTING.format(items=items)
+    return listing_html(links)
 
 
-def article_page(srv: LoopbackServer, slug: str, title: str, body: str = "") -> str:
-    return ARTICLE.format(title=title, canonical=srv.url(f"/thoi-su/{slug}.html"),
-                          lead=f"Tóm tắt: {title}.", body=body or "hội nghị đã diễn ra.")
+def article_page(srv: LoopbackServer, slug: str, title: str) -> str:
+    return article_html(srv.url(f"/thoi-su/{slug}.html"), title)
 
 
 @pytest.fixture

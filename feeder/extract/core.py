@@ -9,7 +9,6 @@ field came from is written to ``Article.provenance``.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from functools import lru_cache
@@ -211,18 +210,6 @@ def _is_stamp_line(text: str, tz_name: str | None) -> bool:
     return len(_STAMP_NOISE_RE.sub("", text)) < 12
 
 
-def _overlap(a: str, b: str) -> float:
-    """Word-level F1 of two texts (how much a lead and a description say the same)."""
-    wa, wb = re.findall(r"\w+", a.lower()), re.findall(r"\w+", b.lower())
-    if not wa or not wb:
-        return 0.0
-    common = sum((Counter(wa) & Counter(wb)).values())
-    if not common:
-        return 0.0
-    p, r = common / len(wa), common / len(wb)
-    return 2 * p * r / (p + r)
-
-
 def _same_text(a: str, b: str) -> bool:
     na, nb = title.norm(a), title.norm(b)
     return bool(na and nb) and (na == nb or (len(nb) > 30 and (na in nb or nb in na)))
@@ -312,7 +299,7 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     first_para = next((b.text for b in body_blocks if b.kind == "p"), None)
     lead = found_lead.text if found_lead else None
     if found_lead and (found_lead.near or description is None
-                       or _overlap(found_lead.text, description) >= 0.3):
+                       or title.words_f1(found_lead.text, description) >= 0.3):
         summary, prov["summary"] = found_lead.text, "lead"
     elif bold_lead and first_para and _same_text(first_para, bold_lead):
         summary, prov["summary"] = bold_lead, "bold-first-paragraph"

@@ -120,8 +120,8 @@ def _clean_h1(text: str) -> str:
 _H1_AGREEMENT = 0.3
 
 
-def _words_f1(a: str, b: str) -> float:
-    """Word-level F1 of two titles."""
+def words_f1(a: str, b: str) -> float:
+    """Word-level F1 of two texts, compared case-folded (titles; a lead and a description)."""
     wa, wb = re.findall(r"\w+", norm(a)), re.findall(r"\w+", norm(b))
     if not wa or not wb:
         return 0.0
@@ -291,7 +291,7 @@ def choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | N
         # A headline set in capitals: the metadata title that says the same in its own case.
         for t, src in candidates:
             t = strip_site(t, sites, url)
-            if t and _words_f1(t, chosen[0]) >= 0.8 and any(c.islower() for c in t):
+            if t and words_f1(t, chosen[0]) >= 0.8 and any(c.islower() for c in t):
                 chosen = (t, f"{src}+case")
                 break
     slug = _url_slug(url)
@@ -369,7 +369,7 @@ def _choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | 
         if not news and cleaned:
             # The h1 closest to the metadata title (its own wording of the same headline).
             whole = [h for h in h1s if len(h) >= 10 and not any(o != h and h in o for o in h1s)]
-            scored = sorted(((_words_f1(h, cleaned[0][0]), -i, h) for i, h in enumerate(whole)),
+            scored = sorted(((words_f1(h, cleaned[0][0]), -i, h) for i, h in enumerate(whole)),
                             reverse=True)
             if scored and scored[0][0] >= _H1_AGREEMENT:
                 return scored[0][2], "h1-only"
