@@ -146,11 +146,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     cfg = _load(args)
     store = Store(cfg.settings.database)
-    rows, failing = [], 0
-    for s in cfg.sources:
-        h = store.health(s.id)
-        failing += h.consecutive_failures > 0
-        rows.append(h)
+    rows = list(store.healths([s.id for s in cfg.sources]).values())
+    failing = sum(h.consecutive_failures > 0 for h in rows)
     store.close()
     if args.json:
         json.dump([_health_dict(h) for h in rows], sys.stdout, indent=2)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -360,8 +360,8 @@ def load(path: Path | str | None = None) -> Config:
         database=_database_url(values.pop("database", "var/feeder.db"), base),
         **values,
     )
-    if not settings.base_url.endswith("/"):
-        settings = _replace_base(settings)
+    if not settings.base_url.endswith("/"):  # self links are joined onto it
+        settings = replace(settings, base_url=settings.base_url + "/")
 
     sources = _sources_in(data, file=file, whole_file_is_source=False)
     files = [cfg_path] if data else []
@@ -379,8 +379,3 @@ def load(path: Path | str | None = None) -> Config:
         seen[s.id] = s
     return Config(settings=settings, sources=tuple(sources), path=cfg_path, files=tuple(files))
 
-
-def _replace_base(settings: Settings) -> Settings:
-    from dataclasses import replace
-
-    return replace(settings, base_url=settings.base_url + "/")

@@ -11,7 +11,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -97,9 +97,6 @@ class Article:
     @property
     def lead_image(self) -> Image | None:
         return self.images[0] if self.images else None
-
-    def with_source(self, source: str) -> Article:
-        return replace(self, source=source)
 
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON-ready data, with the contract's field names."""

@@ -181,7 +181,7 @@ class Poller:
                 # A canonical link pointing at another site is not to be trusted as the id.
                 article = replace(article, url=got.final_url)
             intent = decide(article, self.store.stored(source.id, article.id), now)
-            intents.append(Intent(intent.action, intent.article, url, got.cache))
+            intents.append(replace(intent, fetched_url=url, cache=got.cache))
 
         counts = self.store.apply(source.id, intents, unchanged_pages, listings=listings)
         status: Status = "not-modified" if not_modified == len(source.urls) else "ok"
@@ -233,11 +233,8 @@ class Poller:
         """
         if not force and self._feed_files_exist(source):
             return []
-        try:
-            return [str(p) for p in publish_source(self.settings, self.feed(source))]
-        except PublishError as exc:
-            log.error("publish.failed source=%s error=%s", source.id, exc)
-            raise
+        # A PublishError goes up to poll(), which reports it as this poll's error.
+        return [str(p) for p in publish_source(self.settings, self.feed(source))]
 
     def _feed_files_exist(self, source: Source) -> bool:
         folder = self.settings.out / source.id
@@ -253,11 +250,12 @@ class Poller:
             sources = self.config.sources
             summary, newest = self.store.feed_window({s.id: s.max_items for s in sources},
                                                      ALL_MAX_ITEMS)
+            healths = self.store.healths([s.id for s in sources])
             feeds = []
             for s in sources:
                 count, latest = summary.get(s.id, (0, None))
                 feeds.append(SourceFeed(
-                    s, tuple(a for a in newest if a.source == s.id), self.store.health(s.id),
+                    s, tuple(a for a in newest if a.source == s.id), healths[s.id],
                     item_count=count, newest=latest.astimezone(s.tz) if latest else None))
             return [str(p) for p in publish_site(self.settings, feeds)]
 

@@ -13,7 +13,6 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -45,14 +44,12 @@ def is_due(next_due: datetime | None, now: datetime) -> bool:
 class Runner:
     """Runs the poller under APScheduler until :meth:`stop` (or SIGINT / SIGTERM)."""
 
-    def __init__(self, poller: Poller, *, jitter: float = 0.1,
-                 on_poll: Callable[[object], None] | None = None) -> None:
+    def __init__(self, poller: Poller, *, jitter: float = 0.1) -> None:
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.schedulers.background import BackgroundScheduler
 
         self.poller = poller
         self.jitter = jitter
-        self.on_poll = on_poll
         self._done = threading.Event()
         workers = max(1, poller.settings.workers)
         self.scheduler = BackgroundScheduler(
@@ -68,8 +65,6 @@ class Runner:
         if not is_due(self.poller.store.next_due(source.id), now):
             return  # in backoff, or polled recently before a restart
         result = self.poller.poll(source)
-        if self.on_poll:
-            self.on_poll(result)
         if result.changed or result.status == "error":
             self.poller.publish_site()
 

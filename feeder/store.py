@@ -396,16 +396,25 @@ class Store:
     # -- source state ---------------------------------------------------------------------
 
     def health(self, source: str) -> SourceHealth:
+        return self.healths([source])[source]
+
+    def healths(self, ids: Sequence[str]) -> dict[str, SourceHealth]:
+        """Each source's health, in two queries whatever the number of sources."""
         with self._tx() as conn:
-            row = conn.execute(sa.select(sources).where(sources.c.id == source)).first()
-            count = conn.execute(sa.select(sa.func.count()).select_from(articles)
-                                 .where(articles.c.source == source)).scalar_one()
-        if row is None:
-            return SourceHealth(source=source, item_count=count)
-        return SourceHealth(source=source, last_poll=row.last_poll, last_success=row.last_success,
-                            last_error=row.last_error,
-                            consecutive_failures=row.consecutive_failures,
-                            next_due=row.next_due, item_count=count, empty_polls=row.empty_polls)
+            rows = {r.id: r for r in conn.execute(sa.select(sources)
+                                                  .where(sources.c.id.in_(list(ids))))}
+            counts: dict[str, int] = {
+                source: n for source, n in conn.execute(
+                    sa.select(articles.c.source, sa.func.count())
+                    .where(articles.c.source.in_(list(ids))).group_by(articles.c.source))}
+        out: dict[str, SourceHealth] = {}
+        for sid in ids:
+            row, count = rows.get(sid), counts.get(sid, 0)
+            out[sid] = SourceHealth(source=sid, item_count=count) if row is None else SourceHealth(
+                source=sid, last_poll=row.last_poll, last_success=row.last_success,
+                last_error=row.last_error, consecutive_failures=row.consecutive_failures,
+                next_due=row.next_due, item_count=count, empty_polls=row.empty_polls)
+        return out
 
     def record_poll(self, source: str, *, ok: bool, error: str | None, found_links: bool,
                     next_due: datetime, now: datetime | None = None) -> SourceHealth:
@@ -414,9 +423,9 @@ class Store:
         with self._tx() as conn:
             row = conn.execute(sa.select(sources).where(sources.c.id == source)).first()
             failures = 0 if ok else (row.consecutive_failures if row else 0) + 1
-            empty = 0 if (found_links or not ok) else (row.empty_polls if row else 0) + 1
-            if not ok and row:
-                empty = row.empty_polls
+            # Empty listings count only on polls that reached the listing; a failure keeps it.
+            previous_empty = row.empty_polls if row else 0
+            empty = previous_empty if not ok else 0 if found_links else previous_empty + 1
             values: dict[str, Any] = {"last_poll": now, "consecutive_failures": failures,
                                       "empty_polls": empty, "next_due": next_due}
             if ok:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
 from itertools import islice
@@ -437,12 +437,6 @@ class Block:
     level: int = 2
 
 
-@dataclass(slots=True)
-class Content:
-    html: str = ""
-    text: str = ""
-    blocks: list[Block] = field(default_factory=list)
-    images: list[Image] = field(default_factory=list)
 
 
 def image_url(img: etree._Element, base: str) -> str | None:
