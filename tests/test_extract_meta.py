@@ -198,6 +198,25 @@ def test_numeric_dates_month_first_only_when_they_must_be() -> None:
     assert dates.is_month_first("en", "en_US") and not dates.is_month_first("en-GB", None)
 
 
+def test_the_pages_own_slashed_dates_decide_the_order() -> None:
+    assert dates.writes_month_first(["12/17/2025", "03/01/2017 by Jane Roe"])
+    assert not dates.writes_month_first(["17/12/2025", "12/17/2025"])  # mixed: no evidence
+    assert not dates.writes_month_first(["03/01/2017", "05/06/2024"])  # ambiguous only
+
+
+def test_a_stamp_announced_by_its_label_outside_any_date_box() -> None:
+    from feeder.extract import extract
+
+    page = ("<html><head><title>Installing solar panels</title></head><body><main>"
+            "<div><span>Updated Feb 11, 2026</span></div>"
+            "<article>"
+            + "<p>What to expect from the survey to the switch-on, week by week.</p>" * 5
+            + "</article></main></body></html>")
+    art = extract(page, "https://solar.example/install-guide", timezone="UTC")
+    assert art.updated is not None and art.updated.date().isoformat() == "2026-02-11"
+    assert art.published == art.updated and art.provenance["published"] == "updated-only"
+
+
 @pytest.mark.parametrize(("h1", "meta", "want"), [
     # The h1's parts in separate elements: the metadata title adds the colon.
     ("Ausschuss zur Flut Zwei Rücktritte", "Ausschuss zur Flut: Zwei Rücktritte",

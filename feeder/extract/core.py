@@ -9,7 +9,7 @@ field came from is written to ``Article.provenance``.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from datetime import timezone as dt_timezone
 from functools import lru_cache
 
@@ -144,12 +144,34 @@ def _near_h1_texts(tree: lxml_html.HtmlElement, tz_name: str | None) -> list[tup
                 continue
             text = content.norm_space(content.text_of(el))
             if 6 <= len(text) < 100 and dates.parse_visible(text, tz_name):
-                out.append((text, "visible"))
+                out.append((text, "near"))
         if out:
             break
         node = node.getparent()
         if node is None or node.tag == "body":
             break
+    return out
+
+
+_STAMP_LABEL_RE = re.compile(r"^\s*(?:last\s+)?(?:updated|modified|published|posted)(?:\s+on)?"
+                             r"\s*:?\s*\S", re.IGNORECASE)
+
+
+def _labelled_date_texts(tree: lxml_html.HtmlElement,
+                         tz_name: str | None) -> list[tuple[str, str]]:
+    """Short texts anywhere in the page that announce a stamp ("Updated Feb 11, 2026") in boxes
+    without a date class: the page's own label says what the date is."""
+    body = tree.find("body")
+    if body is None:
+        return []
+    out: list[tuple[str, str]] = []
+    for chunk in body.itertext():
+        if 10 <= len(chunk) < 60 and _STAMP_LABEL_RE.match(chunk):
+            text = content.norm_space(chunk)
+            if dates.parse_visible(text, tz_name):
+                out.append((text, "visible"))
+                if len(out) >= 3:
+                    break
     return out
 
 
@@ -233,8 +255,10 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     kicked = title.kicked_h1s(tree)
     date_texts = _date_texts(tree)
     url_day = dates.url_date(canonical) or dates.url_date(url)
-    if not meta.published and not any(kind.startswith("time") for _, kind in date_texts):
+    if not meta.published:
         date_texts = _near_h1_texts(tree, timezone) + date_texts
+        if not date_texts:
+            date_texts = _labelled_date_texts(tree, timezone)
     if not meta.published and not any(
             kind.startswith("time") or dates.parse_visible(text, timezone)
             for text, kind in date_texts):
@@ -395,7 +419,8 @@ def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: 
            ) -> tuple[datetime | None, datetime | None]:
     zone_name = tz_name
     page_off = _page_offset(meta) if tz_name is None else None
-    month_first = dates.is_month_first(meta.language, meta.locale)
+    month_first = dates.is_month_first(meta.language, meta.locale) or dates.writes_month_first(
+        [v for v, k in date_texts if k in ("visible", "near")])
 
     def machine(value: str) -> dates.Stamp | None:
         st = dates.parse_machine(value, zone_name, month_first=month_first)
@@ -411,8 +436,9 @@ def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: 
             pubs.append((st, src))
     visible_pub: list[tuple[dates.Stamp, str]] = []
     visible_upd: list[tuple[dates.Stamp, str]] = []
-    update_texts = [v for v, k in date_texts if k == "visible" and dates.is_update_label(v)
-                    and not dates.is_published_label(v)]
+    update_texts = [v for v, k in date_texts if k in ("visible", "near")
+                    and dates.is_update_label(v) and not dates.is_published_label(v)]
+    near_days: set[date] = set()
     for value, kind in date_texts:
         if kind in ("time", "time-upd"):
             st = machine(value)
@@ -422,11 +448,17 @@ def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: 
         st = dates.parse_visible(value, zone_name, month_first=month_first)
         if st is None:
             continue
+        if kind == "near":
+            near_days.add(st.when.date())
         if dates.is_update_label(value) or any(value in u for u in update_texts):
             # "Last updated on <span>Feb 27</span>": the inner box is the update stamp too.
             visible_upd.append((st, "visible"))
         else:
             visible_pub.append((st, "visible"))
+    if near_days:
+        # The stamps printed beside the headline are the article's; the other date boxes of
+        # the page (related cards, comments) only count where they repeat one of those days.
+        visible_pub = [v for v in visible_pub if v[0].when.date() in near_days]
     if url_day and not [p for p in pubs if p[1] != "htmldate"]:
         # No machine-readable date: the URL's day (or month) beats a guess that contradicts it.
         pubs = [p for p in pubs if dates.agrees(p[0], url_day)]
@@ -460,6 +492,10 @@ def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: 
             break
     if upd is None and visible_upd:
         upd, prov["updated"] = visible_upd[0]
+    if published is None and upd is not None:
+        # A page that says only when it was last updated ("Last updated: Dec 12, 2025"): that
+        # is the date its readers see, and the one feeds show (see feeder/publish/items.py).
+        published, prov["published"] = upd, "updated-only"
     return (published.when if published else None), (upd.when if upd else None)
 
 

@@ -186,6 +186,21 @@ def is_month_first(*tags: str | None) -> bool:
     return any(t and t.replace("_", "-").strip().lower() == "en-us" for t in tags)
 
 
+_SLASHED_RE = re.compile(r"\b(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*\d{4}\b")
+
+
+def writes_month_first(texts: list[str]) -> bool:
+    """True when the page's own slashed dates show month-first order: one reads "12/17/2025"
+    (no 17th month) and none reads "17/12/2025". Decides the ambiguous "03/01/2017" beside it."""
+    month_first = day_first = False
+    for text in texts:
+        for a, b in _SLASHED_RE.findall(text):
+            first, second = int(a), int(b)
+            month_first |= first <= 12 < second <= 31
+            day_first |= second <= 12 < first <= 31
+    return month_first and not day_first
+
+
 def _numeric_day_month(m: re.Match[str], month_first: bool) -> tuple[int, int]:
     """(day, month) of an all-numeric date: day first, unless the second number cannot be a
     month ("12/18/2024") or the page is American and the date is not written with dots."""

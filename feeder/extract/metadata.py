@@ -227,6 +227,14 @@ def _label(key: str) -> str:
     return f"meta:{key}"
 
 
+def _rank(found: list[tuple[str, str]], label: str) -> int:
+    """Where a JSON-LD value goes: after the article nodes already read (page order), ahead of
+    everything else; a page node's value goes last."""
+    if label != "json-ld":
+        return len(found)
+    return sum(1 for _, src in found if src == "json-ld")
+
+
 def _read_ld(data: Any, meta: Metadata) -> None:
     if data is None:
         return
@@ -248,12 +256,13 @@ def _read_ld(data: Any, meta: Metadata) -> None:
                 # Article nodes first (in page order), then page nodes, then meta tags.
                 ranks = ("json-ld",) if label == "json-ld" else ("json-ld", "json-ld:page")
                 meta.authors.insert(sum(1 for _, s in meta.authors if s in ranks), (names, label))
+        # Article nodes first, in page order; page nodes after them.
         pub = _text(node.get("datePublished")) or _text(node.get("dateCreated"))
         if pub:
-            meta.published.insert(0 if label == "json-ld" else len(meta.published), (pub, label))
+            meta.published.insert(_rank(meta.published, label), (pub, label))
         mod = _text(node.get("dateModified"))
         if mod:
-            meta.updated.insert(0 if label == "json-ld" else len(meta.updated), (mod, label))
+            meta.updated.insert(_rank(meta.updated, label), (mod, label))
         desc = _text(node.get("description"))
         if desc and label == "json-ld":
             meta.descriptions.append((desc, label))
