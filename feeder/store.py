@@ -145,8 +145,13 @@ def decide(article: Article, stored: StoredArticle | None, now: datetime) -> Int
             article = replace(article, published=now,
                               provenance={**article.provenance, "published": "first-seen"})
         return Intent("new", article, article.url)
-    if article.published is None:
-        article = replace(article, published=stored.article.published)
+    if article.published is None or article.provenance.get("published") == "updated-only":
+        # A page that prints only its update time: the first time we stored stays its
+        # publication time, so a bumped "Last updated" is not an edit.
+        article = replace(article, published=stored.article.published,
+                          provenance={**article.provenance,
+                                      "published": stored.article.provenance.get(
+                                          "published", "stored")})
     if article.content_hash == stored.content_hash:
         return Intent("unchanged", article, article.url)
     if article.updated is None or (stored.article.updated and

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from feeder import clock
 from feeder.model import Article, CacheInfo, Image
-from feeder.store import Intent, Store, decide, next_check
+from feeder.store import Intent, Store, StoredArticle, decide, next_check
 
 ICT = timezone(timedelta(hours=7))
 T0 = datetime(2020, 12, 22, 10, 0, tzinfo=UTC)
@@ -108,6 +108,20 @@ def test_decide_keeps_published_and_dates_undated_pages() -> None:
     new = decide(undated, None, T0)
     assert new.action == "new" and new.article.published == T0
     assert new.article.provenance["published"] == "first-seen"
+
+
+def test_a_bumped_update_stamp_is_not_an_edit_when_it_is_the_only_date() -> None:
+    first = article(published=T0, updated=T0,
+                    provenance={"published": "updated-only", "updated": "visible"})
+    stored = StoredArticle(first, first.content_hash, T0, T0)
+    later = T0 + timedelta(days=30)
+    bumped = replace(first, published=later, updated=later)
+    intent = decide(bumped, stored, later)
+    assert intent.action == "unchanged" and intent.article.published == T0
+    edited = replace(bumped, content_html="<p>A new paragraph.</p>")
+    intent = decide(edited, stored, later)
+    assert intent.action == "updated"
+    assert intent.article.published == T0 and intent.article.updated == later
 
 
 def test_source_state_counts_failures_and_empty_polls(database_url: str) -> None:
