@@ -74,6 +74,24 @@ def test_h1_kicker_variants() -> None:
     (["Zwei Rücktritte und offene Fragen", "Ahrtal-Ausschuss Zwei Rücktritte und offene Fragen"],
      [("Ahrtal-Ausschuss: Zwei Rücktritte und offene Fragen", "json-ld")], True,
      "Ahrtal-Ausschuss: Zwei Rücktritte und offene Fragen"),
+    # News: OpenGraph and the JSON-LD headline agree (bar the kicker's separator) and the h1
+    # matches only the document title: the title curated twice wins.
+    (["Ferry strike ends after three days of talks and a late offer"],
+     [("Ferry strike ends: unions accept late offer", "og:title"),
+      ("Ferry strike ends - unions accept late offer", "json-ld"),
+      ("Ferry strike ends after three days of talks and a late offer", "meta:dc.title")], True,
+     "Ferry strike ends: unions accept late offer"),
+    # ... not when they disagree with each other: the h1 that one of them matches stays.
+    (["Ferry strike ends after three days of talks"],
+     [("Ferry strike ends: unions accept offer", "og:title"),
+      ("Ferry strike ends after three days of talks", "json-ld")], True,
+     "Ferry strike ends after three days of talks"),
+    # The h1 without its kicker element where OpenGraph prints it behind another kicker.
+    (["«We never expected the bridge to close»",
+      "Harbour traffic - «We never expected the bridge to close»"],
+     [("Bridge closure: «We never expected the bridge to close»", "og:title"),
+      ("Harbour traffic - «We never expected the bridge to close»", "microdata")], False,
+     "«We never expected the bridge to close»"),
     # A header h1 holding the site name is skipped.
     (["Yoga Pathways"], [("Yoga Won't Fix the Plumbing", "og:title")], False,
      "Yoga Won't Fix the Plumbing"),

@@ -26,6 +26,7 @@ _KICKER_RE = re.compile(r"kicker|overline|topline|dachzeile|roofline|eyebrow|sup
                         re.IGNORECASE)
 _HIDDEN_RE = re.compile(r"(?:^|[\s_-])(?:sr-only|visually-?hidden|screen-?reader|offscreen|"
                         r"hidden)(?:$|[\s_-])", re.IGNORECASE)
+_KICKER_SEP_RE = re.compile(r"\w\W*(?::|\s[-–—|])\s*$")
 _LEAD_SEP_RE = re.compile(r"^[\s|\-–—:/·•»]+")
 _STRING = etree.XPath("string()")
 
@@ -336,12 +337,31 @@ def _choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | 
     if len(h1s) > 1 or cleaned:
         h1s = [h for h in h1s if not is_site_name(h, sites, url)] or h1s[:0]
     chosen: tuple[str, str] | None = None
+    if news and h1s:
+        # The newsroom's two structured titles, OpenGraph and the JSON-LD headline, agree and
+        # the h1 says something else (a longer web headline, a kicker glued on): the title it
+        # curated twice is its headline.
+        og = next((t for t, src in cleaned if src == "og:title"), None)
+        ld = next((t for t, src in cleaned if src == "json-ld"), None)
+        if (og and ld and _squash(og) == _squash(ld) and len(og) >= 10
+                and not any(norm(h) in (norm(og), norm(ld)) for h in h1s)):
+            return og, "og:title+json-ld"
     if kicked and h1s:
         # The kicker above the h1 belongs to the headline when a metadata title says both,
         # joined by a colon ("Vierschanzentournee | Headline" is a section, not a kicker).
         for k in kicked:
             if norm(k) in meta_norms:
                 return next(t for t, _ in [*metas, *cleaned] if norm(t) == norm(k)), "kicker+h1"
+    for h in h1s:
+        # The h1 without its kicker element, where a metadata title prints the same headline
+        # behind another kicker ("Kicker A - Headline" in the page, "Kicker B: Headline" in
+        # OpenGraph): the kicker changes from place to place, the headline is what stays.
+        nh = norm(h)
+        fulls = {_squash(o) for o in h1s if o != h and h in o}
+        if fulls and len(nh) >= 10 and any(
+                m.endswith(nh) and _squash(m) not in fulls
+                and _KICKER_SEP_RE.search(m[:-len(nh)]) for m in meta_norms):
+            return h, "h1-kicker"
     for h in h1s:
         nh = norm(h)
         if nh and nh in meta_norms:
