@@ -50,6 +50,21 @@ def test_dateline_day_without_year() -> None:
     assert dates.dateline_day("Ngày 22/12/2020 hội nghị") is None
 
 
+def test_a_dateline_confirms_but_never_brings_its_own_day() -> None:
+    from feeder.extract import extract
+
+    body = ("<p>Ngày 22/12, Công an tỉnh tổ chức hội nghị tổng kết công tác năm 2020 với nhiều"
+            " nội dung quan trọng.</p>" + "<p>Hội nghị đánh giá kết quả một năm làm việc.</p>" * 3)
+    page = ("<html lang='vi'><head><title>Hội nghị tổng kết năm 2020</title>"
+            "<meta property='article:published_time' content='2020-12-23T09:00:00+07:00'>"
+            f"</head><body><article><h1>Hội nghị tổng kết năm 2020</h1>{body}</article>"
+            "</body></html>")
+    art = extract(page, "https://bao.example/hoi-nghi.html")
+    # The event was the day before; the article's own stamp stays.
+    assert art.published is not None and art.published.isoformat() == "2020-12-23T09:00:00+07:00"
+    assert "dateline" not in art.provenance["published"]
+
+
 @pytest.mark.parametrize(("value", "expected"), [
     ("2024-05-03T15:47:42.389Z", datetime(2024, 5, 3, 15, 47, 42, tzinfo=UTC)),
     ("2024-05-03T15:47:42+0200", datetime(2024, 5, 3, 15, 47, 42,

@@ -345,7 +345,9 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     lang = language or _language(meta.language, text)
     tz_name = timezone if timezone is not None else _infer_zone(meta, lang)
 
-    published, updated = _dates(meta, date_texts, tz_name, prov, url_day, tree)
+    dateline = next((d for b in [b for b in body_blocks if b.kind == "p"][:3]
+                     if (d := dates.dateline_day(b.text))), None)
+    published, updated = _dates(meta, date_texts, tz_name, prov, url_day, tree, dateline)
     authors = _authors(meta, byline_texts, credit_authors, prov, canonical)
 
     images = [b.image for b in body_blocks if b.kind == "figure" and b.image is not None]
@@ -416,6 +418,7 @@ def _page_offset(meta: metadata.Metadata) -> dt_timezone | None:
 def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: str | None,
            prov: dict[str, str], url_day: tuple[int, int, int | None] | None = None,
            tree: lxml_html.HtmlElement | None = None,
+           dateline: tuple[int, int] | None = None,
            ) -> tuple[datetime | None, datetime | None]:
     zone_name = tz_name
     page_off = _page_offset(meta) if tz_name is None else None
@@ -471,7 +474,7 @@ def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: 
                 pubs = [(day, "url")]
     published = None
     if pubs:
-        published, src = pubs[0]
+        published, src = _confirmed(pubs, dateline, zone_name)
         labelled = _labelled_published(published, meta, date_texts, zone_name, month_first)
         if labelled is not None:
             published, src = labelled, "visible:published-label"
@@ -497,6 +500,27 @@ def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: 
         # is the date its readers see, and the one feeds show (see feeder/publish/items.py).
         published, prov["published"] = upd, "updated-only"
     return (published.when if published else None), (upd.when if upd else None)
+
+
+def _confirmed(pubs: list[tuple[dates.Stamp, str]], dateline: tuple[int, int] | None,
+               zone_name: str | None) -> tuple[dates.Stamp, str]:
+    """The first publication stamp, checked against the body's dateline ("Ngày 22/12, ...").
+
+    A dateline has no year and may name the day of the event rather than of the article, so it
+    only confirms: among metadata stamps that disagree it picks the one on its day, and it never
+    brings a day of its own."""
+    first, src = pubs[0]
+    if dateline is None:
+        return first, src
+
+    def day_month(st: dates.Stamp) -> tuple[int, int]:
+        when = st.when.astimezone(dates.zone(zone_name)) if zone_name else st.when
+        return when.day, when.month
+
+    for st, s in pubs:
+        if day_month(st) == dateline:
+            return st, f"{s}+dateline"
+    return first, src
 
 
 def _labelled_published(first: dates.Stamp, meta: metadata.Metadata,
