@@ -174,3 +174,17 @@ def test_ad_separators_and_teaser_prompts_between_paragraphs_are_not_text() -> N
     assert main is not None
     texts = [b.text for b in content.render(main, "https://example.org/")]
     assert texts and not any("continues" in t or "ADVERT" in t or "also like" in t for t in texts)
+
+
+def test_a_glossary_of_definition_list_entries_is_the_text() -> None:
+    terms = "".join(
+        f"<dt>Term {n}</dt><dd>Term {n} names a kind of wine made from dark grapes, pressed "
+        f"gently, aged for a year in old barrels and served a little below room heat.</dd>"
+        for n in range(6))
+    tree = _tree("<main><div class='intro'><p>Short intro.</p></div>"
+                 f"<div class='body'><dl>{terms}</dl></div></main>"
+                 "<div class='about'><p>The writer of this page has tasted wine for twenty years "
+                 "and teaches a course on it in the city where she lives.</p></div>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None and "Term 5 names" in content.text_of(main)

@@ -323,7 +323,10 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
     """
     scores: dict[etree._Element, float] = {}
     para: dict[etree._Element, int] = {}
-    for el in tree.iter("p", "pre", "td", "blockquote", "div", "section", "li", "font", "span"):
+    # A definition list's descriptions (<dd>) are paragraphs of a glossary or a "types of ..."
+    # article; they count for their own text like a <div>.
+    for el in tree.iter("p", "pre", "td", "blockquote", "div", "section", "li", "font", "span",
+                        "dd"):
         tag = el.tag
         if tag in ("p", "pre", "blockquote"):
             text = text_of(el)
@@ -342,7 +345,7 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
         length = vis_len(text)
         if length < 22:
             continue
-        linked = _link_density(el, length) if tag in ("p", "li", "td") else 0.0
+        linked = _link_density(el, length) if tag in ("p", "li", "td", "dd") else 0.0
         if linked > 0.5:
             continue
         score = 1.0 + text.count(",") + text.count("،") + text.count("、") + min(length / 100.0,
