@@ -355,3 +355,34 @@ def test_fullwidth_punctuation_only_in_latin_headlines_becomes_ascii() -> None:
     assert got is not None and got[0] == "How Does Robot Mapping Work?"
     got = title.choose(["フジテレビ問題でスポーツ界にも大激震！"], [], None, [], url)
     assert got is not None and got[0] == "フジテレビ問題でスポーツ界にも大激震！"
+
+
+def _page_authors(byline_markup: str) -> list[str]:
+    from feeder.extract import extract
+
+    page = ("<html><head><title>Choosing a kettle</title></head><body><article>"
+            "<h1>Choosing a kettle</h1>"
+            + "<p>Kettles differ in how fast they boil and how loud they are doing it.</p>" * 4
+            + byline_markup + "</article></body></html>")
+    return list(extract(page, "https://kitchen.example/kettles", timezone="UTC").authors)
+
+
+def test_byline_list_items_are_separate_names() -> None:
+    assert _page_authors("<div><span>Written by: <ul><li><a href='/a/jr'>Jane Roe</a></li>"
+                         "<li><a href='/a/jd'>John Doe</a></li></ul></span></div>") == [
+        "Jane Roe", "John Doe"]
+
+
+def test_the_name_above_an_author_description_box() -> None:
+    assert _page_authors("<div><p class='headline'>Maria Lindqvist</p>"
+                         "<div class='dynamic-author-description'>Certified Q Grader, M.A. "
+                         "Journalism</div></div>") == ["Maria Lindqvist"]
+
+
+def test_an_author_heading_labels_the_name_under_it() -> None:
+    assert _page_authors("<div class='content-item'><h3>Author</h3><p>Lisa M. Grant</p>"
+                         "</div>") == ["Lisa M. Grant"]
+    # A heading's class alone ("About ..." in an author box) does not make it a byline.
+    assert _page_authors("<div><h4 class='author-box-title'>About Lisa Grant"
+                         "</h4></div><p>By <span class='author-name'>Lisa Grant</span></p>") == [
+        "Lisa Grant"]

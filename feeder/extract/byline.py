@@ -249,6 +249,25 @@ def box_text(el: Any) -> str:
     return " ".join("".join(el.itertext()).split())
 
 
+def line_text(el: Any) -> str:
+    """The text of a "By ..." line with its list items apart: "Written by: <ul><li>Jane
+    Doe</li><li>John Roe</li></ul>" reads "Written by: Jane Doe, John Roe", not "Jane DoeJohn
+    Roe"."""
+    def walk(node: Any) -> list[str]:
+        out = [node.text or ""]
+        items = 0
+        for kid in node:
+            if isinstance(kid.tag, str):
+                if kid.tag == "li":
+                    if items:
+                        out.append(", ")
+                    items += 1
+                out.extend(walk(kid))
+            out.append(kid.tail or "")
+        return out
+    return " ".join("".join(walk(el)).split())
+
+
 def signatures(tree: Any, opening: set[str] | None = None) -> set[str]:
     """Texts of right-aligned paragraphs that hold only a bold name: the author's signature
     under a Vietnamese article ("<p style='text-align:right'><strong>Lê Phương</strong></p>").

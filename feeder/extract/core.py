@@ -34,6 +34,7 @@ _DATE_CLASS_RE = re.compile(r"date|time|publish|posted|dateline|meta|byline|ngay
                             r"created|updated|info")
 _BYLINE_CLASS_RE = re.compile(r"byline|author|writer|reporter|tac-?gia|creator|journalist|"
                               r"contributor")
+_AUTHOR_BIO_RE = re.compile(r"(?:author|writer)[-_]?(?:description|desc|bio|about)\b")
 # Frequent Vietnamese function words: enough to tell a Vietnamese page that declares no language.
 _LANG_VI_RE = re.compile(r"\b(?:của|và|những|được|trong|người|không|các|với|cho|này|là|một|đã)\b",
                          re.IGNORECASE)
@@ -95,10 +96,11 @@ def _is_date_box(attrs: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _is_byline_box(attrs: str) -> bool:
-    # Comment authors ("comment-author vcard") are readers, not the article's authors.
+    # Comment authors ("comment-author vcard") are readers, not the article's authors; an
+    # author's description or bio box holds credentials and prose, not the name.
     attrs = attrs.lower()
     return (len(attrs) > 2 and bool(_BYLINE_CLASS_RE.search(attrs))
-            and "comment" not in attrs)
+            and "comment" not in attrs and not _AUTHOR_BIO_RE.search(attrs))
 
 
 def _date_texts(tree: lxml_html.HtmlElement) -> list[tuple[str, str]]:
@@ -175,6 +177,9 @@ def _labelled_date_texts(tree: lxml_html.HtmlElement,
     return out
 
 
+# Headings and terms read only as an author label ("<h3>Author</h3><p>Jane Doe</p>"); their
+# classes ("author-box-title": "About Jane Doe") do not make them a byline.
+_LABEL_HEADS = ("h3", "h4", "h5", "h6", "dt")
 _BY_HEADS = ("by", "von", "written", "posted", "reported", "story", "words")
 
 
@@ -187,14 +192,25 @@ def _byline_texts(tree: lxml_html.HtmlElement) -> list[str]:
     if body is None:
         return out
     seen_h1 = False
-    for el in body.iter("h1", "a", "span", "div", "p", "address", "strong", "b", "li"):
+    for el in body.iter("h1", "a", "span", "div", "p", "address", "strong", "b", "li", "h3",
+                        "h4", "h5", "h6", "dt"):
         tag = el.tag  # (tag and text read once: each read builds a new string)
         if tag == "h1":
             seen_h1 = True
             continue
         rel = el.get("rel") or ""
         cls, ident = el.get("class"), el.get("id")
-        if rel == "author" or ((cls or ident) and _is_byline_box(f"{cls or ''} {ident or ''}")):
+        if cls and _AUTHOR_BIO_RE.search(cls.lower()):
+            # "<p>Jane Doe</p><div class='author-description'>Q Grader, M.A.</div>": the name
+            # sits right above its author's description.
+            prev = el.getprevious()
+            if prev is not None and isinstance(prev.tag, str) and len(prev) == 0:
+                name = content.norm_space(prev.text or "")
+                if 4 < len(name) < 40 and len(name.split()) <= 4:
+                    out.append(name)
+            continue
+        if tag not in _LABEL_HEADS and (rel == "author" or (
+                (cls or ident) and _is_byline_box(f"{cls or ''} {ident or ''}"))):
             text = byline.box_text(el)
             if 2 < len(text) < 120:
                 out.append(text)
@@ -209,12 +225,13 @@ def _byline_texts(tree: lxml_html.HtmlElement) -> list[str]:
                     byline.starts_with_by(own) or (byline.is_by_word(own) and
                                                    byline.starts_with_by(
                                                        content.text_of(el)[:80])))):
-            text = content.norm_space(content.text_of(el))  # "by: Jane Doe, Dec 17, 2025"
+            text = byline.line_text(el)  # "by: Jane Doe, Dec 17, 2025"
             if len(text) < 120:
                 by_lines.append(text)
-        elif (tag in ("strong", "b", "span")
+        elif (tag in ("strong", "b", "span", *_LABEL_HEADS)
               and len(own) < 20 and own.lstrip()[:1] in "AaWwTtFfSsBbCcVv"):
-            # "<strong>Autor</strong> Roman Goncharenko", "<span>By</span><span>Jane Doe</span>"
+            # "<strong>Autor</strong> Roman Goncharenko", "<span>By</span><span>Jane Doe</span>",
+            # "<h3>Author</h3><p>Jane Doe</p>"
             named = byline.label_text(el)
             if named:
                 by_lines.append(f"By {named}")
