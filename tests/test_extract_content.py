@@ -188,3 +188,16 @@ def test_a_glossary_of_definition_list_entries_is_the_text() -> None:
     content.prune(tree)
     main = content.find_main(tree)
     assert main is not None and "Term 5 names" in content.text_of(main)
+
+
+def test_a_page_of_picture_cards_gives_the_card_texts() -> None:
+    cards = "".join(
+        f"<div class='card'><div class='media'><img src='/c{n}.png' alt=''></div>"
+        f"<h3>Course {n}</h3><div class='text'>A short course {n} on building web pages, from "
+        f"the first tag to a finished site.</div></div>" for n in range(4))
+    tree = _tree(f"<main><div class='grid'>{cards}</div></main>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    text = content.to_text(content.render(main, "https://example.org/"))
+    assert "Course 3" in text and "A short course 0 on building web pages" in text

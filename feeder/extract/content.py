@@ -528,6 +528,7 @@ class _Renderer:
         self.blocks: list[Block] = []
         self.seen_images: set[str] = set()
         self.pending_image: Block | None = None  # an image that may get the next paragraph
+        self.cards = False  # image boxes with a heading are cards, not figures (see render)
 
     # -- helpers ---------------------------------------------------------------------------
     def _inline_html(self, el: etree._Element) -> str:
@@ -749,6 +750,10 @@ class _Renderer:
             return False
         # The headline's block (headline, standfirst, lead photo) is not a figure.
         if box.find(".//h1") is not None:
+            return False
+        # On a page of cards (picture, heading, a line of text) that gave no text, a box with a
+        # heading is a card: its text is the page's text, not a caption.
+        if self.cards and any(True for _ in islice(box.iter(*_HEADINGS), 1)):
             return False
         # Two real paragraphs next to a picture are text, not a caption.
         return sum(1 for p in box.iter("p") if len(text_of(p)) > 80) < 2
@@ -1017,6 +1022,12 @@ def render(node: etree._Element, base: str) -> list[Block]:
     """
     r = _Renderer(base)
     r.walk(node)
+    if not any(b.kind != "figure" for b in r.blocks) and vis_len(text_of(node)) > 200:
+        # Only pictures came out of a container with text: a landing page of cards whose texts
+        # were all taken for captions. Walk it again, reading the cards as text.
+        r = _Renderer(base)
+        r.cards = True
+        r.walk(node)
     out: list[Block] = []
     for b in r.blocks:
         if b.kind in ("p", "h") and len(b.text) < 200 and (
