@@ -139,3 +139,21 @@ def test_batch_survives_bad_pages(tmp_path: Path) -> None:
     assert [r["id"] for r in rows] == ["good", "missing", "empty"]
     assert rows[0]["record"]["authors"] == ["Trí Nhân"]
     assert "error" in rows[1] and "error" in rows[2]
+
+
+def test_a_byline_and_time_stamp_line_is_not_the_lead() -> None:
+    from lxml import html as lxml_html
+
+    from feeder.extract import lead
+
+    paras = "".join(f"<p>Paragraph {n} of the report on the harbour works and the new quay.</p>"
+                    for n in range(6))
+    for meta_line in ("Von Redaktion, jr 15.04.2026 - 15:48 Uhr Lesedauer: 2 Min.",
+                      "By Jane Roe and the newsroom staff, with reporting from the harbour."):
+        tree = lxml_html.fromstring(
+            f"<html><body><header><h1>Harbour works begin</h1><div class='summary'>{meta_line}"
+            "</div><p class='standfirst'>The city starts building the new quay on Monday, two"
+            f" years late and over budget.</p></header><div class='body'>{paras}</div>"
+            "</body></html>")
+        found = lead.find(tree)
+        assert found is not None and found.text.startswith("The city starts"), meta_line

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from feeder.extract import byline, dates
 from feeder.extract.content import norm_space, text_of, vis_len
 
 LEAD_CLASS_RE = re.compile(
@@ -142,9 +143,18 @@ def find(tree: etree._Element, main: etree._Element | None = None) -> Lead | Non
             text = norm_space(text_of(el))
             if _sentence_like(text) and _link_share(el, vis_len(text)) < 0.3 \
                     and el.find(".//img") is None and not _in_caption(el) \
-                    and not _CREDIT_RE.search(text):
+                    and not _CREDIT_RE.search(text) and not _meta_line(text):
                 return Lead(text, "header", True)
     return None
+
+
+def _meta_line(text: str) -> bool:
+    """A byline or time-stamp line under the headline ("Von t-online, jse 15.04.2026 - 15:48
+    Uhr Lesedauer: 2 Min."), whatever its classes say."""
+    if byline.starts_with_by(text):
+        return True
+    stamp = dates.parse_visible(text, None) if len(text) < 160 else None
+    return stamp is not None and stamp.has_time
 
 
 def _starts_a_run(el: etree._Element) -> bool:
@@ -159,7 +169,7 @@ def _starts_a_run(el: etree._Element) -> bool:
 def _reads_like_lead(text: str) -> bool:
     """Sentences, not a second headline or a teaser title; no photo credit."""
     words = text.count(" ") + 1
-    if _CREDIT_RE.search(text):
+    if _CREDIT_RE.search(text) or _meta_line(text):
         return False
     return words >= 15 or (words >= 6 and _SENTENCE_END_RE.search(text) is not None)
 
