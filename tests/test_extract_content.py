@@ -201,3 +201,21 @@ def test_a_page_of_picture_cards_gives_the_card_texts() -> None:
     assert main is not None
     text = content.to_text(content.render(main, "https://example.org/"))
     assert "Course 3" in text and "A short course 0 on building web pages" in text
+
+
+def test_a_closed_accordion_panel_is_text_but_a_hidden_box_is_not() -> None:
+    panel = ("<h3><button aria-controls='step-2' aria-expanded='false'>Step 2</button></h3>"
+             "<div id='step-2' role='region' aria-labelledby='step-2-head' style='display:none'>"
+             "<p>Step two is to compare the offers side by side, reading the small print of "
+             "each one and asking the sellers about anything that is not clear.</p>"
+             "<p>Most buyers take about two weeks for this step, sometimes longer when the "
+             "offers differ a lot in what they include and what they leave out.</p></div>")
+    hidden_box = ("<div style='display:none'><p>An old version of the intro that the editors "
+                  "hid from readers, long enough to look like a paragraph of text.</p></div>")
+    tree = _tree(f"<article>{PARAS}{panel}{hidden_box}</article>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    text = content.to_text(content.render(main, "https://example.org/"))
+    assert "Step two is to compare" in text and "Most buyers take" in text
+    assert "old version" not in text

@@ -192,8 +192,8 @@ def prune(tree: lxml_html.HtmlElement) -> None:
             cls, ident = named.get("class"), named.get("id")
             attrs = f"{cls or ''} {ident or ''}".lower() if cls or ident else " "
             # an "aside" that floats a picture beside the text is kept
-            if not (tag == "aside" and _FIGURE_CLASS_RE.search(attrs)) and _hidden(named, tag,
-                                                                                   attrs):
+            if not (tag == "aside" and _FIGURE_CLASS_RE.search(attrs)) and _hidden(
+                    named, tag, attrs) and not _collapsed_panel(el, named):
                 never.append(el)
                 resume = _after(el)
                 skipping = True
@@ -228,6 +228,13 @@ def prune(tree: lxml_html.HtmlElement) -> None:
             continue
         _drop(el)
         dropped.add(el)
+
+
+def _collapsed_panel(el: etree._Element, named: dict[str, str]) -> bool:
+    """A closed accordion panel (WAI-ARIA: a region labelled by its toggle button) that holds
+    paragraphs: the reader opens it with one click, its text is part of the article."""
+    return named.get("role") == "region" and "aria-labelledby" in named \
+        and _holds_paragraphs(el)
 
 
 def _hidden(named: dict[str, str], tag: str, attrs: str) -> bool:
