@@ -157,3 +157,17 @@ def test_a_byline_and_time_stamp_line_is_not_the_lead() -> None:
             "</body></html>")
         found = lead.find(tree)
         assert found is not None and found.text.startswith("The city starts"), meta_line
+
+
+def test_a_label_for_a_description_gives_way_to_the_opening_paragraph() -> None:
+    from feeder.extract import extract
+
+    first = ("Die Gesellschaft für Allgemeinmedizin hat in Klausen ihr 30-jähriges Bestehen "
+             "gefeiert.")
+    page = ("<html><head><title>30 Jahre Allgemeinmedizin</title>"
+            "<meta property='og:description' content='GfA-Vollversammlung'></head><body>"
+            f"<article><h1>30 Jahre Allgemeinmedizin</h1><p>{first}</p>"
+            + "<p>Die Mitglieder blickten auf drei Jahrzehnte Arbeit in den Praxen zurück.</p>" * 3
+            + "</article></body></html>")
+    art = extract(page, "https://zeitung.example/gfa-jubilaeum", timezone="Europe/Rome")
+    assert art.summary == first and art.provenance["summary"] == "first-paragraph"

@@ -349,6 +349,10 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
         stem = description.rstrip(".… ")
         if first_para and len(stem) > 40 and first_para.startswith(stem[:-3]):
             summary, prov["summary"] = first_para, "first-paragraph"
+        elif (first_para and len(description) < 40 and len(description.split()) < 5
+              and len(first_para) < 600):
+            # "SÜGAM-Vollversammlung": a label, not a summary; the opening paragraph says more.
+            summary, prov["summary"] = first_para, "first-paragraph"
     if prov.get("summary") != "lead":
         lead = None
     if summary and lead and not any(_same_text(b.text, lead) for b in body_blocks[:4]):
