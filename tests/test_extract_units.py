@@ -25,6 +25,9 @@ ICT = timezone(timedelta(hours=7))
     ("Cập nhật lúc 09:15 ngày 05/05/2024", datetime(2024, 5, 5, 9, 15, tzinfo=ICT), True),
     ("Đăng ngày 05/05/2024", datetime(2024, 5, 5, tzinfo=ICT), False),
     ("May 3, 2024 at 5:30 pm", datetime(2024, 5, 3, 17, 30, tzinfo=ICT), True),
+    ("Ngày 22 tháng 12 năm 2020", datetime(2020, 12, 22, tzinfo=ICT), False),
+    ("Thứ Hai, 2 tháng 6, 2024 19:05", datetime(2024, 6, 2, 19, 5, tzinfo=ICT), True),
+    ("Đăng lúc 2020-12-22 17:05", datetime(2020, 12, 22, 17, 5, tzinfo=ICT), True),
 ])
 def test_visible_dates_are_day_first_in_source_zone(text: str, expected: datetime,
                                                     has_time: bool) -> None:

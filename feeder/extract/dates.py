@@ -143,6 +143,13 @@ _MDY_RE = re.compile(r"\b(?P<mon>" + _MONTH_NAMES + r")\.?\s+(?P<d>\d{1,2})(?:st
 _DMY_NAME_RE = re.compile(r"\b(?P<d>\d{1,2})(?:st|nd|rd|th|\.)?\s+(?:de\s+)?(?P<mon>" + _MONTH_NAMES
                           + r")\.?,?\s+(?:de\s+)?(?P<y>\d{4})(?:\s*(?:,|at|um|à|-|–|\|)?\s*"
                           + _HM + r")?", re.IGNORECASE)
+# Vietnamese words: "22 tháng 12 năm 2020", "Ngày 22 tháng 12, 2020 17:05"; and the ISO order
+# some pages print ("2020-12-22 17:05"). The order is explicit in both: no day/month guess.
+_VN_WORDS_RE = re.compile(r"\b(?P<xd>\d{1,2})\s+tháng\s+(?P<xm>\d{1,2})\s*(?:,|năm)?\s*"
+                          r"(?P<y>\d{4})(?:\s*(?:,|lúc|-|–|\|)?\s*" + _HM + r")?" + _GMT,
+                          re.IGNORECASE)
+_YMD_RE = re.compile(r"\b(?P<y>(?:19|20)\d\d)-(?P<xm>[01]\d)-(?P<xd>[0-3]\d)"
+                     r"(?:[ T]" + _HM + r")?(?!\d)" + _GMT)
 _UPDATE_RE = re.compile(r"cập nhật|updated?|aktualisiert|mis à jour|actualizado|modified|"
                         r"sửa đổi", re.IGNORECASE)
 
@@ -216,11 +223,14 @@ def parse_visible(text: str, tz_name: str | None, *, month_first: bool = False) 
     """The first date (with its time when given) in a visible text, day first (see
     :func:`_numeric_day_month` for month-first numbers)."""
     best: tuple[int, Stamp] | None = None
-    for regex in (_DATE_TIME_RE, _TIME_DATE_RE, _MDY_RE, _DMY_NAME_RE):
+    for regex in (_DATE_TIME_RE, _TIME_DATE_RE, _MDY_RE, _DMY_NAME_RE, _VN_WORDS_RE, _YMD_RE):
         for m in regex.finditer(text):
-            mon = m.groupdict().get("mon")
+            groups = m.groupdict()
+            mon = groups.get("mon")
             if mon:
                 month, day = _MONTHS.get(mon.lower().rstrip(".")), int(m.group("d"))
+            elif groups.get("xm"):
+                month, day = int(m.group("xm")), int(m.group("xd"))
             else:
                 day, month = _numeric_day_month(m, month_first)
             if not month:
