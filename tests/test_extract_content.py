@@ -219,3 +219,18 @@ def test_a_closed_accordion_panel_is_text_but_a_hidden_box_is_not() -> None:
     text = content.to_text(content.render(main, "https://example.org/"))
     assert "Step two is to compare" in text and "Most buyers take" in text
     assert "old version" not in text
+
+
+def test_a_series_of_like_sections_is_taken_whole() -> None:
+    def review(n: int, paras: int) -> str:
+        body = "".join(f"<p>Mover {n} packed the boxes with care, arrived on time and kept the "
+                       f"price they had quoted, customers say in review {k}.</p>"
+                       for k in range(paras))
+        services = "".join(f"<li>Service {k}</li>" for k in range(60 if paras < 5 else 0))
+        return f"<div class='profile card'><h2>Mover {n}</h2>{body}<ul>{services}</ul></div>"
+
+    tree = _tree("<main><article><p>Intro to the list of the best movers in the state.</p>"
+                 + review(1, 10) + review(2, 3) + review(3, 3) + "</article></main>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None and main.tag == "article"

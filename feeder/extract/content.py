@@ -409,12 +409,27 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
             if value >= floor and el is not node and _is_inside(el, node):
                 node, improved = el, True
                 break
+    node = _whole_series(node, values, para)
     # Infinite scroll: the next stories follow as more <article>s with their own headline; the
     # page's story is the first.
     stories = [a for a in node.iter("article") if a.find(".//h1") is not None]
     if len(stories) >= 2 and para.get(stories[0], 0) >= 300:
         node = stories[0]
     return node
+
+
+def _whole_series(node: etree._Element, values: dict[etree._Element, float],
+                  para: dict[etree._Element, int]) -> etree._Element:
+    """The parent, when ``node`` is one item of a series of like sections (same tag and class:
+    one review, one product, one step each) and the others hold paragraphs too: the article is
+    the series, not its longest item. The parent must not be mostly other text."""
+    parent = node.getparent()
+    cls = node.get("class")
+    if parent is None or not cls or parent not in values or values[parent] < 0.5 * values[node]:
+        return node
+    like = sum(1 for sib in parent if sib is not node and sib.tag == node.tag
+               and sib.get("class") == cls and para.get(sib, 0) >= 200)
+    return parent if like >= 2 else node
 
 
 @lru_cache(maxsize=8192)
