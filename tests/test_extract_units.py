@@ -91,6 +91,9 @@ def test_machine_day_only_is_midnight_without_time() -> None:
     ("Bài và ảnh: HOÀNG ANH - MINH THƯ", ["Hoàng Anh", "Minh Thư"]),
     ("Bài, ảnh: Lê Phương", ["Lê Phương"]),
     ("Tin: NGỌC HÀ", ["Ngọc Hà"]),
+    # The writer, not the photographer credited after him.
+    ("Bài: NGUYỄN VĂN AN - Ảnh: TRẦN BÌNH", ["Nguyễn Văn An"]),
+    ("Bài: Minh Anh; ảnh: Hoàng Hà", ["Minh Anh"]),
     ("Theo TTXVN", None),
     ("Nguồn: VTV", None),
     ("Người dân hai bên bờ sông không còn phải đi đò ngang như trước.", None),
@@ -104,6 +107,10 @@ def test_source_credit_and_lone_name() -> None:
     assert byline.is_source_credit("Nguồn: Báo Nhân Dân")
     assert byline.lone_name("HOÀNG ANH") == ["Hoàng Anh"]
     assert byline.lone_name("Hoàng Anh") is None
+    # A name signed with its agency or status.
+    assert byline.lone_name("Thu Hằng (TTXVN)") == ["Thu Hằng"]
+    assert byline.lone_name("Minh Anh (CTV)") == ["Minh Anh"]
+    assert byline.lone_name("Đây là kết quả của cả năm (ABC)") is None
 
 
 @pytest.mark.parametrize(("raw", "names"), [

@@ -426,6 +426,11 @@ _CREDIT_RE = re.compile(
     re.IGNORECASE)
 # Source credits, not authors: "Theo TTXVN", "Nguồn: VTV", "(Theo Reuters)".
 _SOURCE_RE = re.compile(r"^\s*\(?\s*(?:theo|nguồn|source|quelle)\b", re.IGNORECASE)
+_SECOND_ROLE_RE = re.compile(r"[\s,;|\-–—]*\b(?:ảnh|clip|video|đồ họa|thiết kế|trình bày)\s*:",
+                             re.IGNORECASE)
+# A signature with its agency or status: "Thu Hằng (TTXVN)", "Minh Anh (CTV)".
+_AGENCY_SIGNATURE_RE = re.compile(r"^(?P<name>(?:[A-ZÀ-Ỹ][\w'’-]*\s+){1,3}[A-ZÀ-Ỹ][\w'’-]*)\s*"
+                                  r"\((?:[A-Z]{2,6}|CTV|PV)\)$")
 _VN_NAME_SPLIT_RE = re.compile(r"\s*(?:,|;|\s[-–—]\s|\bvà\b|&|/)\s*", re.IGNORECASE)
 
 
@@ -437,7 +442,10 @@ def credit_line(text: str) -> list[str] | None:
     m = _CREDIT_RE.match(line)
     if m is None:
         return None
-    names = [clean_name(p) for p in _VN_NAME_SPLIT_RE.split(m.group("names"))]
+    # "Bài: NGUYỄN VĂN AN - Ảnh: TRẦN BÌNH": the writer is the author; the photographer's
+    # credit that follows is not.
+    written = _SECOND_ROLE_RE.split(m.group("names"), maxsplit=1)[0]
+    names = [clean_name(p) for p in _VN_NAME_SPLIT_RE.split(written)]
     result = [n for n in names if n]
     return result or None
 
@@ -449,10 +457,14 @@ def is_source_credit(text: str) -> bool:
 
 
 def lone_name(text: str) -> list[str] | None:
-    """A last paragraph that is only a name in capitals ("TRÍ NHÂN", "HOÀNG ANH - MINH THƯ")."""
+    """A last paragraph that is only a name in capitals ("TRÍ NHÂN", "HOÀNG ANH - MINH THƯ"), or
+    a name signed with its agency ("Thu Hằng (TTXVN)")."""
     line = re.sub(r"\s+", " ", text).strip(" .")
     if not line or len(line) > 50 or _SOURCE_RE.match(line):
         return None
+    signed = _AGENCY_SIGNATURE_RE.match(line)
+    if signed:
+        return [signed.group("name")]
     letters = [c for c in line if c.isalpha()]
     if len(letters) < 4 or not all(c.isupper() for c in letters):
         return None
