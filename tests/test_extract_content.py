@@ -234,3 +234,28 @@ def test_a_series_of_like_sections_is_taken_whole() -> None:
     content.prune(tree)
     main = content.find_main(tree)
     assert main is not None and main.tag == "article"
+
+
+def test_centred_text_after_a_picture_is_a_caption_only_when_the_text_is_not_centred() -> None:
+    centred = "<p style='text-align: center'>"
+    long_text = ("the river rose over its banks in the night and the people of the town woke to "
+                 "water in their kitchens, their shops and their schools.")
+    page = (f"<article>{centred}<img src='/a.jpg' alt=''></p>{centred}First, {long_text}</p>"
+            f"{centred}Then, {long_text}</p>{centred}Last, {long_text}</p></article>")
+    tree = _tree(page)
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    text = content.to_text(content.render(main, "https://example.org/"))
+    assert "First, the river rose" in text
+    page = (f"<article><p>Intro: {long_text}</p>{centred}<img src='/a.jpg' alt=''></p>"
+            f"{centred}The flooded main street.</p><p>Then, {long_text}</p>"
+            f"<p>Last, {long_text}</p></article>")
+    tree = _tree(page)
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    blocks = content.render(main, "https://example.org/")
+    assert "flooded main street" not in content.to_text(blocks)
+    captions = [b.image.caption for b in blocks if b.image is not None]
+    assert captions == ["The flooded main street."]

@@ -533,7 +533,10 @@ def _is_caption_like(el: etree._Element, text: str) -> bool:
     if _CAPTION_CLASS_RE.search(_attrs(el)):
         return True
     style = (el.get("style") or "").lower().replace(" ", "")
-    if "text-align:center" in style or el.get("align") == "center" or el.tag == "center":
+    if ("text-align:center" in style or el.get("align") == "center" or el.tag == "center") \
+            and not _centered(el.getnext()):
+        # Centred under a picture, unlike the text: a caption. When the next paragraph is
+        # centred too, the whole text is set that way and the alignment says nothing.
         return True
     if "italic" in style:
         return True
@@ -542,6 +545,14 @@ def _is_caption_like(el: etree._Element, text: str) -> bool:
     if len(children) == 1 and children[0].tag in ("em", "i") and not (el.text or "").strip():
         return len(text) < 300
     return bool(_CREDIT_RE.search(text)) and len(text) < 300
+
+
+def _centered(el: etree._Element | None) -> bool:
+    """A paragraph set centred (``<p align=center>``, ``text-align: center``)."""
+    if el is None or el.tag != "p":
+        return False
+    style = (el.get("style") or "").lower().replace(" ", "")
+    return "text-align:center" in style or el.get("align") == "center"
 
 
 class _Renderer:
