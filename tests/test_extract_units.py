@@ -181,3 +181,20 @@ def test_a_label_for_a_description_gives_way_to_the_opening_paragraph() -> None:
             + "</article></body></html>")
     art = extract(page, "https://zeitung.example/gfa-jubilaeum", timezone="Europe/Rome")
     assert art.summary == first and art.provenance["summary"] == "first-paragraph"
+
+
+def test_a_sentence_in_an_image_objects_name_is_its_caption() -> None:
+    from lxml import html as lxml_html
+
+    from feeder.extract import images
+
+    ld = ('{"@type": "NewsArticle", "image": [{"@type": "ImageObject", '
+          '"url": "https://img.example/2024/10/16/P01-317.jpg", "name": "Marines from both '
+          'countries rehearse a beach landing near the port"}, {"@type": "ImageObject", '
+          '"url": "https://img.example/logo.png", "name": "P01-318.jpg taken by the desk camera"},'
+          ' {"@type": "ImageObject", "url": "https://img.example/a.png", "name": "Site logo"}]}')
+    tree = lxml_html.fromstring(f"<html><head><script type='application/ld+json'>{ld}</script>"
+                                "</head><body></body></html>")
+    assert images.jsonld_captions(tree) == [
+        ("https://img.example/2024/10/16/P01-317.jpg",
+         "Marines from both countries rehearse a beach landing near the port", None)]

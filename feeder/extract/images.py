@@ -1,5 +1,5 @@
 """Image captions from structured data: JSON-LD ``ImageObject`` entries (``caption``,
-``description``, ``creditText``).
+``description``, else a sentence-like ``name``; ``creditText``).
 
 Many CMSs write the photo caption only into the article's JSON-LD (the visible one is rendered by
 scripts). The structured entry rarely has the same URL as the ``<img>`` (another size, another
@@ -47,6 +47,14 @@ def _text(value: object) -> str | None:
     return None
 
 
+def _sentence(text: str | None) -> str | None:
+    """A ``name`` that reads as a caption (some CMSs keep the caption there), not a file name or
+    a two-word label."""
+    if text and text.count(" ") >= 4 and not re.search(r"\.(?:jpe?g|png|webp|gif)\b", text, re.I):
+        return text
+    return None
+
+
 def _walk(node: object, out: list[tuple[str, str, str | None]]) -> None:
     if isinstance(node, list):
         for item in node[:50]:
@@ -58,7 +66,8 @@ def _walk(node: object, out: list[tuple[str, str, str | None]]) -> None:
     types = types if isinstance(types, list) else [types]
     if "ImageObject" in types:
         url = _text(node.get("contentUrl")) or _text(node.get("url"))
-        caption = _text(node.get("caption")) or _text(node.get("description"))
+        caption = (_text(node.get("caption")) or _text(node.get("description"))
+                   or _sentence(_text(node.get("name"))))
         if url and caption and len(caption) >= 3:
             credit = (_text(node.get("creditText")) or _text(node.get("copyrightHolder"))
                       or _text(node.get("author")))
