@@ -259,3 +259,18 @@ def test_centred_text_after_a_picture_is_a_caption_only_when_the_text_is_not_cen
     assert "flooded main street" not in content.to_text(blocks)
     captions = [b.image.caption for b in blocks if b.image is not None]
     assert captions == ["The flooded main street."]
+
+
+def test_a_last_heading_without_text_under_it_is_not_text() -> None:
+    teasers = "<h2>More stories for you</h2><figure><img src='/t1.jpg' alt=''></figure>"
+    tree = _tree(f"<article>{PARAS}{teasers}</article>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    text = content.to_text(content.render(main, "https://example.org/"))
+    assert text.endswith("who was there to see it.")
+    tree = _tree(f"<article>{PARAS}<h3>Sources:</h3></article>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    assert content.to_text(content.render(main, "https://example.org/")).endswith("Sources:")

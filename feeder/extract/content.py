@@ -1076,6 +1076,16 @@ def render(node: etree._Element, base: str) -> list[Block]:
             _is_author_bio(out[-1].text)
             or (len(out[-1].text) < 60 and _TAIL_PROMPT_RE.search(out[-1].text))):
         out.pop()
+    # A heading with no text under it, only pictures or nothing at all, heads a box whose
+    # content is not text ("Other posts you may enjoy" over teaser pictures, "Mehr zum Thema"
+    # over a list of links). A label that ends in a colon ("Sources:") introduces the lines
+    # that follow it in the page, whatever they are: it stays.
+    last = len(out) - 1
+    while last >= 0 and out[last].kind == "figure":
+        last -= 1
+    if last >= 0 and out[last].kind == "h" and not (
+            last == len(out) - 1 and out[last].text.endswith(":")):
+        del out[last]
     return out
 
 
@@ -1083,7 +1093,7 @@ _BIO_RE = re.compile(r"^(?:[A-Z][\w'’.-]+ ){1,3}[A-Z][\w'’.-]+,? (?:is|was|h
 _BIO_ROLE_RE = re.compile(r"\b(?:writer|editor|journalist|reporter|correspondent|contributor|"
                           r"columnist|author|freelance)", re.IGNORECASE)
 _TAIL_PROMPT_RE = re.compile(r"^(?:share (?:this|the) (?:article|story|post)|like loading|"
-                             r"join our newsletter|sign up for|subscribe to our|"
+                             r"like this:|join our newsletter|sign up for|subscribe to our|"
                              r"(?:contributing|staff|senior) (?:writer|editor)|about the author|"
                              r"follow us)", re.IGNORECASE)
 
