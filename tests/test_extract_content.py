@@ -274,3 +274,23 @@ def test_a_last_heading_without_text_under_it_is_not_text() -> None:
     main = content.find_main(tree)
     assert main is not None
     assert content.to_text(content.render(main, "https://example.org/")).endswith("Sources:")
+
+
+def test_the_named_article_body_is_preferred_to_a_wrapper_with_a_side_column() -> None:
+    side = ("<div class='w-2/5'><div class='box'><p>Get the daily letter with the best of our "
+            "travel stories, deals and tips, sent to your inbox each morning for free.</p></div>"
+            + "".join(f"<p>Popular story number {n} about airports, lounges and the seats that "
+                      f"travellers fight over on long flights.</p>" for n in range(4))
+            + "</div>")
+    tree = _tree(f"<div class='flex'><div class='w-3/5'><div class='article-body'>{PARAS * 2}"
+                 f"</div></div>{side}</div>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None and main.get("class") == "article-body"
+    # Two named bodies (the story and the next story under it): neither is a side column.
+    second = PARAS.replace("Paragraph", "Next story paragraph")
+    tree = _tree(f"<main><article><div class='article-body'>{PARAS}</div></article>"
+                 f"<article><div class='article-body'>{second[:300]}</div></article></main>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None and main.tag == "main"

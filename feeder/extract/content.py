@@ -410,6 +410,20 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
                 node, improved = el, True
                 break
     node = _whole_series(node, values, para)
+    # A container named as the article's body ("article-body", itemprop=articleBody) that holds
+    # most of the paragraph text is the article; the rest of a wider wrapper is a side column
+    # (newsletter box, most-read list) that readability scores cannot tell from text.
+    named = [el for el in values if el is not node and _is_inside(el, node)
+             and (_POSITIVE_RE.search(_attrs(el)) or el.get("itemprop") == "articleBody")
+             and para.get(el, 0) >= 0.6 * para.get(node, 0) and values[el] >= 0.6 * values[node]]
+    if named:
+        body = max(named, key=values.__getitem__)
+        # Two article bodies (the story and the next one under it) are not body and side column.
+        if not any(para.get(el, 0) >= 0.2 * para.get(node, 0) and el is not body
+                   and not _is_inside(el, body) and not _is_inside(body, el)
+                   and (_POSITIVE_RE.search(_attrs(el)) or el.get("itemprop") == "articleBody")
+                   for el in node.iter()):
+            node = body
     # Infinite scroll: the next stories follow as more <article>s with their own headline; the
     # page's story is the first.
     stories = [a for a in node.iter("article") if a.find(".//h1") is not None]
