@@ -294,3 +294,16 @@ def test_the_named_article_body_is_preferred_to_a_wrapper_with_a_side_column() -
     content.prune(tree)
     main = content.find_main(tree)
     assert main is not None and main.tag == "main"
+
+
+def test_a_page_builder_widget_inside_the_article_body_is_text() -> None:
+    tips = "".join(f"<li>Tip {n}: ask what the budget of the position is based on, and say "
+                   f"calmly why your number fits the work you will do.</li>" for n in range(4))
+    tree = _tree(f"<div class='entry-content'>{PARAS}<div class='panel widget widget_text'>"
+                 f"<ul>{tips}</ul></div></div><div class='widget widget_recent'>"
+                 "<p>Recent: a post about the river bank and the people there that day.</p></div>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    text = content.to_text(content.render(main, "https://example.org/"))
+    assert "Tip 3: ask what the budget" in text and "Recent:" not in text

@@ -226,6 +226,13 @@ def prune(tree: lxml_html.HtmlElement) -> None:
         # a "widget" or "footer" wrapper are content, whatever the wrapper is called.
         if el in headline_boxes or _is_captioned_picture(el, text_len):
             continue
+        # Page builders (SiteOrigin, Divi) call every block of the text a "widget": one inside
+        # the article's own body container that holds a stretch of text (not a title, a pull
+        # quote or a list of links) is a block of the text, not a sidebar box.
+        if text_len >= 300 and _WIDGET_RE.search(attrs := _attrs(el)) and not is_boilerplate(
+                _WIDGET_RE.sub(" ", attrs)) and _in_article_body(el) \
+                and _link_density(el, text_len) < 0.3:
+            continue
         _drop(el)
         dropped.add(el)
 
@@ -235,6 +242,15 @@ def _collapsed_panel(el: etree._Element, named: dict[str, str]) -> bool:
     paragraphs: the reader opens it with one click, its text is part of the article."""
     return named.get("role") == "region" and "aria-labelledby" in named \
         and _holds_paragraphs(el)
+
+
+_WIDGET_RE = re.compile(r"(?:^|\s)widget(?:[_-][\w-]*)?(?=$|\s)")
+
+
+def _in_article_body(el: etree._Element) -> bool:
+    """Inside a container named as the article's body ("entry-content", "article-body")."""
+    return any(_POSITIVE_RE.search(_attrs(a)) for a in el.iterancestors()
+               if a.tag not in ("html", "body"))
 
 
 def _hidden(named: dict[str, str], tag: str, attrs: str) -> bool:
