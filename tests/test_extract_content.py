@@ -307,3 +307,14 @@ def test_a_page_builder_widget_inside_the_article_body_is_text() -> None:
     assert main is not None
     text = content.to_text(content.render(main, "https://example.org/"))
     assert "Tip 3: ask what the budget" in text and "Recent:" not in text
+
+
+def test_a_long_run_of_links_is_not_a_paragraph() -> None:
+    tags = "".join(f"<a href='/topic/{n}'>health benefits of morning coffee number {n}</a>"
+                   for n in range(8))
+    tree = _tree(f"<article>{PARAS}<div class='x'>{tags}</div><p>{tags}</p></article>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    text = content.to_text(content.render(main, "https://example.org/"))
+    assert "health benefits" not in text and "Paragraph 5" in text

@@ -741,8 +741,9 @@ class _Renderer:
             return
         if self.pending_image is not None:
             self._caption_flag = _is_caption_like(el, ntext)
-        if len(ntext) < 200 and _link_density(el, vis_len(ntext)) > 0.6:
-            return
+        density = _link_density(el, vis_len(ntext))
+        if (len(ntext) < 200 and density > 0.6) or density >= 0.95:
+            return  # a button, or a run of links (tags, topics) however long
         self._emit_text("p", ntext, self._inline_html(el))
 
     def _container(self, el: etree._Element) -> None:
@@ -755,8 +756,11 @@ class _Renderer:
             text = norm_space("".join(buf))
             buf.clear()
             link_chars, linked[0] = linked[0], 0
-            if text and len(text) < 200 and link_chars > 0.6 * vis_len(text):
-                return  # a button or a link list ("Buy now", "$285 at Shop"), not a paragraph
+            if text and ((len(text) < 200 and link_chars > 0.6 * vis_len(text))
+                         or link_chars >= 0.95 * vis_len(text)):
+                # a button or a link list ("Buy now", "$285 at Shop", a run of topic links),
+                # not a paragraph
+                return
             if text:
                 self._caption_flag = self.pending_image is not None and len(text) < 300 and \
                     _CAPTION_CLASS_RE.search(_attrs(el)) is not None
