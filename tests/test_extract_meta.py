@@ -92,6 +92,13 @@ def test_h1_kicker_variants() -> None:
      [("Bridge closure: «We never expected the bridge to close»", "og:title"),
       ("Harbour traffic - «We never expected the bridge to close»", "microdata")], False,
      "«We never expected the bridge to close»"),
+    # No h1, and the JSON-LD headline is cut short: the metadata title that says it in full.
+    ([], [("Fix It Friday: Struggling With How To Arrange Your Living Room? We Help Four Readers"
+           " Find Solutions (Including", "json-ld"),
+          ("Fix It Friday: Struggling With How To Arrange Your Living Room? We Help Four Readers"
+           " Find Solutions (Including One Trick) - Yoga Pathways", "og:title")], False,
+     "Fix It Friday: Struggling With How To Arrange Your Living Room? We Help Four Readers Find"
+     " Solutions (Including One Trick)"),
     # A header h1 holding the site name is skipped.
     (["Yoga Pathways"], [("Yoga Won't Fix the Plumbing", "og:title")], False,
      "Yoga Won't Fix the Plumbing"),

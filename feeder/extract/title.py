@@ -400,6 +400,15 @@ def _choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | 
                 rest = first[len(t):] if len(t) >= 10 and first.startswith(t) else ""
                 if rest and rest.lstrip()[:1] in "-|:–—/ㅣ":
                     return t, src
+            # A headline cut short (JSON-LD headlines are cut near 110 characters for search
+            # engines): another metadata title that says it in full.
+            stem = first.rstrip(" .…")
+            if len(stem) >= 90:
+                for t, src in cleaned[1:]:
+                    rest = t[len(stem):] if t.startswith(stem) else ""
+                    if (len(rest) > 3 and rest[0] == " "
+                            and rest.lstrip()[:1] not in "-|:–—/·•»"):
+                        return t, src
             return cleaned[0]
         return (h1s[0], "h1") if h1s else None
     return chosen
