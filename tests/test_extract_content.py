@@ -318,3 +318,14 @@ def test_a_long_run_of_links_is_not_a_paragraph() -> None:
     assert main is not None
     text = content.to_text(content.render(main, "https://example.org/"))
     assert "health benefits" not in text and "Paragraph 5" in text
+
+
+def test_a_paragraph_laid_out_twice_is_given_once() -> None:
+    slide = ("<section class='slide {0}'><h3>Universal appeal</h3><p>Bringing more visitors "
+             "to a world-class space museum in a small town on the plains.</p></section>")
+    tree = _tree(f"<main>{PARAS}{slide.format('desktop')}{slide.format('mobile')}</main>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    text = content.to_text(content.render(main, "https://example.org/"))
+    assert text.count("Bringing more visitors") == 1

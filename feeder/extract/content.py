@@ -1096,7 +1096,14 @@ def render(node: etree._Element, base: str) -> list[Block]:
         r.cards = True
         r.walk(node)
     out: list[Block] = []
+    said: set[str] = set()  # long paragraphs already given
     for b in r.blocks:
+        if b.kind == "p" and len(b.text) >= 50:
+            # The same paragraph twice is one text laid out twice (a desktop and a mobile
+            # version of a section), not something the writer said again.
+            if b.text in said:
+                continue
+            said.add(b.text)
         if b.kind in ("p", "h") and len(b.text) < 200 and (
                 _READ_ALSO_RE.search(b.text) or _NOTICE_RE.search(b.text)
                 or (len(b.text) < 100 and _PROMPT_RE.search(b.text))):
