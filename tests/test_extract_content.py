@@ -329,3 +329,15 @@ def test_a_paragraph_laid_out_twice_is_given_once() -> None:
     assert main is not None
     text = content.to_text(content.render(main, "https://example.org/"))
     assert text.count("Bringing more visitors") == 1
+
+
+def test_a_link_wrapped_around_blocks_is_a_button_or_a_teaser() -> None:
+    button = "<div class='deal'><a href='/go/1'><div><span>See price at Shop</span></div></a></div>"
+    card = ("<a href='/other-story'><div><h3>Another story</h3><p>What happened at the other "
+            "river, told in a line.</p></div></a>")
+    tree = _tree(f"<article>{PARAS}{button}{card}</article>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    text = content.to_text(content.render(main, "https://example.org/"))
+    assert "See price" not in text and "Another story" not in text and "Paragraph 5" in text

@@ -682,6 +682,11 @@ class _Renderer:
             self.pending_image = self._image(el)
             self._caption_flag = False
             return
+        if tag == "a" and el.get("href") and el.find(".//img") is None \
+                and len(norm_space(text_of(el))) < 200:
+            # A link wrapped around blocks ("<a><div>See price at Shop</div></a>", a teaser
+            # card) is a button or a teaser: all of it is link text, like a short link run.
+            return
         if tag == "p":
             self._paragraph(el)
             return
