@@ -341,3 +341,12 @@ def test_a_link_wrapped_around_blocks_is_a_button_or_a_teaser() -> None:
     assert main is not None
     text = content.to_text(content.render(main, "https://example.org/"))
     assert "See price" not in text and "Another story" not in text and "Paragraph 5" in text
+
+
+def test_the_pager_line_of_a_guide_split_over_pages_is_not_text() -> None:
+    tree = _tree(f"<article><p>Page 1 of 8</p>{PARAS}</article>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    text = content.to_text(content.render(main, "https://example.org/"))
+    assert "Page 1 of 8" not in text and text.startswith("Paragraph 0")

@@ -1077,7 +1077,10 @@ _READ_ALSO_RE = re.compile(
     r"zum seitenanfang|back to top)(?:\s*[:：»›|-]|\s*$)", re.IGNORECASE)
 # Paywall and reading-time lines.
 _NOTICE_RE = re.compile(r"^(?:article réservé aux abonnés|il vous reste \d|lecture \d+ min|"
-                        r"\d+ min(?:utes?)? read|reading time|lesezeit)", re.IGNORECASE)
+                        r"\d+ min(?:utes?)? read|reading time|lesezeit|"
+                        # the pager of a guide split over pages
+                        r"(?:page|seite|página|pagina) \d+ (?:of|von|de|di|sur|/) \d+\W*$)",
+                        re.IGNORECASE)
 
 
 # Short lines between the paragraphs that only point elsewhere: ad separators, teaser prompts.
