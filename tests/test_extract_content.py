@@ -350,3 +350,14 @@ def test_the_pager_line_of_a_guide_split_over_pages_is_not_text() -> None:
     assert main is not None
     text = content.to_text(content.render(main, "https://example.org/"))
     assert "Page 1 of 8" not in text and text.startswith("Paragraph 0")
+
+
+def test_an_affiliate_disclosure_above_the_text_is_not_text() -> None:
+    note = ("<p>Every item here was chosen by our editors. We may earn a commission when you "
+            "buy through links on this page.</p>")
+    tree = _tree(f"<article>{note}{PARAS}</article>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    text = content.to_text(content.render(main, "https://example.org/"))
+    assert "commission" not in text and text.startswith("Paragraph 0")

@@ -1117,7 +1117,8 @@ def render(node: etree._Element, base: str) -> list[Block]:
                 or (len(b.text) < 100 and _PROMPT_RE.search(b.text))):
             continue
         if b.kind == "p" and len(out) < 3 and (_is_byline_line(b.text) or (
-                len(b.text) < 80 and _TOP_META_RE.search(b.text))):
+                len(b.text) < 80 and _TOP_META_RE.search(b.text)) or (
+                len(b.text) < 300 and _DISCLOSURE_RE.search(b.text))):
             continue
         out.append(b)
     # The end of the container: an author's bio box and share/newsletter prompts.
@@ -1157,6 +1158,11 @@ def _is_author_bio(text: str) -> bool:
 _TOP_META_RE = re.compile(r"\b\d+\s*(?:minutes?|mins?|hours?|hrs?|days?)\s+ago\b|"
                           r"\b(?:lesedauer|lesezeit|min(?:ute)?s? read|reading time|"
                           r"temps de lecture|tiempo de lectura)\b", re.IGNORECASE)
+# The affiliate disclosure above a buying guide ("We may earn a commission when you buy
+# through links on our site").
+_DISCLOSURE_RE = re.compile(r"\b(?:earns?|receive|get)\b[^.]{0,40}\bcommissions?\b|"
+                            r"\baffiliate links?\b|\bbuying through (?:our )?links\b",
+                            re.IGNORECASE)
 _BY_RE = re.compile(r"^(?:by|von|par|por|di|door|av|af|od|przez|από|от)\s+(\w)", re.IGNORECASE)
 
 
