@@ -361,3 +361,13 @@ def test_an_affiliate_disclosure_above_the_text_is_not_text() -> None:
     assert main is not None
     text = content.to_text(content.render(main, "https://example.org/"))
     assert "commission" not in text and text.startswith("Paragraph 0")
+
+
+def test_a_table_of_contents_heading_is_not_text() -> None:
+    toc = "<h2>Table of Contents</h2><ul><li><a href='#a'>Part one</a></li></ul>"
+    tree = _tree(f"<article>{toc}{PARAS}</article>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    text = content.to_text(content.render(main, "https://example.org/"))
+    assert "Contents" not in text and text.startswith("Paragraph 0")

@@ -1074,7 +1074,10 @@ _READ_ALSO_RE = re.compile(
     r"mehr zum thema|weitere themen|weitere beiträge|auch interessant|das könnte sie auch|"
     r"lee también|leer también|ver también|leia também|veja também|leggi anche|"
     r"xem thêm|tin liên quan|đọc thêm|czytaj (?:też|także)|les også|läs också|lees ook|"
-    r"zum seitenanfang|back to top)(?:\s*[:：»›|-]|\s*$)", re.IGNORECASE)
+    r"zum seitenanfang|back to top|"
+    # the heading of a table of contents whose links are gone
+    r"table of contents|contents|inhaltsverzeichnis|sommaire|índice|indice|mục lục)"
+    r"(?:\s*[:：»›|-]|\s*$)", re.IGNORECASE)
 # Paywall and reading-time lines.
 _NOTICE_RE = re.compile(r"^(?:article réservé aux abonnés|il vous reste \d|lecture \d+ min|"
                         r"\d+ min(?:utes?)? read|reading time|lesezeit|"
