@@ -371,3 +371,13 @@ def test_a_table_of_contents_heading_is_not_text() -> None:
     assert main is not None
     text = content.to_text(content.render(main, "https://example.org/"))
     assert "Contents" not in text and text.startswith("Paragraph 0")
+
+
+def test_a_line_crediting_the_pictures_is_not_text() -> None:
+    tree = _tree(f"<article><p>Image credit: © Stock Agency/A. Painter</p>{PARAS}"
+                 "<p>Featured image from the brand's press kit</p></article>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    text = content.to_text(content.render(main, "https://example.org/"))
+    assert text.startswith("Paragraph 0") and text.endswith("see it.")

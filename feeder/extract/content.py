@@ -1086,6 +1086,12 @@ _NOTICE_RE = re.compile(r"^(?:article réservé aux abonnés|il vous reste \d|le
                         re.IGNORECASE)
 
 
+# A line that credits the pictures ("Featured image from X", "Image credit: © Y"), on its own
+# outside any caption.
+_IMAGE_CREDIT_LINE_RE = re.compile(
+    r"\W{0,3}(?:(?:featured|header|cover|top|lead|hero) )?(?:images?|photos?|pictures?|"
+    r"photography) (?:credits?|courtesy|source|from|via|by|used under|licensed)\b",
+    re.IGNORECASE)
 # Short lines between the paragraphs that only point elsewhere: ad separators, teaser prompts.
 _PROMPT_RE = re.compile(r"^\W{0,3}(?:you (?:may|might) (?:also )?(?:like|enjoy|be interested in)|"
                         r"(?:the )?(?:article|story|text) continues (?:below|after)|"
@@ -1117,6 +1123,7 @@ def render(node: etree._Element, base: str) -> list[Block]:
             said.add(b.text)
         if b.kind in ("p", "h") and len(b.text) < 200 and (
                 _READ_ALSO_RE.search(b.text) or _NOTICE_RE.search(b.text)
+                or (len(b.text) < 150 and _IMAGE_CREDIT_LINE_RE.match(b.text))
                 or (len(b.text) < 100 and _PROMPT_RE.search(b.text))):
             continue
         if b.kind == "p" and len(out) < 3 and (_is_byline_line(b.text) or (
