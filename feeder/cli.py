@@ -123,7 +123,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
             data = gzip.decompress(data)
         html = data
         url = args.url or path.resolve().as_uri()
-    article = extract(html, url, timezone=args.timezone or "Asia/Ho_Chi_Minh")
+    # No --timezone: the page's own evidence decides (Vietnamese pages: Asia/Ho_Chi_Minh), as in
+    # --batch and as a source's configured zone does for polled pages.
+    article = extract(html, url, timezone=args.timezone)
     json.dump(article.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
     print()
     return 0
@@ -202,8 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
                                     "print its record as JSON; --batch reads a manifest.")
     ex.add_argument("target", nargs="?", metavar="FILE_OR_URL")
     ex.add_argument("--url", help="the page's URL, for a file (resolves relative links)")
-    ex.add_argument("--timezone", help="IANA zone for times without offset "
-                                        "(default Asia/Ho_Chi_Minh)")
+    ex.add_argument("--timezone", help="IANA zone for times without offset (default: the "
+                                        "page's own offsets; Asia/Ho_Chi_Minh for Vietnamese "
+                                        "pages; else UTC)")
     ex.add_argument("--batch", metavar="MANIFEST.jsonl",
                     help='lines {"id", "path", "url"}; prints {"id", "record"|"error"} lines')
     ex.set_defaults(func=cmd_extract)

@@ -198,3 +198,28 @@ def test_a_sentence_in_an_image_objects_name_is_its_caption() -> None:
     assert images.jsonld_captions(tree) == [
         ("https://img.example/2024/10/16/P01-317.jpg",
          "Marines from both countries rehearse a beach landing near the port", None)]
+
+
+def test_cli_extract_takes_the_zone_from_the_page(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from feeder.cli import main
+
+    body = "<p>Một đoạn văn bản đủ dài của bài báo để có nội dung bài viết.</p>" * 4
+    vn = tmp_path / "vn.html"
+    vn.write_text("<html lang='vi'><head><title>Tin mới</title></head><body><article>"
+                  "<h1>Tin mới</h1><div class='date'>22/12/2020 17:05</div>" + body
+                  + "</article></body></html>",
+                  encoding="utf-8")
+    en = tmp_path / "en.html"
+    en.write_text("<html lang='en-GB'><head><title>News</title></head><body><article>"
+                  "<h1>News</h1><div class='date'>22 December 2020 17:05</div>"
+                  + "<p>A long enough paragraph of the article for there to be content.</p>" * 4
+                  + "</article></body></html>", encoding="utf-8")
+    assert main(["extract", str(vn)]) == 0
+    assert json.loads(capsys.readouterr().out)["published"] == "2020-12-22T17:05:00+07:00"
+    assert main(["extract", str(en)]) == 0
+    assert json.loads(capsys.readouterr().out)["published"] == "2020-12-22T17:05:00+00:00"
+    assert main(["extract", "--timezone", "Europe/London", str(en)]) == 0
+    assert json.loads(capsys.readouterr().out)["published"] == "2020-12-22T17:05:00+00:00"
+    assert main(["extract", "--timezone", "Asia/Tokyo", str(en)]) == 0
+    assert json.loads(capsys.readouterr().out)["published"] == "2020-12-22T17:05:00+09:00"
