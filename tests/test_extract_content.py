@@ -381,3 +381,14 @@ def test_a_line_crediting_the_pictures_is_not_text() -> None:
     assert main is not None
     text = content.to_text(content.render(main, "https://example.org/"))
     assert text.startswith("Paragraph 0") and text.endswith("see it.")
+
+
+def test_the_filing_line_and_the_feed_footer_under_the_text_are_not_text() -> None:
+    tail = ("<p>Tags: river, flood | Categories: Local news</p>"
+            "<p>The post Flood on the river appeared first on The Town Paper.</p>")
+    tree = _tree(f"<article>{PARAS}{tail}</article>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    text = content.to_text(content.render(main, "https://example.org/"))
+    assert text.endswith("see it.")

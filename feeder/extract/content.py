@@ -1134,7 +1134,8 @@ def render(node: etree._Element, base: str) -> list[Block]:
     # The end of the container: an author's bio box and share/newsletter prompts.
     while out and out[-1].kind in ("p", "h") and (
             _is_author_bio(out[-1].text)
-            or (len(out[-1].text) < 60 and _TAIL_PROMPT_RE.search(out[-1].text))):
+            or (len(out[-1].text) < 60 and _TAIL_PROMPT_RE.search(out[-1].text))
+            or (len(out[-1].text) < 300 and _TAIL_META_RE.search(out[-1].text))):
         out.pop()
     # A heading with no text under it, only pictures or nothing at all, heads a box whose
     # content is not text ("Other posts you may enjoy" over teaser pictures, "Mehr zum Thema"
@@ -1156,6 +1157,12 @@ _TAIL_PROMPT_RE = re.compile(r"^(?:share (?:this|the) (?:article|story|post)|lik
                              r"like this:|join our newsletter|sign up for|subscribe to our|"
                              r"(?:contributing|staff|senior) (?:writer|editor)|about the author|"
                              r"follow us)", re.IGNORECASE)
+
+
+# The filing line under a blog post ("Tags: a, b", "Posted in X") and the syndication footer
+# feeds add ("The post X appeared first on Y.").
+_TAIL_META_RE = re.compile(r"^(?:tags?|tagged|categories|category|filed under|posted in)\s*[:|]|"
+                           r"^the post .+ appeared first on ", re.IGNORECASE)
 
 
 def _is_author_bio(text: str) -> bool:
