@@ -223,3 +223,13 @@ def test_cli_extract_takes_the_zone_from_the_page(tmp_path: Path,
     assert json.loads(capsys.readouterr().out)["published"] == "2020-12-22T17:05:00+00:00"
     assert main(["extract", "--timezone", "Asia/Tokyo", str(en)]) == 0
     assert json.loads(capsys.readouterr().out)["published"] == "2020-12-22T17:05:00+09:00"
+
+
+def test_paragraphs_right_in_the_body_are_the_article() -> None:
+    from feeder.extract import extract
+
+    page = ("<html><head><title>Bare page</title></head><body><h1>Bare page</h1>"
+            + "<p>A paragraph that sits right in the body element, with no wrapper at all.</p>" * 4
+            + "</body></html>")
+    art = extract(page, "https://bare.example/page", timezone="UTC")
+    assert art.title == "Bare page" and art.content_text.count("A paragraph that sits") == 4

@@ -396,6 +396,9 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
         if el.get("itemprop") == "articleBody":
             score += 40
         ranked.append((score, el))
+    if not ranked:
+        # The paragraphs sit right in <body> (a bare page): the body is the article.
+        return next((el for el in scores if el.tag == "body"), None)
     ranked.sort(key=lambda x: x[0], reverse=True)
     candidates: dict[etree._Element, None] = {}
     for _, el in ranked[:5]:
