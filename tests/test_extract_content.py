@@ -392,3 +392,29 @@ def test_the_filing_line_and_the_feed_footer_under_the_text_are_not_text() -> No
     assert main is not None
     text = content.to_text(content.render(main, "https://example.org/"))
     assert text.endswith("see it.")
+
+
+def _captions(page: str) -> list[str | None]:
+    """Captions of the pictures the extractor finds in the body of ``page``."""
+    tree = _tree(page)
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    blocks = content.render(main, "https://example.org/")
+    return [b.image.caption for b in blocks if b.image is not None]
+
+
+def test_the_picture_of_a_captioned_figure_survives_its_class_names_and_aria_hidden() -> None:
+    page = (f"<article>{PARAS}<figure class='widget-photo'><img class='widget-photo-img' "
+            f"src='/a.jpg'><figcaption>The bank at dawn.</figcaption></figure>"
+            f"<figure><div aria-hidden='true'><img src='/b.jpg'></div>"
+            f"<figcaption>The ferry leaving.</figcaption></figure>{PARAS}</article>")
+    assert _captions(page) == ["The bank at dawn.", "The ferry leaving."]
+    # The speaker's face beside a quote is still hidden: the quote is the text.
+    page = (f"<article>{PARAS}<figure><div aria-hidden='true'><img src='/c.jpg'></div>"
+            f"<blockquote>We will rebuild the bridge before the winter comes.</blockquote>"
+            f"<figcaption>Jane Doe, mayor</figcaption></figure></article>")
+    tree = _tree(page)
+    content.prune(tree)
+    assert tree.find(".//img") is None
+

@@ -193,7 +193,8 @@ def prune(tree: lxml_html.HtmlElement) -> None:
             attrs = f"{cls or ''} {ident or ''}".lower() if cls or ident else " "
             # an "aside" that floats a picture beside the text is kept
             if not (tag == "aside" and _FIGURE_CLASS_RE.search(attrs)) and _hidden(
-                    named, tag, attrs) and not _collapsed_panel(el, named):
+                    named, tag, attrs) and not _collapsed_panel(el, named) \
+                    and not (named.get("aria-hidden") == "true" and _captioned_figure_picture(el)):
                 never.append(el)
                 resume = _after(el)
                 skipping = True
@@ -226,6 +227,8 @@ def prune(tree: lxml_html.HtmlElement) -> None:
         # a "widget" or "footer" wrapper are content, whatever the wrapper is called.
         if el in headline_boxes or _is_captioned_picture(el, text_len):
             continue
+        if el.tag in ("img", "picture") and _captioned_figure_picture(el):
+            continue  # the picture of a captioned figure, whatever its class names say
         # Page builders (SiteOrigin, Divi) call every block of the text a "widget": one inside
         # the article's own body container that holds a stretch of text (not a title, a pull
         # quote or a list of links) is a block of the text, not a sidebar box.
@@ -235,6 +238,25 @@ def prune(tree: lxml_html.HtmlElement) -> None:
             continue
         _drop(el)
         dropped.add(el)
+
+
+def _captioned_figure_picture(el: etree._Element) -> bool:
+    """``el`` is or holds the picture of a nearby ``<figure>`` with a ``<figcaption>``.
+
+    Such a picture is shown, whatever its class names ("widget-…") or ``aria-hidden`` (set
+    because the caption already describes it to screen readers) say.
+    """
+    if el.tag != "img" and el.find(".//img") is None:
+        return False
+    node = el.getparent()
+    for _ in range(4):
+        if node is None:
+            return False
+        if node.tag == "figure":
+            # A figure that frames a quote shows its speaker's face: the quote is the content.
+            return node.find(".//figcaption") is not None and node.find(".//blockquote") is None
+        node = node.getparent()
+    return False
 
 
 def _collapsed_panel(el: etree._Element, named: dict[str, str]) -> bool:
