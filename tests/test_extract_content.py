@@ -418,3 +418,9 @@ def test_the_picture_of_a_captioned_figure_survives_its_class_names_and_aria_hid
     content.prune(tree)
     assert tree.find(".//img") is None
 
+
+def test_a_custom_image_element_is_a_picture() -> None:
+    page = (f"<article><figure><x-image src='/a.jpg' alt=''></x-image>"
+            f"<figcaption><span class='caption'>The bank at dawn.</span></figcaption></figure>"
+            f"{PARAS}</article>")
+    assert _captions(page) == ["The bank at dawn."]

@@ -189,6 +189,11 @@ def prune(tree: lxml_html.HtmlElement) -> None:
             if not items:
                 continue  # no class, no id, nothing hidden
             named = dict(items)
+            if "-" in tag and _CUSTOM_IMAGE_RE.search(tag) and "src" in named \
+                    and el.find(".//img") is None:
+                # A web component that draws the picture from its own ``src`` ("amp-img",
+                # "x-image"): the picture, read like an <img>.
+                el.tag = tag = "img"
             cls, ident = named.get("class"), named.get("id")
             attrs = f"{cls or ''} {ident or ''}".lower() if cls or ident else " "
             # an "aside" that floats a picture beside the text is kept
@@ -238,6 +243,9 @@ def prune(tree: lxml_html.HtmlElement) -> None:
             continue
         _drop(el)
         dropped.add(el)
+
+
+_CUSTOM_IMAGE_RE = re.compile(r"-(?:img|image|picture)$")
 
 
 def _captioned_figure_picture(el: etree._Element) -> bool:
