@@ -424,3 +424,11 @@ def test_a_custom_image_element_is_a_picture() -> None:
             f"<figcaption><span class='caption'>The bank at dawn.</span></figcaption></figure>"
             f"{PARAS}</article>")
     assert _captions(page) == ["The bank at dawn."]
+
+
+def test_a_photo_declared_large_is_kept_whatever_its_class_names() -> None:
+    page = (f"<article>{PARAS}<div><img class='img-share' src='/a.jpg' width='640' "
+            f"height='480'><p class='image-caption'>The bank at dawn.</p></div>{PARAS}"
+            f"<img class='share-icon' src='/s.png' width='24' height='24'></article>")
+    assert _captions(page) == ["The bank at dawn."]
+

@@ -234,6 +234,8 @@ def prune(tree: lxml_html.HtmlElement) -> None:
             continue
         if el.tag in ("img", "picture") and _captioned_figure_picture(el):
             continue  # the picture of a captioned figure, whatever its class names say
+        if el.tag == "img" and _declared_large(el):
+            continue  # a photo ("img-share": one readers can share), not a share-button icon
         # Page builders (SiteOrigin, Divi) call every block of the text a "widget": one inside
         # the article's own body container that holds a stretch of text (not a title, a pull
         # quote or a list of links) is a block of the text, not a sidebar box.
@@ -265,6 +267,14 @@ def _captioned_figure_picture(el: etree._Element) -> bool:
             return node.find(".//figcaption") is not None and node.find(".//blockquote") is None
         node = node.getparent()
     return False
+
+
+def _declared_large(img: etree._Element) -> bool:
+    """An ``<img>`` whose declared size is a photo's (icons and buttons are far smaller; an ad
+    banner is flat)."""
+    width, height = img.get("width") or "", img.get("height") or ""
+    return width.isdigit() and height.isdigit() and int(width) >= 300 and int(height) >= 200 \
+        and image_url(img, "https://example.org/") is not None  # not a lazy placeholder
 
 
 def _collapsed_panel(el: etree._Element, named: dict[str, str]) -> bool:
