@@ -432,3 +432,18 @@ def test_a_photo_declared_large_is_kept_whatever_its_class_names() -> None:
             f"<img class='share-icon' src='/s.png' width='24' height='24'></article>")
     assert _captions(page) == ["The bank at dawn."]
 
+
+def test_a_bold_sentence_under_an_uncaptioned_figure_is_its_caption() -> None:
+    page = (f"<article>{PARAS}<figure><img src='/a.jpg'></figure>"
+            f"<p><strong>The mayor at the flooded bridge.</strong></p>{PARAS}"
+            f"<figure><img src='/b.jpg'></figure><p><strong>What comes next</strong></p>"
+            f"{PARAS}</article>")
+    tree = _tree(page)
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    blocks = content.render(main, "https://example.org/")
+    assert [b.image.caption for b in blocks if b.image is not None] == [
+        "The mayor at the flooded bridge.", None]
+    text = content.to_text(blocks)
+    assert "What comes next" in text and "flooded bridge" not in text

@@ -617,6 +617,10 @@ def _is_caption_like(el: etree._Element, text: str) -> bool:
     children = list(el)
     if len(children) == 1 and children[0].tag in ("em", "i") and not (el.text or "").strip():
         return len(text) < 300
+    # Only bold, and a sentence (a bold line without its full stop is a subheading).
+    if len(children) == 1 and children[0].tag in ("b", "strong") and not (el.text or "").strip() \
+            and not (children[0].tail or "").strip():
+        return len(text) < 200 and text.endswith((".", "!", ")"))
     return bool(_CREDIT_RE.search(text)) and len(text) < 300
 
 
@@ -876,6 +880,7 @@ class _Renderer:
     def _figure(self, el: etree._Element) -> None:
         caption, credit = figure_caption(el)
         first = True
+        blocks: list[Block] = []
         for img in el.iter("img"):
             blk = self._image(img, caption if first else None)
             if blk is not None and first and credit and blk.image is not None:
@@ -883,7 +888,14 @@ class _Renderer:
                 blk.image = Image(url=i.url, caption=i.caption, credit=credit, alt=i.alt)
             if blk is not None:
                 first = False
+                blocks.append(blk)
+        # A lone picture the figure gives no caption may be captioned by the paragraph under it
+        # (an emphasised or centred line, judged like the one under a bare <img>).
         self.pending_image = None
+        if el.tag == "figure" and len(blocks) == 1 and blocks[0].image is not None \
+                and not blocks[0].image.caption and not caption:
+            self.pending_image = blocks[0]
+            self._caption_flag = False
 
     def _table(self, el: etree._Element) -> None:
         rows = []
