@@ -447,3 +447,20 @@ def test_a_bold_sentence_under_an_uncaptioned_figure_is_its_caption() -> None:
         "The mayor at the flooded bridge.", None]
     text = content.to_text(blocks)
     assert "What comes next" in text and "flooded bridge" not in text
+
+
+def _lead_captions(page: str) -> list[tuple[str | None, str | None]]:
+    """(caption, credit) of the pictures found outside the text container of ``page``."""
+    tree = _tree(page)
+    content.prune(tree)
+    main = content.find_main(tree)
+    return [(i.caption, i.credit)
+            for i in content.outside_figures(tree, main, "https://example.org/")]
+
+
+def test_the_lead_picture_of_an_article_without_a_headline_element() -> None:
+    page = (f"<article><header><div class='title'>Flood in the valley</div><picture>"
+            f"<img src='/a.jpg' alt='Water over the valley road after a night of rain.'>"
+            f"</picture></header><div class='text'>{PARAS}</div></article>")
+    assert _lead_captions(page) == [("Water over the valley road after a night of rain.", None)]
+

@@ -1070,7 +1070,9 @@ def _header_region(tree: lxml_html.HtmlElement, main: etree._Element | None
         return None
     h1 = next(tree.iter("h1"), None)
     if h1 is None:
-        return None
+        # No headline element (a styled <div> or an <h2> instead): the <article> around the text
+        # is the story with its header.
+        return next((a for a in main.iterancestors("article")), None)
     ancestors = set()
     node = main
     while node is not None:
