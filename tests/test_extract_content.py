@@ -464,3 +464,15 @@ def test_the_lead_picture_of_an_article_without_a_headline_element() -> None:
             f"</picture></header><div class='text'>{PARAS}</div></article>")
     assert _lead_captions(page) == [("Water over the valley road after a night of rain.", None)]
 
+
+def test_the_plain_line_under_the_lead_picture_is_its_caption() -> None:
+    page = (f"<article><h1>Flood in the valley</h1><div class='lead'>"
+            f"<span>Foto: Jane Doe</span><img src='/a.jpg' alt=''>"
+            f"<div>Water over the valley road after a night of rain</div></div>"
+            f"<div class='text'>{PARAS}</div></article>")
+    assert _lead_captions(page) == [("Water over the valley road after a night of rain",
+                                     "Jane Doe")]
+    # A line of text that is a link (a teaser title) is not a caption.
+    page = page.replace("<div>Water", "<div><a href='/x'>Water").replace("rain</div>",
+                                                                        "rain</a></div>")
+    assert _lead_captions(page) == []

@@ -1105,6 +1105,22 @@ def _caption_beside(img: etree._Element) -> tuple[str | None, str | None]:
             if text and len(text) <= 400 and (sib.tag == "figcaption"
                                               or _CAPTION_CLASS_RE.search(_attrs(sib))):
                 return split_credit(text)
+        # The line of text right under the picture, last in a box that holds nothing else
+        # (perhaps a credit line above it): the caption without a caption name.
+        sib = node.getnext()
+        if node is img and sib is not None and sib.getnext() is None and sib.tag in (
+                "div", "p", "span") and len(parent) <= 3 and sib.find(".//a") is None \
+                and sib.find(".//img") is None and not _has_block_child(sib):
+            text = norm_space(text_of(sib))
+            if 20 <= len(text) <= 300 and text.count(" ") >= 3 and not any(
+                    c.tag in _HEADINGS for c in parent):
+                caption, credit = split_credit(text)
+                for other in parent:
+                    found = _CREDIT_RE.search(norm_space(text_of(other))) \
+                        if other is not img and other is not sib and not credit else None
+                    if found:
+                        credit = found.group(1)
+                return caption, credit
         node = parent
     return None, None
 
