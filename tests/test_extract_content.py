@@ -476,3 +476,21 @@ def test_the_plain_line_under_the_lead_picture_is_its_caption() -> None:
     page = page.replace("<div>Water", "<div><a href='/x'>Water").replace("rain</div>",
                                                                         "rain</a></div>")
     assert _lead_captions(page) == []
+
+
+def test_teaser_cards_are_not_the_articles_pictures() -> None:
+    from feeder.extract import extract
+
+    teaser = ("<div class='readmore'><p class='subtitle'>Czytaj więcej</p><figure>"
+              "<img src='/t/orban.jpg' alt='Viktor Orbán'><figcaption>Czytaj więcej</figcaption>"
+              "</figure><a href='/other'>Orbán meets the chancellor</a></div>")
+    page = ("<html><head><title>Border vote</title></head><body>"
+            "<aside><figure><img src='/v/clip.jpg'><figcaption>2:34 Russia launches drills"
+            "</figcaption></figure><figure><img src='/v/rel.jpg'><figcaption>RELATED: Drones "
+            "over the Baltic</figcaption></figure></aside>"
+            f"<article><h1>Border vote</h1><figure><img src='/p/merz.jpg'><figcaption>Friedrich "
+            f"Merz in the Bundestag</figcaption></figure>{PARAS}{teaser}{PARAS}</article>"
+            "</body></html>")
+    art = extract(page, "https://news.example/border-vote", timezone="UTC")
+    assert [i.caption for i in art.images] == ["Friedrich Merz in the Bundestag"]
+    assert "orban.jpg" not in art.content_html

@@ -1004,6 +1004,9 @@ def outside_figures(tree: lxml_html.HtmlElement, main: etree._Element | None,
         url = image_url(img, base)
         if not url or url in seen or not caption or _NON_CONTENT_IMG_RE.search(url):
             return
+        if _READ_ALSO_RE.search(caption) or _TEASER_CAPTION_RE.search(caption) or (
+                _VIDEO_CARD_RE.match(caption)):
+            return  # a teaser card of another article or video, not this article's picture
         seen.add(url)
         out.append(Image(url=url, caption=caption, credit=credit,
                          alt=norm_space(img.get("alt") or "") or None))
@@ -1146,11 +1149,19 @@ _READ_ALSO_RE = re.compile(
     r"more on this|lire aussi|à lire aussi|voir aussi|lesen sie (?:auch|mehr)|"
     r"mehr zum thema|weitere themen|weitere beiträge|auch interessant|das könnte sie auch|"
     r"lee también|leer también|ver también|leia também|veja também|leggi anche|"
-    r"xem thêm|tin liên quan|đọc thêm|czytaj (?:też|także)|les også|läs också|lees ook|"
+    r"xem thêm|tin liên quan|đọc thêm|czytaj (?:też|także|więcej)|les også|läs också|lees ook|"
     r"zum seitenanfang|back to top|"
     # the heading of a table of contents whose links are gone
     r"table of contents|contents|inhaltsverzeichnis|sommaire|índice|indice|mục lục)"
     r"(?:\s*[:：»›|-]|\s*$)", re.IGNORECASE)
+# The text of a teaser card taken for a picture's caption: "Lesen Sie mehrKate Moss: ...",
+# "RELATED: ...", "HR Generalist: What They Do Read more".
+_TEASER_CAPTION_RE = re.compile(
+    r"^\W{0,3}(?:read (?:also|more)|related|lesen sie (?:auch|mehr)|mehr zum thema|lire aussi|"
+    r"czytaj (?:też|także|więcej)|xem thêm|đọc thêm|tin liên quan|leia também|leggi anche)|"
+    r"\bread more\W{0,3}$", re.IGNORECASE)
+# A video card's duration before its title ("2:34 Russia launches ...").
+_VIDEO_CARD_RE = re.compile(r"^\d{1,2}:\d\d(?::\d\d)?\s+\w")
 # Paywall and reading-time lines.
 _NOTICE_RE = re.compile(r"^(?:article réservé aux abonnés|il vous reste \d|lecture \d+ min|"
                         r"\d+ min(?:utes?)? read|reading time|lesezeit|"
@@ -1199,6 +1210,10 @@ def render(node: etree._Element, base: str) -> list[Block]:
                 or (len(b.text) < 150 and _IMAGE_CREDIT_LINE_RE.match(b.text))
                 or (len(b.text) < 100 and _PROMPT_RE.search(b.text))):
             continue
+        if b.kind == "figure" and b.image is not None and b.image.caption and (
+                _READ_ALSO_RE.search(b.image.caption)
+                or _TEASER_CAPTION_RE.search(b.image.caption)):
+            continue  # a teaser card's picture ("Read more: ..."): another article's
         if b.kind == "p" and len(out) < 3 and (_is_byline_line(b.text) or (
                 len(b.text) < 80 and _TOP_META_RE.search(b.text)) or (
                 len(b.text) < 300 and _DISCLOSURE_RE.search(b.text))):
