@@ -34,6 +34,9 @@ _DATE_CLASS_RE = re.compile(r"date|time|publish|posted|dateline|meta|byline|ngay
                             r"created|updated|info")
 _BYLINE_CLASS_RE = re.compile(r"byline|author|writer|reporter|tac-?gia|creator|journalist|"
                               r"contributor")
+# The outlet's tag opening a lead: "(Dân trí) - ", "(PLO)- ", "VOV.VN - ", "TPO - ".
+_OUTLET_PREFIX_RE = re.compile(r"^\s*(?:\([^()]{2,30}\)\s*[-–—]+\s*"
+                               r"|[A-ZĐ][A-ZĐ.]{1,11}\s+[-–—]+\s+)(?=\w)")
 _AUTHOR_BIO_RE = re.compile(r"(?:author|writer)[-_]?(?:description|desc|bio|about)\b")
 # Frequent Vietnamese function words: enough to tell a Vietnamese page that declares no language.
 _LANG_VI_RE = re.compile(r"\b(?:của|và|những|được|trong|người|không|các|với|cho|này|là|một|đã)\b",
@@ -353,6 +356,8 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
               and len(first_para) < 600):
             # "SÜGAM-Vollversammlung": a label, not a summary; the opening paragraph says more.
             summary, prov["summary"] = first_para, "first-paragraph"
+    if summary:
+        summary = _OUTLET_PREFIX_RE.sub("", summary, count=1) or summary
     if prov.get("summary") != "lead":
         lead = None
     if summary and lead and not any(_same_text(b.text, lead) for b in body_blocks[:4]):

@@ -107,7 +107,7 @@ def find(tree: etree._Element, main: etree._Element | None = None) -> Lead | Non
         return None
     h1 = next((h for h in body.iter("h1") if norm_space(text_of(h))), None)
     if h1 is None:
-        return None
+        return _marked_without_headline(body)
     seen_h1 = False
     plain = 0
     header_candidates = 0
@@ -155,6 +155,20 @@ def _meta_line(text: str) -> bool:
         return True
     stamp = dates.parse_visible(text, None) if len(text) < 160 else None
     return stamp is not None and stamp.has_time
+
+
+def _marked_without_headline(body: etree._Element) -> Lead | None:
+    """A page without an h1 (its headline in a styled div): the first element marked as a lead.
+    It is not near a known headline, so the description must not contradict it (see core)."""
+    for el in body.iter("p", "div", "h2", "h3", "span"):
+        attrs = _attrs(el)
+        if len(attrs) > 2 and LEAD_CLASS_RE.search(attrs) and not _META_CLASS_RE.search(attrs):
+            text = norm_space(text_of(el))
+            if 40 <= len(text) <= 1000 and el.find(".//img") is None \
+                    and _link_share(el, vis_len(text)) < 0.5 and _reads_like_lead(text) \
+                    and not _in_caption(el):
+                return Lead(text, "marked", False)
+    return None
 
 
 def _starts_a_run(el: etree._Element) -> bool:

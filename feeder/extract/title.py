@@ -161,9 +161,23 @@ def _initials(name: str) -> str:
     return "".join(w[0] for w in re.findall(r"\w+", norm(name)) if w)
 
 
+# A Vietnamese outlet's name: "Báo Bình Sơn điện tử", "Tạp chí Du lịch", "Cổng thông tin điện tử
+# tỉnh X"; the name after the word is capitalised ("Báo động", "Báo cáo" start headlines).
+_VN_OUTLET_RE = re.compile(r"^(?:báo|tạp chí|cổng thông tin(?: điện tử)?|"
+                           r"đài phát thanh(?: và truyền hình)?)\s+(?:điện tử\s+)?"
+                           r"(?:tỉnh\s+|thành phố\s+|huyện\s+)?(\w)", re.IGNORECASE)
+
+
+def _is_vn_outlet(part: str) -> bool:
+    m = _VN_OUTLET_RE.match(part.strip())
+    return bool(m) and m.group(1).isupper() and len(part.split()) <= 9
+
+
 def _is_site_part(part: str, sites: list[str], host: str, labels: tuple[str, ...] = ()) -> bool:
     p = _squash(part)
     if not p:
+        return True
+    if _is_vn_outlet(part):
         return True
     for s in sites:
         q = _squash(s)
