@@ -170,7 +170,7 @@ _VN_OUTLET_RE = re.compile(r"^(?:báo|tạp chí|cổng thông tin(?: điện t�
 
 def _is_vn_outlet(part: str) -> bool:
     m = _VN_OUTLET_RE.match(part.strip())
-    return bool(m) and m.group(1).isupper() and len(part.split()) <= 9
+    return m is not None and m.group(1).isupper() and len(part.split()) <= 9
 
 
 def _is_site_part(part: str, sites: list[str], host: str, labels: tuple[str, ...] = ()) -> bool:
