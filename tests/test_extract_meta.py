@@ -393,3 +393,15 @@ def test_an_author_heading_labels_the_name_under_it() -> None:
     assert _page_authors("<div><h4 class='author-box-title'>About Lisa Grant"
                          "</h4></div><p>By <span class='author-name'>Lisa Grant</span></p>") == [
         "Lisa Grant"]
+
+
+@pytest.mark.parametrize(("raw", "want"), [
+    ("Báo Bình Sơn điện tử - Huyện Tây Giang ra quân làm đường", "Huyện Tây Giang ra quân làm đường"),
+    ("Huyện Tây Giang ra quân | Báo Quảng Nam", "Huyện Tây Giang ra quân"),
+    ("Cổng thông tin điện tử tỉnh Quảng Nam - Lễ hội Bà Thu Bồn", "Lễ hội Bà Thu Bồn"),
+    # "Báo động" (alarm) and "Báo cáo" (report) open headlines; they name no outlet.
+    ("Báo động đỏ - Mưa lớn ở miền Trung", "Báo động đỏ - Mưa lớn ở miền Trung"),
+    ("Báo cáo: Kinh tế tăng trưởng 7%", "Báo cáo: Kinh tế tăng trưởng 7%"),
+])
+def test_vietnamese_outlet_names_are_site_parts(raw: str, want: str) -> None:
+    assert title.strip_site(raw, [], "https://bao.example/a.html") == want
