@@ -396,7 +396,8 @@ def test_an_author_heading_labels_the_name_under_it() -> None:
 
 
 @pytest.mark.parametrize(("raw", "want"), [
-    ("Báo Bình Sơn điện tử - Huyện Tây Giang ra quân làm đường", "Huyện Tây Giang ra quân làm đường"),
+    ("Báo Bình Sơn điện tử - Huyện Tây Giang ra quân làm đường",
+     "Huyện Tây Giang ra quân làm đường"),
     ("Huyện Tây Giang ra quân | Báo Quảng Nam", "Huyện Tây Giang ra quân"),
     ("Cổng thông tin điện tử tỉnh Quảng Nam - Lễ hội Bà Thu Bồn", "Lễ hội Bà Thu Bồn"),
     # "Báo động" (alarm) and "Báo cáo" (report) open headlines; they name no outlet.
