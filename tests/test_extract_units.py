@@ -111,6 +111,12 @@ def test_source_credit_and_lone_name() -> None:
     assert byline.lone_name("Thu Hằng (TTXVN)") == ["Thu Hằng"]
     assert byline.lone_name("Minh Anh (CTV)") == ["Minh Anh"]
     assert byline.lone_name("Đây là kết quả của cả năm (ABC)") is None
+    assert byline.lone_name("HOÀNG ANH (TTXVN)") == ["Hoàng Anh"]
+    assert byline.lone_name("Hồng Nhung/VOV.VN") == ["Hồng Nhung"]
+    assert byline.lone_name("Lê Phương (tổng hợp)") == ["Lê Phương"]
+    assert byline.lone_name("Hà Nội/Đà Nẵng") is None
+    # An abbreviation stays in capitals when the name is title-cased.
+    assert byline.lone_name("NHÓM PV") == ["Nhóm PV"]
 
 
 @pytest.mark.parametrize(("raw", "names"), [

@@ -61,8 +61,15 @@ def smart_title(name: str) -> str:
     letters = [c for c in name if c.isalpha()]
     if letters and all(c.isupper() for c in letters) and len(letters) > 2 and (
             " " in name.strip() or len(letters) > 4):  # "AFP", "APA" stay acronyms
-        return " ".join(w[:1].upper() + w[1:].lower() if w else w for w in name.split(" "))
+        # A word without a vowel is an abbreviation ("NHÓM PV" -> "Nhóm PV"): every syllable of
+        # a name has one.
+        return " ".join(w[:1].upper() + w[1:].lower() if _VOWEL_RE.search(w) else w
+                        for w in name.split(" "))
     return name
+
+
+_VOWEL_RE = re.compile(r"[aeiouyàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữự"
+                       r"ỳýỷỹỵäöüåæøœ]", re.IGNORECASE)
 
 
 def clean_name(raw: str) -> str | None:
@@ -428,9 +435,21 @@ _CREDIT_RE = re.compile(
 _SOURCE_RE = re.compile(r"^\s*\(?\s*(?:theo|nguồn|source|quelle)\b", re.IGNORECASE)
 _SECOND_ROLE_RE = re.compile(r"[\s,;|\-–—]*\b(?:ảnh|clip|video|đồ họa|thiết kế|trình bày)\s*:",
                              re.IGNORECASE)
-# A signature with its agency or status: "Thu Hằng (TTXVN)", "Minh Anh (CTV)".
-_AGENCY_SIGNATURE_RE = re.compile(r"^(?P<name>(?:[A-ZÀ-Ỹ][\w'’-]*\s+){1,3}[A-ZÀ-Ỹ][\w'’-]*)\s*"
-                                  r"\((?:[A-Z]{2,6}|CTV|PV)\)$")
+# A signature with its agency or status: "Thu Hằng (TTXVN)", "Minh Anh (CTV)", "Lê Phương (tổng
+# hợp)", "Tuấn Anh (Theo Reuters)", "Hồng Nhung/VOV.VN".
+_AGENCY_SIGNATURE_RE = re.compile(r"^(?P<name>(?:\w[\w'’-]*\s+){1,3}\w[\w'’-]*)\s*"
+                                  r"(?:\((?:[A-Z][A-Z.]{1,11}|tổng hợp|theo [^()]{2,30})\)"
+                                  r"|/\s*[A-Z][A-Za-z]*[A-Z][A-Z.]*)$", re.IGNORECASE)
+
+
+def _agency_signature(line: str) -> str | None:
+    m = _AGENCY_SIGNATURE_RE.match(line)
+    if m is None:
+        return None
+    name = m.group("name")
+    if not all(w[0].isupper() for w in name.split()):
+        return None  # "Đây là kết quả (ABC)": a sentence, not a name
+    return clean_name(name)
 _VN_NAME_SPLIT_RE = re.compile(r"\s*(?:,|;|\s[-–—]\s|\bvà\b|&|/)\s*", re.IGNORECASE)
 
 
@@ -462,9 +481,9 @@ def lone_name(text: str) -> list[str] | None:
     line = re.sub(r"\s+", " ", text).strip(" .")
     if not line or len(line) > 50 or _SOURCE_RE.match(line):
         return None
-    signed = _AGENCY_SIGNATURE_RE.match(line)
+    signed = _agency_signature(line)
     if signed:
-        return [signed.group("name")]
+        return [signed]
     letters = [c for c in line if c.isalpha()]
     if len(letters) < 4 or not all(c.isupper() for c in letters):
         return None
