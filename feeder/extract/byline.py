@@ -103,6 +103,8 @@ def split_names(raw: str) -> list[str]:
     if _URL_RE.search(text):  # an author page URL is not a byline (and "/" would split it)
         return []
     text = _IMAGE_CREDIT_RE.sub(" ", text).strip()
+    # "Hồng Nhung/VOV.VN", "Trần Hòa/TTXVN": the agency after the slash is not a second name.
+    text = _AGENCY_TAIL_RE.sub("", text)
     # "David Jackson - FullStack Editorial Team": the desk after the person is an affiliation.
     person, dash, desk = text.partition(" - ")
     if dash and _DESK_RE.search(desk) and not _DESK_RE.search(person) and looks_like_name(person):
@@ -127,6 +129,7 @@ def split_names(raw: str) -> list[str]:
     return names
 
 
+_AGENCY_TAIL_RE = re.compile(r"\s*/\s*[A-Z][A-Za-z]*[A-Z][A-Z.]*$")
 _AND_RE = re.compile(r"([^,;&/]+?)\s+(?:and|und|&|et|y|và)\s+([^,;&/]+)", re.IGNORECASE)
 _FUNCTION_WORDS = {"for", "of", "the", "für", "des", "der", "du", "de la", "on", "in", "at"}
 
