@@ -494,3 +494,18 @@ def test_teaser_cards_are_not_the_articles_pictures() -> None:
     art = extract(page, "https://news.example/border-vote", timezone="UTC")
     assert [i.caption for i in art.images] == ["Friedrich Merz in the Bundestag"]
     assert "orban.jpg" not in art.content_html
+
+
+def test_a_teaser_card_in_the_text_is_not_a_picture_of_the_article() -> None:
+    from feeder.extract import extract
+
+    card = ("<div class='box'><a href='/other-story.htm'><img src='/thumb/other.jpg'></a>"
+            "<a class='title' href='/other-story.htm'>The coastal highway opens by the end of the"
+            " year</a></div>")
+    product = ("<div class='product'><a href='https://shop.example/p/123'><img "
+               "src='/img/kettle.jpg'></a><a href='https://shop.example/p/123'>Steel kettle, "
+               "1.7 litres, by Hearth</a></div>")
+    page = ("<html><head><title>Road works</title></head><body><article><h1>Road works</h1>"
+            f"{PARAS}{card}{product}{PARAS}</article></body></html>")
+    art = extract(page, "https://news.example/road-works.htm", timezone="UTC")
+    assert [i.url for i in art.images] == ["https://news.example/img/kettle.jpg"]

@@ -22,7 +22,7 @@ from lxml import html as lxml_html
 
 from feeder.model import Image
 from feeder.sanitize import sanitize_html
-from feeder.urls import absolute_url
+from feeder.urls import absolute_url, same_site, try_clean_url
 
 # Never content.
 _DROP_TAGS = {"script", "style", "noscript", "template", "svg", "iframe", "form", "button",
@@ -723,9 +723,14 @@ class _Renderer:
             return
         if tag == "figure" or (tag in ("table", "div", "span", "section", "a", "picture")
                                and self._is_image_box(el)):
+            img = el.find(".//img")
+            if tag != "figure" and img is not None and _teaser_picture(img, self.base):
+                return
             self._figure(el)
             return
         if tag == "img":
+            if _teaser_picture(el, self.base):
+                return
             self.pending_image = self._image(el)
             self._caption_flag = False
             return
@@ -1051,6 +1056,30 @@ def _in_link(el: etree._Element) -> bool:
         if anc.tag == "a" and anc.get("href") and not _IMAGE_FILE_RE.search(anc.get("href")):
             return True
         anc = anc.getparent()
+    return False
+
+
+def _teaser_picture(img: etree._Element, base: str) -> bool:
+    """A picture linked to another page of the site next to a titled link to that same page: a
+    teaser card of another article ("<a href=/x><img></a><a href=/x>Other story</a>"), not this
+    one's. Product cards in a buying guide link off-site and stay."""
+    link = img.getparent()
+    while link is not None and link.tag != "a":
+        link = link.getparent()
+    href = link.get("href") if link is not None else None
+    if link is None or not href or _IMAGE_FILE_RE.search(href):
+        return False
+    target = try_clean_url(href, base)
+    if target is None or not same_site(target, base):
+        return False
+    box = link.getparent()
+    for _ in range(2):
+        if box is None:
+            return False
+        for a in box.iter("a"):
+            if a is not link and a.get("href") == href and len(norm_space(text_of(a))) >= 15:
+                return True
+        box = box.getparent()
     return False
 
 
