@@ -20,6 +20,7 @@ from itertools import islice
 from lxml import etree
 from lxml import html as lxml_html
 
+from feeder.extract.byline import smart_title
 from feeder.model import Image
 from feeder.sanitize import sanitize_html
 from feeder.urls import absolute_url, same_site, try_clean_url
@@ -594,7 +595,7 @@ def split_credit(caption: str) -> tuple[str | None, str | None]:
         m = _COPY_RE.search(caption)
     if m is None:
         return caption or None, None
-    credit = m.group(1).strip(" .()")
+    credit = smart_title(m.group(1).strip(" .()"))  # "Ảnh: BẢO NGỌC" -> "Bảo Ngọc"
     rest = caption[: m.start()].strip(" .-–|") + ("." if caption[: m.start()].rstrip().endswith(
         ".") else "")
     return (rest.strip() or None), (credit or None)
