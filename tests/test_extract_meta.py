@@ -406,3 +406,16 @@ def test_an_author_heading_labels_the_name_under_it() -> None:
 ])
 def test_vietnamese_outlet_names_are_site_parts(raw: str, want: str) -> None:
     assert title.strip_site(raw, [], "https://bao.example/a.html") == want
+
+
+def test_an_update_stamp_beside_the_headline_keeps_the_articles_time_element() -> None:
+    from feeder.extract import extract
+
+    page = ("<html><head><title>Harbour works</title></head><body><article>"
+            "<div class='head'><h1>Harbour works</h1><p>Updated January 5, 2025</p></div>"
+            "<div class='meta'><time datetime='2024-12-01T09:00:00+00:00'>1 Dec</time></div>"
+            + "<p>The city starts building the new quay on Monday, two years late.</p>" * 4
+            + "</article><aside><span class='date'>March 3, 2024</span></aside></body></html>")
+    art = extract(page, "https://news.example/harbour-works", timezone="UTC")
+    assert art.published is not None and art.published.isoformat() == "2024-12-01T09:00:00+00:00"
+    assert art.updated is not None and art.updated.date().isoformat() == "2025-01-05"

@@ -468,6 +468,7 @@ def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: 
     update_texts = [v for v, k in date_texts if k in ("visible", "near")
                     and dates.is_update_label(v) and not dates.is_published_label(v)]
     near_days: set[date] = set()
+    near_upd_days: set[date] = set()
     for value, kind in date_texts:
         if kind in ("time", "time-upd"):
             st = machine(value)
@@ -477,9 +478,10 @@ def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: 
         st = dates.parse_visible(value, zone_name, month_first=month_first)
         if st is None:
             continue
+        updating = dates.is_update_label(value) or any(value in u for u in update_texts)
         if kind == "near":
-            near_days.add(st.when.date())
-        if dates.is_update_label(value) or any(value in u for u in update_texts):
+            (near_upd_days if updating else near_days).add(st.when.date())
+        if updating:
             # "Last updated on <span>Feb 27</span>": the inner box is the update stamp too.
             visible_upd.append((st, "visible"))
         else:
@@ -488,6 +490,10 @@ def _dates(meta: metadata.Metadata, date_texts: list[tuple[str, str]], tz_name: 
         # The stamps printed beside the headline are the article's; the other date boxes of
         # the page (related cards, comments) only count where they repeat one of those days.
         visible_pub = [v for v in visible_pub if v[0].when.date() in near_days]
+    elif near_upd_days:
+        # Only an update stamp beside the headline: the date boxes elsewhere are other stories';
+        # a machine-readable <time> still speaks for the article.
+        visible_pub = [v for v in visible_pub if v[1] == "time"]
     if url_day and not [p for p in pubs if p[1] != "htmldate"]:
         # No machine-readable date: the URL's day (or month) beats a guess that contradicts it.
         pubs = [p for p in pubs if dates.agrees(p[0], url_day)]
