@@ -81,6 +81,16 @@ def test_h1_kicker_variants() -> None:
       ("Ferry strike ends - unions accept late offer", "json-ld"),
       ("Ferry strike ends after three days of talks and a late offer", "meta:dc.title")], True,
      "Ferry strike ends: unions accept late offer"),
+    # ... nor when what they agree on is the site's tagline: metadata that shares no word with
+    # a headline-length h1 describes something else, and the h1 is the headline.
+    (["Ferry strike ends after three days of talks and a late offer"],
+     [("News from the harbour towns and the islands", "og:title"),
+      ("News from the harbour towns and the islands", "json-ld")], True,
+     "Ferry strike ends after three days of talks and a late offer"),
+    (["So sind Straßenbahnen auf künftige Hitzewellen vorbereitet"],
+     [("Verkehrschaos durch Hitze: Alte Trams als Risiko", "json-ld"),
+      ("Wenn Beton platzt: Der Kampf gegen die nächste Welle", "og:title")], True,
+     "So sind Straßenbahnen auf künftige Hitzewellen vorbereitet"),
     # ... not when they disagree with each other: the h1 that one of them matches stays.
     (["Ferry strike ends after three days of talks"],
      [("Ferry strike ends: unions accept offer", "og:title"),

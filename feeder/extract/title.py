@@ -358,7 +358,9 @@ def _choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | 
         og = next((t for t, src in cleaned if src == "og:title"), None)
         ld = next((t for t, src in cleaned if src == "json-ld"), None)
         if (og and ld and _squash(og) == _squash(ld) and len(og) >= 10
-                and not any(norm(h) in (norm(og), norm(ld)) for h in h1s)):
+                and not any(norm(h) in (norm(og), norm(ld)) for h in h1s)
+                and not is_site_name(og, sites, url)
+                and max(words_f1(og, h) for h in h1s) >= 0.2):  # not a tagline
             return og, "og:title+json-ld"
     if kicked and h1s:
         # The kicker above the h1 belongs to the headline when a metadata title says both,
@@ -407,6 +409,14 @@ def _choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | 
                             reverse=True)
             if scored and scored[0][0] >= _H1_AGREEMENT:
                 return scored[0][2], "h1-only"
+        if news and cleaned and h1s:
+            # A headline-length h1 that shares almost no word with any metadata title: those
+            # describe something else (a teaser, a search rewrite, the site's tagline); the
+            # visible h1 is the article's headline.
+            whole = [h for h in h1s
+                     if len(h.split()) >= 4 and not any(o != h and h in o for o in h1s)]
+            if whole and max(words_f1(whole[0], t) for t, _ in cleaned) < 0.2:
+                return whole[0], "h1-unrelated-meta"
         if cleaned:
             # "Headline-Section|Site" glued without spaces: a shorter candidate that is its start.
             first = cleaned[0][0]
