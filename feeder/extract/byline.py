@@ -9,6 +9,7 @@ an author.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 # Leading words of a byline in the languages we meet ("By", "Von", "Tác giả:" ...).
@@ -63,13 +64,17 @@ def smart_title(name: str) -> str:
             " " in name.strip() or len(letters) > 4):  # "AFP", "APA" stay acronyms
         # A word without a vowel is an abbreviation ("NHÓM PV" -> "Nhóm PV"): every syllable of
         # a name has one.
-        return " ".join(w[:1].upper() + w[1:].lower() if _VOWEL_RE.search(w) else w
+        return " ".join(w[:1].upper() + w[1:].lower() if _has_vowel(w) else w
                         for w in name.split(" "))
     return name
 
 
-_VOWEL_RE = re.compile(r"[aeiouyàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữự"
-                       r"ỳýỷỹỵäöüåæøœ]", re.IGNORECASE)
+def _has_vowel(word: str) -> bool:
+    # Decomposed, "Ộ" is "O" plus its marks: one class covers every accented vowel.
+    return bool(_VOWEL_RE.search(unicodedata.normalize("NFD", word.lower())))
+
+
+_VOWEL_RE = re.compile(r"[aeiouyæøœ]")
 
 
 def clean_name(raw: str) -> str | None:

@@ -354,7 +354,7 @@ def _noscript_picture(el: etree._Element) -> bool:
         box = box.getparent()
     if box is None:
         return False
-    return not any(not _is_inside(other, el) for other in box.iter("img"))
+    return not any(not is_inside(other, el) for other in box.iter("img"))
 
 
 def _drop(el: etree._Element) -> None:
@@ -466,21 +466,21 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
     while improved:
         improved = False
         for el, value in values.items():
-            if value >= floor and el is not node and _is_inside(el, node):
+            if value >= floor and el is not node and is_inside(el, node):
                 node, improved = el, True
                 break
     node = _whole_series(node, values, para)
     # A container named as the article's body ("article-body", itemprop=articleBody) that holds
     # most of the paragraph text is the article; the rest of a wider wrapper is a side column
     # (newsletter box, most-read list) that readability scores cannot tell from text.
-    named = [el for el in values if el is not node and _is_inside(el, node)
+    named = [el for el in values if el is not node and is_inside(el, node)
              and (_POSITIVE_RE.search(_attrs(el)) or el.get("itemprop") == "articleBody")
              and para.get(el, 0) >= 0.6 * para.get(node, 0) and values[el] >= 0.6 * values[node]]
     if named:
         body = max(named, key=values.__getitem__)
         # Two article bodies (the story and the next one under it) are not body and side column.
         if not any(para.get(el, 0) >= 0.2 * para.get(node, 0) and el is not body
-                   and not _is_inside(el, body) and not _is_inside(body, el)
+                   and not is_inside(el, body) and not is_inside(body, el)
                    and (_POSITIVE_RE.search(_attrs(el)) or el.get("itemprop") == "articleBody")
                    for el in node.iter()):
             node = body
@@ -518,13 +518,9 @@ def _role(attrs: str) -> str:
     return ""
 
 
-def _is_inside(el: etree._Element, ancestor: etree._Element) -> bool:
-    parent = el.getparent()
-    while parent is not None:
-        if parent is ancestor:
-            return True
-        parent = parent.getparent()
-    return False
+def is_inside(el: etree._Element, ancestor: etree._Element) -> bool:
+    """True when ``ancestor`` holds ``el`` (at any depth)."""
+    return any(anc is ancestor for anc in el.iterancestors())
 
 
 @dataclass(slots=True)
@@ -718,7 +714,7 @@ class _Renderer:
             # caption is not). A video or an embed without a picture gives nothing.
             done: list[etree._Element] = []
             for child in el.iter("blockquote", "table", "pre"):
-                if not any(_is_inside(child, d) for d in done):
+                if not any(is_inside(child, d) for d in done):
                     done.append(child)
                     self.walk(child)
             return
@@ -1052,21 +1048,15 @@ _IMAGE_FILE_RE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif)(?:$|[?#])", re.IGNOR
 
 def _in_link(el: etree._Element) -> bool:
     """Inside a link to another page (a teaser); a link to the image file itself does not count."""
-    anc = el.getparent()
-    while anc is not None:
-        if anc.tag == "a" and anc.get("href") and not _IMAGE_FILE_RE.search(anc.get("href")):
-            return True
-        anc = anc.getparent()
-    return False
+    return any(a.get("href") and not _IMAGE_FILE_RE.search(a.get("href"))
+               for a in el.iterancestors("a"))
 
 
 def _teaser_picture(img: etree._Element, base: str) -> bool:
     """A picture linked to another page of the site next to a titled link to that same page: a
     teaser card of another article ("<a href=/x><img></a><a href=/x>Other story</a>"), not this
     one's. Product cards in a buying guide link off-site and stay."""
-    link = img.getparent()
-    while link is not None and link.tag != "a":
-        link = link.getparent()
+    link = next(img.iterancestors("a"), None)
     href = link.get("href") if link is not None else None
     if link is None or not href or _IMAGE_FILE_RE.search(href):
         return False
@@ -1106,14 +1096,9 @@ def _header_region(tree: lxml_html.HtmlElement, main: etree._Element | None
         # No headline element (a styled <div> or an <h2> instead): the <article> around the text
         # is the story with its header.
         return next((a for a in main.iterancestors("article")), None)
-    ancestors = set()
-    node = main
-    while node is not None:
-        ancestors.add(node)
-        node = node.getparent()
-    node = h1.getparent()
-    while node is not None and node not in ancestors:
-        node = node.getparent()
+    # The nearest ancestor of the headline that also holds the text.
+    ancestors = {main, *main.iterancestors()}
+    node = next((a for a in h1.iterancestors() if a in ancestors), None)
     if node is None or node.tag in ("html", "body"):
         return None
     return node

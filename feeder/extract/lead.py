@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from feeder.extract import byline, dates
-from feeder.extract.content import norm_space, text_of, vis_len
+from feeder.extract.content import is_inside, norm_space, text_of, vis_len
 
 LEAD_CLASS_RE = re.compile(
     r"sapo|(?:^|[\s_-])lead|standfirst|stand-first|summary|intro|teaser|excerpt|subtitle|"
@@ -66,21 +66,9 @@ def _near(h1: etree._Element, el: etree._Element, levels: int = 4) -> bool:
     for _ in range(levels):
         if node is None or node.tag in ("body", "html", "main"):
             return False
-        anc = el.getparent()
-        while anc is not None:
-            if anc is node:
-                return True
-            anc = anc.getparent()
-        node = node.getparent()
-    return False
-
-
-def _inside(el: etree._Element, ancestor: etree._Element) -> bool:
-    anc = el.getparent()
-    while anc is not None:
-        if anc is ancestor:
+        if is_inside(el, node):
             return True
-        anc = anc.getparent()
+        node = node.getparent()
     return False
 
 
@@ -115,17 +103,15 @@ def find(tree: etree._Element, main: etree._Element | None = None) -> Lead | Non
         if el is h1:
             seen_h1 = True
             continue
-        if not seen_h1 or _inside(el, h1):
+        if not seen_h1 or is_inside(el, h1):
             continue
         tag = el.tag
         if tag in ("figure", "figcaption", "h1"):
             continue
         attrs = _attrs(el)
-        if len(attrs) > 2 and LEAD_CLASS_RE.search(attrs) and not _META_CLASS_RE.search(attrs):
-            text = norm_space(text_of(el))
-            if 40 <= len(text) <= 1000 and el.find(".//img") is None \
-                    and _link_share(el, vis_len(text)) < 0.5 and _reads_like_lead(text) \
-                    and not _in_caption(el):
+        if _is_marked(attrs):
+            text = _marked_text(el)
+            if text:
                 return Lead(text, "marked", _near(h1, el))
             continue
         if tag == "p" and vis_len(text_of(el)) > 150:
@@ -161,13 +147,27 @@ def _marked_without_headline(body: etree._Element) -> Lead | None:
     """A page without an h1 (its headline in a styled div): the first element marked as a lead.
     It is not near a known headline, so the description must not contradict it (see core)."""
     for el in body.iter("p", "div", "h2", "h3", "span"):
-        attrs = _attrs(el)
-        if len(attrs) > 2 and LEAD_CLASS_RE.search(attrs) and not _META_CLASS_RE.search(attrs):
-            text = norm_space(text_of(el))
-            if 40 <= len(text) <= 1000 and el.find(".//img") is None \
-                    and _link_share(el, vis_len(text)) < 0.5 and _reads_like_lead(text) \
-                    and not _in_caption(el):
+        if _is_marked(_attrs(el)):
+            text = _marked_text(el)
+            if text:
                 return Lead(text, "marked", False)
+    return None
+
+
+def _is_marked(attrs: str) -> bool:
+    """Class names that call the block a lead, and not a meta line (date, byline, caption)."""
+    return len(attrs) > 2 and bool(LEAD_CLASS_RE.search(attrs)) and not _META_CLASS_RE.search(
+        attrs)
+
+
+def _marked_text(el: etree._Element) -> str | None:
+    """The text of a block marked as a lead when it reads as one: sentences of lead length,
+    no picture, mostly not links, not in a caption."""
+    text = norm_space(text_of(el))
+    if 40 <= len(text) <= 1000 and el.find(".//img") is None \
+            and _link_share(el, vis_len(text)) < 0.5 and _reads_like_lead(text) \
+            and not _in_caption(el):
+        return text
     return None
 
 
