@@ -1,4 +1,5 @@
-"""Shared fixtures: real databases (SQLite file; PostgreSQL when FEEDER_TEST_POSTGRES is set)."""
+"""Shared fixtures: real databases (SQLite file; PostgreSQL when FEEDER_TEST_POSTGRES is set);
+no HTTP connection from the test process leaves 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from feeder import clock
+from tests.support.http import loopback_only
 
 POSTGRES_URL = os.environ.get("FEEDER_TEST_POSTGRES")
 
@@ -42,3 +44,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def _unfrozen_clock() -> Iterator[None]:
     yield
     clock.freeze(None)
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only() -> Iterator[None]:
+    with loopback_only():
+        yield

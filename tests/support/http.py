@@ -16,10 +16,33 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import urllib3.util.connection
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+@contextmanager
+def loopback_only() -> Iterator[None]:
+    """Refuse, before any DNS lookup, every connection ``requests`` opens to a host other than
+    127.0.0.1: a test about refusing an outside address then fails instead of reaching it."""
+    real = urllib3.util.connection.create_connection
+
+    def guarded(address: tuple[str, int], *args: Any, **kwargs: Any) -> Any:
+        if address[0].strip("[]") not in LOOPBACK_HOSTS:
+            raise AssertionError(f"a test tried to connect to {address[0]}:{address[1]}")
+        return real(address, *args, **kwargs)
+
+    urllib3.util.connection.create_connection = guarded  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        urllib3.util.connection.create_connection = real
 
 
 @dataclass
