@@ -123,7 +123,6 @@ def publish_site(settings: Settings, feeds: Sequence[SourceFeed]) -> list[Path]:
             raise PublishError(f"cannot write: {exc}", path=str(out / name)) from exc
     cache_map = out / site.CACHE_MAP
     try:
-        cache_map.parent.mkdir(parents=True, exist_ok=True)
         if write_if_changed(cache_map, site.cache_control_map([*channels, combined])):
             changed.append(cache_map)
     except OSError as exc:
