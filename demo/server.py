@@ -25,6 +25,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from feeder.serve import not_modified
+
 SITE = Path(__file__).resolve().parent / "site"
 
 
@@ -58,7 +60,8 @@ class DemoHandler(SimpleHTTPRequestHandler):
         etag = '"' + hashlib.sha1(data).hexdigest()[:16] + '"'
         mtime = int(os.stat(path).st_mtime)
         last_modified = email.utils.formatdate(mtime, usegmt=True)
-        if self._not_modified(etag, mtime):
+        # The preview server's rule, so the demo site and `feeder serve` answer alike.
+        if not_modified(self.headers, etag, mtime):
             self.send_response(HTTPStatus.NOT_MODIFIED)
             self.send_header("ETag", etag)
             self.send_header("Last-Modified", last_modified)
@@ -72,20 +75,6 @@ class DemoHandler(SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "max-age=60")
         self.end_headers()
         return BytesIO(data)
-
-    def _not_modified(self, etag: str, mtime: int) -> bool:
-        # RFC 9110 13.1.3: If-None-Match wins; If-Modified-Since only counts without it.
-        inm = self.headers.get("If-None-Match")
-        if inm is not None:
-            return etag in [t.strip() for t in inm.split(",")] or inm.strip() == "*"
-        ims = self.headers.get("If-Modified-Since")
-        if ims:
-            try:
-                since = email.utils.parsedate_to_datetime(ims)
-            except (TypeError, ValueError):
-                return False
-            return since is not None and mtime <= since.timestamp()
-        return False
 
 
 def make_server(port: int = 0, *, root: Path = SITE, host: str = "127.0.0.1",

@@ -117,7 +117,11 @@ def accepts_gzip(header: str | None) -> bool:
     return False
 
 
-def _not_modified(headers: Mapping[str, str] | Message, tag: str, mtime: int) -> bool:
+def not_modified(headers: Mapping[str, str] | Message, tag: str, mtime: int) -> bool:
+    """Whether a conditional GET with ``headers`` gets 304 for a file with ``tag`` and ``mtime``.
+
+    RFC 9110 13.2.2: If-None-Match wins; If-Modified-Since only counts without it.
+    """
     inm = headers.get("If-None-Match")
     if inm is not None:
         # Weak comparison (RFC 9110 8.8.3.2): a proxy may have weakened our tag.
@@ -194,7 +198,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
         tag = etag(stat)
         mtime = int(stat.st_mtime)
         has_gz = gz.is_file()
-        if _not_modified(self.headers, tag, mtime):
+        if not_modified(self.headers, tag, mtime):
             self.send_response(HTTPStatus.NOT_MODIFIED)
             self._validators(tag, mtime, target, has_gz)
             self.end_headers()
