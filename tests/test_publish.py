@@ -15,6 +15,7 @@ import pytest
 from lxml import etree
 
 import feeder.publish as publish
+from feeder import clock
 from feeder.errors import PublishError
 from feeder.model import Article, Image, SourceFeed
 from feeder.publish import gate, publish_site, publish_source
@@ -182,8 +183,10 @@ def test_second_publish_changes_nothing(out: Path) -> None:
 
 def test_bytes_do_not_depend_on_input_order_or_clock(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
+    clock.freeze(datetime(2024, 6, 2, 12, 0, tzinfo=UTC))
     publish_all(a)
     shuffled = [replace(f, articles=tuple(reversed(f.articles))) for f in sample_feeds()]
+    clock.freeze(datetime(2024, 6, 3, 9, 30, 17, tzinfo=UTC))  # a day later, other h:m:s
     publish_all(b, feeds=list(reversed(shuffled)))  # also the site with sources in other order
     for path in a.rglob("*"):
         if path.is_file() and path.parent.name in ("baocamau", "baohaugiang", "all"):
