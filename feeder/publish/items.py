@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
-from feeder import __version__
 from feeder.config import Source
 from feeder.model import Article
 from feeder.sanitize import plain_text, sanitize_html
@@ -42,7 +41,6 @@ STYLESHEET_HREF = "../static/feed.xsl"
 
 GENERATOR = "feeder"
 GENERATOR_URI = "https://github.com/feeder-project/feeder"
-GENERATOR_VERSION = __version__
 
 # XML 1.0 Char production (https://www.w3.org/TR/xml/#charsets): everything outside it, i.e.
 # C0 controls but TAB/LF/CR, lone surrogates and U+FFFE/U+FFFF. C1 controls (U+0080-U+009F) are
