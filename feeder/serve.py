@@ -186,7 +186,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
             return
         send = target
         gz = target.with_name(target.name + ".gz")
-        encoded = accepts_gzip(self.headers.get("Accept-Encoding")) and gz.is_file()
+        has_gz = gz.is_file()
+        encoded = has_gz and accepts_gzip(self.headers.get("Accept-Encoding"))
         if encoded:
             send = gz
         try:
@@ -197,7 +198,6 @@ class PreviewHandler(BaseHTTPRequestHandler):
             return
         tag = etag(stat)
         mtime = int(stat.st_mtime)
-        has_gz = gz.is_file()
         if not_modified(self.headers, tag, mtime):
             self.send_response(HTTPStatus.NOT_MODIFIED)
             self._validators(tag, mtime, target, has_gz)
