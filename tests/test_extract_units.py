@@ -115,6 +115,9 @@ def test_source_credit_and_lone_name() -> None:
     assert byline.lone_name("Hồng Nhung/VOV.VN") == ["Hồng Nhung"]
     assert byline.lone_name("Lê Phương (tổng hợp)") == ["Lê Phương"]
     assert byline.lone_name("Hà Nội/Đà Nẵng") is None
+    # An agency is written in capitals: a lower-case word after the name is not one.
+    assert byline.lone_name("Jane Doe/John") is None
+    assert byline.lone_name("Jane Doe (abc)") is None
     assert byline.split_names("Hồng Nhung/VOV.VN") == ["Hồng Nhung"]
     assert byline.split_names("Jane Doe/John Roe") == ["Jane Doe", "John Roe"]
     # An abbreviation stays in capitals when the name is title-cased.

@@ -134,7 +134,9 @@ def split_names(raw: str) -> list[str]:
     return names
 
 
-_AGENCY_TAIL_RE = re.compile(r"\s*/\s*[A-Z][A-Za-z]*[A-Z][A-Z.]*$")
+# A news agency after a slash: "/VOV.VN", "/TTXVN", "/AP" (capitals, case-sensitive).
+_AGENCY = r"/\s*[A-Z][A-Za-z]*[A-Z][A-Z.]*"
+_AGENCY_TAIL_RE = re.compile(r"\s*" + _AGENCY + "$")
 _AND_RE = re.compile(r"([^,;&/]+?)\s+(?:and|und|&|et|y|và)\s+([^,;&/]+)", re.IGNORECASE)
 _FUNCTION_WORDS = {"for", "of", "the", "für", "des", "der", "du", "de la", "on", "in", "at"}
 
@@ -445,9 +447,10 @@ _SECOND_ROLE_RE = re.compile(r"[\s,;|\-–—]*\b(?:ảnh|clip|video|đồ họa
                              re.IGNORECASE)
 # A signature with its agency or status: "Thu Hằng (TTXVN)", "Minh Anh (CTV)", "Lê Phương (tổng
 # hợp)", "Tuấn Anh (Theo Reuters)", "Hồng Nhung/VOV.VN".
+# Only the Vietnamese words are matched in any case: an agency is written in capitals.
 _AGENCY_SIGNATURE_RE = re.compile(r"^(?P<name>(?:\w[\w'’-]*\s+){1,3}\w[\w'’-]*)\s*"
-                                  r"(?:\((?:[A-Z][A-Z.]{1,11}|tổng hợp|theo [^()]{2,30})\)"
-                                  r"|/\s*[A-Z][A-Za-z]*[A-Z][A-Z.]*)$", re.IGNORECASE)
+                                  r"(?:\((?:[A-Z][A-Z.]{1,11}|(?i:tổng hợp|theo [^()]{2,30}))\)"
+                                  r"|" + _AGENCY + r")$")
 
 
 def _agency_signature(line: str) -> str | None:
