@@ -104,7 +104,6 @@ class Item:
     language: str
     categories: tuple[str, ...]
     image: Enclosure | None
-    source_name: str = ""
 
     @property
     def urn(self) -> str:
@@ -158,7 +157,7 @@ def _second(dt: datetime | None) -> datetime | None:
     return dt.replace(microsecond=0) if dt is not None else None
 
 
-def item_from(article: Article, *, default_language: str, source_name: str = "") -> Item:
+def item_from(article: Article, *, default_language: str) -> Item:
     """Build the item for one article; total (never raises on missing optional fields)."""
     published = _second(article.published or article.updated)
     updated = _second(article.updated)
@@ -182,7 +181,6 @@ def item_from(article: Article, *, default_language: str, source_name: str = "")
         language=clean(article.language) or default_language,
         categories=tuple(c for c in (text(x) for x in article.categories) if c),
         image=image,
-        source_name=text(source_name),
     )
 
 
@@ -207,7 +205,7 @@ def source_channel(source: Source, articles: Sequence[Article], base_url: str, *
     """
     name = clean(source.name) or source.id
     language = clean(source.language) or "vi"
-    items = [item_from(a, default_language=language, source_name=name) for a in articles]
+    items = [item_from(a, default_language=language) for a in articles]
     return Channel(
         key=source.id,
         title=name,
