@@ -111,12 +111,6 @@ class Config:
     path: Path | None = None
     files: tuple[Path, ...] = field(default=())
 
-    def source(self, source_id: str) -> Source:
-        for s in self.sources:
-            if s.id == source_id:
-                return s
-        raise KeyError(source_id)
-
 
 def parse_interval(value: Any) -> timedelta:
     """``"15m"``, ``"2h"``, ``"1h30m"``, ``"45s"``, ``"1d"`` or a number of seconds."""
