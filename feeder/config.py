@@ -298,19 +298,9 @@ def _source(table: Mapping[str, Any], *, file: str, index: int) -> Source:
         urls = (values["url"],)
     else:
         raise ConfigError("needs a listing page: url or urls", file=file, source=sid, key="url")
-    return Source(
-        id=sid,
-        name=values.get("name", sid),
-        urls=urls,
-        link_selector=values.get("link_selector"),
-        timezone=values.get("timezone", "Asia/Ho_Chi_Minh"),
-        language=values.get("language", "vi"),
-        interval=values.get("interval", timedelta(minutes=30)),
-        max_items=values.get("max_items", 50),
-        description=values.get("description"),
-        home_url=values.get("home_url"),
-        file=file,
-    )
+    # Keys the file leaves out keep Source's own defaults, so they are written in one place.
+    given = {k: v for k, v in values.items() if k not in ("id", "name", "url", "urls")}
+    return Source(id=sid, name=values.get("name", sid), urls=urls, file=file, **given)
 
 
 def _sources_in(data: Mapping[str, Any], *, file: str, whole_file_is_source: bool) -> list[Source]:
