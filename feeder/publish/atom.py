@@ -64,8 +64,6 @@ def _entry(feed: etree._Element, item: Item, channel: Channel) -> None:
     _el(entry, "link", rel="alternate", type="text/html", href=item.url)
     if item.image is not None:
         attrs = {"rel": "enclosure", "type": item.image.type, "href": item.image.url}
-        if item.image.length is not None:
-            attrs["length"] = str(item.image.length)
         if item.image.caption:
             attrs["title"] = item.image.caption
         _el(entry, "link", **attrs)

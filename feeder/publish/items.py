@@ -81,11 +81,10 @@ def image_type(url: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Enclosure:
-    """The lead image as an enclosure. ``length`` is bytes, or ``None`` when unknown."""
+    """The lead image as an enclosure. Its length is never known: images are not downloaded."""
 
     url: str
     type: str
-    length: int | None = None
     caption: str = ""
 
 

@@ -60,8 +60,7 @@ def render(channel: Channel) -> bytes:
         for category in item.categories:
             fe.category(term=category)
         if item.image is not None:
-            length = str(item.image.length) if item.image.length is not None else "0"
-            fe.enclosure(item.image.url, length, item.image.type)
+            fe.enclosure(item.image.url, "0", item.image.type)  # length unknown: module docstring
         if item.published is not None:
             fe.pubDate(item.published)
 
