@@ -374,8 +374,8 @@ class Fetcher:
             now = self._monotonic()
             if host.robots_fetched is not None and now - host.robots_fetched < self.robots_ttl:
                 return host.robots
+            origin = _origin(url)  # the same key as the host's politeness state
             parts = urlsplit(url)
-            origin = f"{parts.scheme}://{parts.netloc}".lower()
             robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
             if host.robots_fetched is None and self._robots_cache is not None:
                 kept = self._robots_cache.get_robots(origin)
@@ -415,10 +415,8 @@ class Fetcher:
         return rules
 
     def _host(self, url: str) -> _Host:
-        parts = urlsplit(url)
-        key = f"{parts.scheme}://{parts.netloc}".lower()
         with self._hosts_lock:
-            return self._hosts.setdefault(key, _Host())
+            return self._hosts.setdefault(_origin(url), _Host())
 
     def _backoff(self, attempt: int) -> float:
         base = self.backoff * (2 ** attempt)
@@ -436,6 +434,12 @@ def _new_session() -> requests.Session:
     # Only codings whose decompressed size we bound ourselves (see _Decoder).
     session.headers["Accept-Encoding"] = "gzip, deflate"
     return session
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` in lower case: what politeness and robots.txt are kept per."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def _raw_chunks(resp: requests.Response) -> Iterator[bytes]:
