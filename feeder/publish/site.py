@@ -18,14 +18,15 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from feeder.model import SourceHealth
+from feeder.publish import atom, jsonfeed, rss
 from feeder.publish.atom import rfc3339
 from feeder.publish.items import Channel
 from feeder.publish.xsl import STYLESHEET
 
 FEED_FILES = (
-    ("rss.xml", "RSS", "application/rss+xml"),
-    ("atom.xml", "Atom", "application/atom+xml"),
-    ("feed.json", "JSON Feed", "application/feed+json"),
+    ("rss.xml", "RSS", rss.CONTENT_TYPE),
+    ("atom.xml", "Atom", atom.CONTENT_TYPE),
+    ("feed.json", "JSON Feed", jsonfeed.CONTENT_TYPE),
 )
 
 
