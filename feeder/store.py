@@ -288,24 +288,19 @@ class Store:
             for intent in intents:
                 a = intent.article
                 counts[intent.action] += 1
-                record = json.dumps(a.to_dict(), ensure_ascii=False)
-                sort_time = a.published or a.updated or now
-                newest_date = max((d for d in (a.published, a.updated) if d), default=None)
                 if intent.action == "new":
                     # Insert, unless another run or worker got there first: the unique key
                     # decides, in the database (ON CONFLICT DO NOTHING), not a prior SELECT.
                     inserted = conn.execute(self._insert_new(articles).values(
-                        source=source, article_id=a.id, url=a.url, content_hash=a.content_hash,
-                        sort_time=sort_time, newest_date=newest_date, first_seen=now,
-                        last_changed=now, record=record).returning(articles.c.pk)).first()
+                        source=source, article_id=a.id, first_seen=now, **_article_row(a, now))
+                        .returning(articles.c.pk)).first()
                     if inserted is None:  # (rowcount is -1 here on some drivers)
                         counts["new"] -= 1
                         counts["unchanged"] += 1
                 elif intent.action == "updated":
                     conn.execute(articles.update().where(
-                        articles.c.source == source, articles.c.article_id == a.id).values(
-                        url=a.url, content_hash=a.content_hash, sort_time=sort_time,
-                        newest_date=newest_date, last_changed=now, record=record))
+                        articles.c.source == source, articles.c.article_id == a.id)
+                        .values(**_article_row(a, now)))
                 self._mark_article_page(conn, source, intent.fetched_url, intent.cache, a.id, now)
                 if a.url != intent.fetched_url:
                     self._mark_article_page(conn, source, a.url, CacheInfo(), a.id, now)
@@ -472,6 +467,17 @@ def next_check(first_seen: datetime, checks_done: int, now: datetime) -> datetim
         if i >= checks_done and due > now:
             return due
     return None
+
+
+def _article_row(a: Article, now: datetime) -> dict[str, Any]:
+    """The columns a new or edited article writes (an unchanged one writes none, so its record
+    is not serialised)."""
+    return {
+        "url": a.url, "content_hash": a.content_hash,
+        "sort_time": a.published or a.updated or now,
+        "newest_date": max((d for d in (a.published, a.updated) if d), default=None),
+        "last_changed": now, "record": json.dumps(a.to_dict(), ensure_ascii=False),
+    }
 
 
 def _stored(row: Any) -> StoredArticle:
