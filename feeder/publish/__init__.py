@@ -110,7 +110,7 @@ def publish_site(settings: Settings, feeds: Sequence[SourceFeed]) -> list[Path]:
         failure = exc
     pages = {
         "index.html": site.index_html(channels, healths, combined),
-        "feeds.opml": site.opml(channels, settings.base_url),
+        "feeds.opml": site.opml(channels),
         "static/feed.xsl": site.stylesheet(),
     }
     status = site.status_json(channels, healths)

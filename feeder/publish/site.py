@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 from typing import Any
-from urllib.parse import urljoin
 
 from lxml import etree
 
@@ -125,11 +124,11 @@ td.n {{ text-align: right; }}
     return page.encode("utf-8")
 
 
-def opml(channels: Sequence[Channel], base_url: str) -> bytes:
+def opml(channels: Sequence[Channel]) -> bytes:
     """OPML 2.0 subscription list of every source's RSS feed (not ``all``: it would duplicate).
 
-    ``xmlUrl`` must be absolute (OPML 2.0), so it is built from ``base_url``. No ``dateCreated``:
-    it would be the build time.
+    ``xmlUrl`` must be absolute (OPML 2.0): it is the feed's own URL, the one its ``self`` link
+    carries. No ``dateCreated``: it would be the build time.
     """
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
@@ -138,7 +137,7 @@ def opml(channels: Sequence[Channel], base_url: str) -> bytes:
     body = etree.SubElement(root, "body")
     for ch in channels:
         etree.SubElement(body, "outline", type="rss", text=ch.title, title=ch.title,
-                         xmlUrl=urljoin(base_url, f"{ch.key}/rss.xml"), htmlUrl=ch.home_url)
+                         xmlUrl=ch.url("rss.xml"), htmlUrl=ch.home_url)
     etree.indent(root, space="  ")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
