@@ -123,20 +123,19 @@ def is_article_url(url: str, text: str | None = None) -> bool:
     segments = [s for s in path.split("/") if s]
     if not segments or _MEDIA_EXT_RE.search(path):
         return False
-    if any(s.lower() in _LISTING_SEGMENTS for s in segments[:-1]) or \
-            segments[-1].lower() in _LISTING_SEGMENTS:
+    if any(s.lower() in _LISTING_SEGMENTS for s in segments):
         return False
     leaf = segments[-1]
     if _LISTING_LEAF_RE.match(leaf):
         return False
-    if any(k.lower() in _PAGINATION_PARAMS for k, _ in parse_qsl(parts.query)):
+    query = parse_qsl(parts.query)
+    if any(k.lower() in _PAGINATION_PARAMS for k, _ in query):
         return False
     stem = _PAGE_EXT_RE.sub("", leaf)
     words = [w for w in _WORD_SPLIT_RE.split(stem) if w]
     alpha_words = [w for w in words if not w.isdigit()]
     # "?id=12345", "?newsid=12345": dynamic pages name their article in the query.
-    query_id = any(k.lower().endswith("id") and _ID_RE.fullmatch(v)
-                   for k, v in parse_qsl(parts.query))
+    query_id = any(k.lower().endswith("id") and _ID_RE.fullmatch(v) for k, v in query)
     has_id = bool(_ID_RE.search(stem)) or query_id
     score = 0
     if has_id or _DATE_PATH_RE.search(path + "/"):
