@@ -270,7 +270,7 @@ def serve(directory: Path, host: str = "127.0.0.1", port: int = 8080) -> None:
 
 def serve_in_thread(directory: Path, host: str = "127.0.0.1",
                     port: int = 0) -> tuple[PreviewServer, threading.Thread]:
-    """Start a preview server in a daemon thread (for tests and ``make demo``)."""
+    """Start a preview server in a daemon thread (tests; ``make demo`` runs ``feeder serve``)."""
     server = make_server(directory, host, port)
     thread = threading.Thread(target=server.serve_forever, name="feeder-serve", daemon=True)
     thread.start()
