@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -38,11 +39,26 @@ def loopback_only() -> Iterator[None]:
             raise AssertionError(f"a test tried to connect to {address[0]}:{address[1]}")
         return real(address, *args, **kwargs)
 
-    urllib3.util.connection.create_connection = guarded  # type: ignore[assignment]
+    urllib3.util.connection.create_connection = guarded
     try:
         yield
     finally:
         urllib3.util.connection.create_connection = real
+
+
+def not_modified(status: int, headers: Mapping[str, str],
+                 request: Message) -> dict[str, str] | None:
+    """The headers of a 304 for a ``status``/``headers`` answer to ``request`` (its headers),
+    or ``None`` when the full answer is due: like a static file server, a 200 is not modified
+    when If-None-Match equals its ETag, or (without If-None-Match) If-Modified-Since equals its
+    Last-Modified."""
+    etag = headers.get("ETag")
+    lm = headers.get("Last-Modified")
+    inm = request.get("If-None-Match")
+    ims = request.get("If-Modified-Since")
+    if status == 200 and ((etag and inm == etag) or (lm and not inm and ims == lm)):
+        return {k: v for k, v in headers.items() if k in ("ETag", "Last-Modified")}
+    return None
 
 
 @dataclass
@@ -94,14 +110,9 @@ class LoopbackServer:
                 else:
                     if route.delay:
                         time.sleep(route.delay)
-                    etag = route.headers.get("ETag")
-                    lm = route.headers.get("Last-Modified")
-                    inm = self.headers.get("If-None-Match")
-                    ims = self.headers.get("If-Modified-Since")
-                    if route.status == 200 and ((etag and inm == etag) or
-                                                (lm and not inm and ims == lm)):
-                        self._send(304, b"", {k: v for k, v in route.headers.items()
-                                              if k in ("ETag", "Last-Modified")})
+                    validators = not_modified(route.status, route.headers, self.headers)
+                    if validators is not None:
+                        self._send(304, b"", validators)
                     else:
                         self._send(route.status, route.body, route.headers)
 

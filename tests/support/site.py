@@ -31,6 +31,8 @@ from typing import Any
 
 from lxml import etree
 
+from tests.support.http import not_modified
+
 ARTICLE = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
 <title>{title} - Báo Thử Nghiệm</title>
 <link rel="canonical" href="{canonical}">
@@ -159,15 +161,10 @@ class SiteServer:
                     self._count("other")
                     answer(self)
                     return
-                etag = answer.headers.get("ETag")
-                lm = answer.headers.get("Last-Modified")
-                inm = self.headers.get("If-None-Match")
-                ims = self.headers.get("If-Modified-Since")
-                if answer.status == 200 and ((etag and inm == etag) or
-                                             (lm and not inm and ims == lm)):
+                validators = not_modified(answer.status, answer.headers, self.headers)
+                if validators is not None:
                     self._count("304")
-                    self._reply(304, b"", {k: v for k, v in answer.headers.items()
-                                           if k in ("ETag", "Last-Modified")})
+                    self._reply(304, b"", validators)
                 else:
                     self._count("200" if answer.status == 200 else "other")
                     self._reply(answer.status, answer.body, answer.headers)
