@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,9 +17,9 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from tests.support.demo import demo_site as serve_demo_site
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "demo"))
-from server import make_server  # noqa: E402  (demo/server.py)
 
 EXPECTED = {
     # slug: (title, published, authors)
@@ -49,12 +48,8 @@ EXPECTED = {
 
 @pytest.fixture
 def demo_site() -> Iterator[str]:
-    server = make_server(0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serve_demo_site() as base:
+        yield base
 
 
 def test_demo_site_to_valid_feeds(demo_site: str, tmp_path: Path) -> None:

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 import requests
@@ -18,28 +13,13 @@ from feeder.discover import links
 from feeder.errors import FetchError
 from feeder.fetch import Fetcher
 from feeder.model import CacheInfo, NotModified, Page
-
-DEMO = Path(__file__).resolve().parent.parent / "demo"
-
-
-def _load_server_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("demo_server", DEMO / "server.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.support.demo import DEMO, demo_site
 
 
 @pytest.fixture(scope="module")
 def base() -> Iterator[str]:
-    server: ThreadingHTTPServer = _load_server_module().make_server(0)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with demo_site() as url:
+        yield url
 
 
 @pytest.fixture
