@@ -67,8 +67,5 @@ def host_of(url: str) -> str:
 
 def same_site(url: str, other: str) -> bool:
     """True when both URLs are on the same host, ignoring a leading ``www.``."""
-
-    def host(u: str) -> str:
-        return host_of(u).removeprefix("www.")
-
-    return host(url) == host(other) and host(url) != ""
+    host = host_of(url).removeprefix("www.")
+    return host != "" and host == host_of(other).removeprefix("www.")
