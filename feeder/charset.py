@@ -53,7 +53,8 @@ def _strict(body: bytes, codec: str | None) -> str | None:
 
 
 def _has_multibyte_utf8(body: bytes) -> bool:
-    return any(b >= 0x80 for b in body[:65536])
+    # Any non-ASCII byte; whether it is valid UTF-8 is left to the strict decode of the candidate.
+    return not body[:65536].isascii()
 
 
 def decode_html(body: bytes, header_charset: str | None = None) -> tuple[str, str]:
