@@ -58,6 +58,17 @@ def _links(channel: Channel) -> str:
                       for name, label, kind in FEED_FILES)
 
 
+def _row(name_cell: str, channel: Channel, health_html: str) -> str:
+    """One table row of the index page; the first cell comes ready-made."""
+    return ("<tr>"
+            f"{name_cell}"
+            f"<td>{_links(channel)}</td>"
+            f"<td>{escape(_when(channel.updated))}</td>"
+            f'<td class="n">{channel.size}</td>'
+            f"<td>{health_html}</td>"
+            "</tr>")
+
+
 def index_html(channels: Sequence[Channel], healths: Sequence[SourceHealth | None],
                combined: Channel) -> bytes:
     """The site's front page: every feed with autodiscovery links, last update, items, health.
@@ -73,22 +84,9 @@ def index_html(channels: Sequence[Channel], healths: Sequence[SourceHealth | Non
     rows = []
     for ch, health in zip(channels, healths, strict=True):
         lang = f' lang="{escape(ch.language)}"' if ch.language else ""
-        rows.append(
-            "<tr>"
-            f'<td{lang}><a href="{escape(ch.home_url)}">{escape(ch.title)}</a></td>'
-            f"<td>{_links(ch)}</td>"
-            f"<td>{escape(_when(ch.updated))}</td>"
-            f'<td class="n">{ch.size}</td>'
-            f"<td>{_health_html(health)}</td>"
-            "</tr>")
-    rows.append(
-        "<tr>"
-        f"<td><strong>{escape(combined.title)}</strong></td>"
-        f"<td>{_links(combined)}</td>"
-        f"<td>{escape(_when(combined.updated))}</td>"
-        f'<td class="n">{combined.size}</td>'
-        "<td></td>"
-        "</tr>")
+        rows.append(_row(f'<td{lang}><a href="{escape(ch.home_url)}">{escape(ch.title)}</a></td>',
+                         ch, _health_html(health)))
+    rows.append(_row(f"<td><strong>{escape(combined.title)}</strong></td>", combined, ""))
     nl = "\n"
     page = f"""<!DOCTYPE html>
 <html lang="en">
