@@ -48,12 +48,13 @@ def render(channel: Channel) -> bytes:
         fe.title(item.title)
         fe.link(href=item.url)
         fe.guid(item.url, permalink=True)
-        if item.summary and item.content_html:
-            fe.description(html.escape(item.summary, quote=False))
-            fe.content(item.content_html)  # -> content:encoded
-        elif item.content_html or item.summary:
+        if item.summary:
             # <description> is HTML: a plain-text summary is escaped so it shows as text.
-            fe.description(item.content_html or html.escape(item.summary, quote=False))
+            fe.description(html.escape(item.summary, quote=False))
+            if item.content_html:
+                fe.content(item.content_html)  # -> content:encoded
+        elif item.content_html:
+            fe.description(item.content_html)
         if item.authors:
             # One dc:creator with every name: readers (feedparser, newsboat) keep only one.
             fe.dc.dc_creator(", ".join(item.authors))
