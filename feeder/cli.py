@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from feeder import __version__
 from feeder.errors import ConfigError, FeederError
@@ -176,17 +176,43 @@ def _health_dict(h: SourceHealth) -> dict[str, object]:
     return {**data, "ok": h.ok, "selectors_broken": h.selectors_broken}
 
 
+def _add_global_options(parser: argparse.ArgumentParser, where: str) -> None:
+    """--config, -v and -q, accepted before the subcommand and after it.
+
+    Each position has its own destinations (``verbose_pre`` / ``verbose_post``): argparse parses
+    a subcommand into a fresh namespace and copies it over the main one, so a shared destination
+    would let ``feeder -v run`` lose its ``-v``. :func:`main` merges them.
+    """
+    parser.add_argument("--config", "-c", metavar="PATH", dest=f"config_{where}",
+                        help="configuration file (default: ./feeder.toml)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, dest=f"verbose_{where}",
+                        help="more log output (-vv for debug)")
+    parser.add_argument("-q", "--quiet", action="store_true", dest=f"quiet_{where}",
+                        help="only warnings and errors")
+
+
+class _SubcommandParser(argparse.ArgumentParser):
+    """A subcommand's parser: it takes the global options too (``feeder status --config X``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _add_global_options(self, "post")
+
+
+def _merge_global_options(args: argparse.Namespace) -> None:
+    """One ``config`` and one ``verbose`` from the options given before and after the command."""
+    args.config = getattr(args, "config_post", None) or args.config_pre
+    quiet = args.quiet_pre or getattr(args, "quiet_post", False)
+    args.verbose = 0 if quiet else 1 + args.verbose_pre + getattr(args, "verbose_post", 0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feeder", description="Publish RSS, Atom and JSON Feed files for news sites.")
     parser.add_argument("--version", action="version", version=f"feeder {__version__}")
-    parser.add_argument("--config", "-c", metavar="PATH",
-                        help="configuration file (default: ./feeder.toml)")
-    parser.add_argument("-v", "--verbose", action="count", default=1,
-                        help="more log output (-vv for debug)")
-    parser.add_argument("-q", "--quiet", action="store_const", const=0, dest="verbose",
-                        help="only warnings and errors")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_global_options(parser, "pre")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_SubcommandParser)
 
     run = sub.add_parser("run", help="poll the sources and publish feeds",
                          description="Poll every source on its schedule and publish its feeds, "
@@ -230,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _merge_global_options(args)
     _setup_logging(args.verbose)
     try:
         return int(args.func(args) or 0)
