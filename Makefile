@@ -4,6 +4,7 @@
 #   make lint      ruff
 #   make accuracy  extraction scores on ../shared/corpus, feeder vs trafilatura
 #   make speed     extraction time per page, feeder vs trafilatura
+#   make discovery listing discovery scored on ../shared/corpus/listings (held-out halves too)
 #   make poll      polling 1,000 loopback sources: first ingest and idle poll
 #   make validate  the W3C Feed Validation Service (offline) on public/; needs FEEDVALIDATOR
 
@@ -12,7 +13,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint accuracy speed poll validate clean
+.PHONY: demo test test-all lint accuracy speed poll discovery validate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +43,9 @@ speed: $(STAMP)
 
 poll: $(STAMP)
 	$(BIN)/python bench/poll.py
+
+discovery: $(STAMP)
+	$(BIN)/python bench/discovery.py
 
 # FEEDVALIDATOR: a w3c/feedvalidator checkout (never part of this repository);
 # FV_PYTHON: a Python with lxml, html5lib and rdflib. See deploy/README.md.

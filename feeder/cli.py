@@ -131,6 +131,27 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_links(args: argparse.Namespace) -> int:
+    from feeder.config import Source, _check_selector
+    from feeder.discover import links
+    from feeder.discover.target import fetch_listing, is_url, read_listing
+
+    if args.selector is not None:
+        try:
+            _check_selector(args.selector)
+        except ValueError as exc:
+            raise ConfigError(f"--selector: {exc}") from None
+    if is_url(args.target):
+        page = fetch_listing(args.target)
+    else:
+        page = read_listing(Path(args.target), args.url)
+    url = args.url or page.final_url
+    source = Source(id="links", name="links", urls=(url,), link_selector=args.selector)
+    for link in links(page, source):
+        print(json.dumps({"url": link.url, "text": link.text}, ensure_ascii=False))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from feeder.serve import serve
 
@@ -236,6 +257,15 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--batch", metavar="MANIFEST.jsonl",
                     help='lines {"id", "path", "url"}; prints {"id", "record"|"error"} lines')
     ex.set_defaults(func=cmd_extract)
+
+    ln = sub.add_parser("links", help="print the article links a source would follow",
+                        description="Print the article links found on a listing page (a file, "
+                                    ".html.gz too, or a URL), one JSON line each, as a poll "
+                                    "would follow them.")
+    ln.add_argument("target", metavar="FILE_OR_URL")
+    ln.add_argument("--url", help="the page's URL, for a file (default: its canonical URL)")
+    ln.add_argument("--selector", metavar="CSS", help="a source's link_selector to try")
+    ln.set_defaults(func=cmd_links)
 
     sv = sub.add_parser("serve", help="serve the output folder on 127.0.0.1 for a preview",
                         description="Serve the output folder with feed Content-Types, ETag and "
