@@ -165,12 +165,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from feeder import clock
+    from feeder.publish.websub import failures as hub_failures
     from feeder.store import Store
 
     cfg = _load(args)
     store = Store(cfg.settings.database)
     rows = list(store.healths([s.id for s in cfg.sources]).values())
     failing = sum(h.consecutive_failures > 0 for h in rows)
+    hub_problems = hub_failures(store.hub_pings())
     store.close()
     if args.json:
         json.dump([_health_dict(h) for h in rows], sys.stdout, indent=2)
@@ -186,8 +188,13 @@ def cmd_status(args: argparse.Namespace) -> int:
                 if h.selectors_broken else ""
             print(f"{h.source:20} {t(h.last_success):16} {t(h.next_due):16} {h.item_count:>5} "
                   f"{h.consecutive_failures:>5}  {(h.last_error or '')[:80]}{flag}")
+        for p in hub_problems:
+            when = f"retry {t(p.due_at)}" if p.state == "pending" else "gave up"
+            print(f"hub {p.hub} {p.topic}: {p.attempts} failed attempt(s), {when}: "
+                  f"{(p.last_error or '')[:120]}")
         print(f"as of {clock.now().astimezone().strftime('%Y-%m-%d %H:%M')}")
-    return 1 if failing or any(h.selectors_broken for h in rows) else 0
+    gave_up = any(p.state == "failed" for p in hub_problems)
+    return 1 if failing or gave_up or any(h.selectors_broken for h in rows) else 0
 
 
 def _health_dict(h: SourceHealth) -> dict[str, object]:

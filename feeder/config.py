@@ -11,6 +11,7 @@ source id and the key; the CLI turns it into exit status 2.
     base_url = "http://127.0.0.1:8080/" # public URL of the output folder, for self links
     user_agent = "feeder/0.1 (+https://example.org/feeder)"
     feeds = "feeds"                     # folder of per-source TOML files
+    hub = "https://hub.example.org/"    # optional WebSub hub(s): a URL or a list of URLs
 
     [[sources]]                         # optional; feeds/*.toml add more
     id = "baoxyz"
@@ -95,6 +96,7 @@ class Settings:
     respect_robots: bool = True
     workers: int = 4  # sources polled at once (each host still sees one request at a time)
     metrics_file: Path | None = None  # Prometheus text format, for node_exporter's textfile
+    hubs: tuple[str, ...] = ()  # WebSub hubs every feed declares and pings (setting ``hub``)
 
     @property
     def full_user_agent(self) -> str:
@@ -145,6 +147,17 @@ def _check_url(value: Any) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"expected an http(s) URL, got {value!r}")
     return value
+
+
+def _check_hubs(value: Any) -> tuple[str, ...]:
+    """``hub``: one WebSub hub URL or a list of them (each http(s), no duplicates)."""
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not values:
+        raise ValueError("expected a hub URL or a non-empty list of hub URLs")
+    hubs = tuple(_check_url(v) for v in values)
+    if len(set(hubs)) != len(hubs):
+        raise ValueError("the same hub is listed twice")
+    return hubs
 
 
 def _check_selector(value: Any) -> str:
@@ -221,6 +234,7 @@ _SETTINGS_KEYS: dict[str, Callable[[Any], Any]] = {
     "respect_robots": _typed(bool, "true or false"),
     "workers": _positive(int, "a whole number"),
     "metrics_file": _text,
+    "hub": _check_hubs,
 }
 
 _SOURCE_KEYS: dict[str, Callable[[Any], Any]] = {
@@ -337,6 +351,8 @@ def load(path: Path | str | None = None) -> Config:
     values = _validated(data.get("feeder", {}), _SETTINGS_KEYS, file=file, source=None,
                         what="[feeder]")
     feeds_dir = base / values.pop("feeds", "feeds")
+    if "hub" in values:
+        values["hubs"] = values.pop("hub")
     if "metrics_file" in values:
         values["metrics_file"] = (base / values["metrics_file"]).resolve()
     settings = Settings(

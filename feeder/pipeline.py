@@ -37,6 +37,7 @@ from feeder.fetch import Fetcher, is_public_host
 from feeder.metrics import Metrics
 from feeder.model import ArticleLink, CacheInfo, NotModified, Page, SourceFeed
 from feeder.publish import ALL_MAX_ITEMS, publish_site, publish_source
+from feeder.publish.websub import HubNotifier
 from feeder.schedule import next_poll_at
 from feeder.store import Intent, Store, decide
 from feeder.urls import same_site
@@ -84,6 +85,8 @@ class Poller:
         self.fetcher = fetcher
         self.stop = stop or threading.Event()
         self._site_lock = threading.Lock()
+        # WebSub: publishing queues the changed feeds; the notifier tells the hubs afterwards.
+        self.hub = HubNotifier(self.settings, store)
 
     # -- one source ------------------------------------------------------------------------
 
@@ -234,7 +237,9 @@ class Poller:
         if not force and self._feed_files_exist(source):
             return []
         # A PublishError goes up to poll(), which reports it as this poll's error.
-        return [str(p) for p in publish_source(self.settings, self.feed(source))]
+        written = publish_source(self.settings, self.feed(source))
+        self.hub.queue(written)
+        return [str(p) for p in written]
 
     def _feed_files_exist(self, source: Source) -> bool:
         folder = self.settings.out / source.id
@@ -257,7 +262,9 @@ class Poller:
                 feeds.append(SourceFeed(
                     s, tuple(a for a in newest if a.source == s.id), healths[s.id],
                     item_count=count, newest=latest.astimezone(s.tz) if latest else None))
-            return [str(p) for p in publish_site(self.settings, feeds)]
+            written = publish_site(self.settings, feeds)
+            self.hub.queue(written)
+            return [str(p) for p in written]
 
     # -- all sources once ------------------------------------------------------------------
 
@@ -273,4 +280,5 @@ class Poller:
             self.publish_site()
         except PublishError as exc:
             log.error("publish.site_failed error=%s", exc)
+        self.hub.drain()  # after publishing, so no hub ever delays a feed
         return results

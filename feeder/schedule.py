@@ -94,10 +94,12 @@ class Runner:
         try:
             self.poller.publish_site()
             self.start()
+            self.poller.hub.start()
             self._done.wait()
         finally:
             log.info("run.stopping")
             self.scheduler.shutdown(wait=False)
+            self.poller.hub.stop()
             # Polls check the stop flag between pages; wait for those in flight, within a bound.
             deadline = time.monotonic() + STOP_GRACE
             for thread in threading.enumerate():

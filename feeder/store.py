@@ -113,6 +113,35 @@ robots = sa.Table(
     sa.Column("fetched_at", UTCDateTime, nullable=False),
 )
 
+# WebSub publish notifications still to send (feeder.publish.websub): a persisted outbox, one row
+# per hub and feed URL, so a change is announced even across a restart, and coalesced when the
+# feed changes again before the hub was told.
+websub_pings = sa.Table(
+    "websub_pings", metadata,
+    sa.Column("hub", sa.String(1000), primary_key=True),
+    sa.Column("topic", sa.String(1000), primary_key=True),
+    sa.Column("state", sa.String(16), nullable=False),  # pending | sent | failed (gave up)
+    sa.Column("changed_at", UTCDateTime, nullable=False),  # when the feed last changed
+    sa.Column("due_at", UTCDateTime),  # next attempt (pending only)
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),  # since the change
+    sa.Column("last_attempt", UTCDateTime),
+    sa.Column("last_error", sa.Text),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HubPing:
+    """One row of the WebSub outbox: tell ``hub`` that the feed at ``topic`` changed."""
+
+    hub: str
+    topic: str
+    state: str
+    changed_at: datetime
+    attempts: int = 0
+    due_at: datetime | None = None
+    last_attempt: datetime | None = None
+    last_error: str | None = None
+
 
 @dataclass(frozen=True, slots=True)
 class StoredArticle:
@@ -458,6 +487,64 @@ class Store:
                                 .values(body=body, fetched_at=fetched_at)).rowcount:
                 conn.execute(robots.insert().values(origin=origin, body=body,
                                                     fetched_at=fetched_at))
+
+    # -- WebSub outbox (feeder.publish.websub) -------------------------------------------
+
+    def queue_pings(self, pairs: Iterable[tuple[str, str]], now: datetime) -> int:
+        """Queue a publish notification per ``(hub, topic)``; one already pending is kept as it
+        is (with its backoff), so a burst of changes costs one ping. Returns how many rows."""
+        n = 0
+        with self._tx() as conn:
+            for hub, topic in pairs:
+                n += 1
+                key = (websub_pings.c.hub == hub) & (websub_pings.c.topic == topic)
+                pending = conn.execute(websub_pings.update().where(
+                    key, websub_pings.c.state == "pending").values(changed_at=now)).rowcount
+                if pending:
+                    continue
+                fresh = {"state": "pending", "changed_at": now, "due_at": now, "attempts": 0}
+                if not conn.execute(websub_pings.update().where(key).values(**fresh)).rowcount:
+                    conn.execute(websub_pings.insert().values(hub=hub, topic=topic, **fresh))
+        return n
+
+    def due_pings(self, now: datetime, limit: int = 100) -> list[HubPing]:
+        """Pending notifications whose attempt is due, oldest first."""
+        with self._tx() as conn:
+            rows = conn.execute(sa.select(websub_pings).where(
+                websub_pings.c.state == "pending", websub_pings.c.due_at <= now)
+                .order_by(websub_pings.c.due_at).limit(limit)).all()
+        return [HubPing(**r._mapping) for r in rows]
+
+    def next_ping_due(self) -> datetime | None:
+        with self._tx() as conn:
+            return conn.execute(sa.select(sa.func.min(websub_pings.c.due_at)).where(
+                websub_pings.c.state == "pending")).scalar_one_or_none()
+
+    def record_ping(self, ping: HubPing, now: datetime, error: str | None,
+                    retry_at: datetime | None) -> None:
+        """One attempt's outcome. A success for a feed that changed again meanwhile leaves the
+        row pending, so the hub hears of the newer change too; a failure is retried at
+        ``retry_at``, or given up (state ``failed``) when that is None."""
+        key = (websub_pings.c.hub == ping.hub) & (websub_pings.c.topic == ping.topic)
+        with self._tx() as conn:
+            if error is None:
+                conn.execute(websub_pings.update().where(
+                    key, websub_pings.c.changed_at == ping.changed_at).values(
+                    state="sent", due_at=None, attempts=0, last_attempt=now, last_error=None))
+                conn.execute(websub_pings.update().where(key, websub_pings.c.state == "pending")
+                             .values(due_at=now, attempts=0, last_attempt=now, last_error=None))
+                return
+            state = "pending" if retry_at is not None else "failed"
+            conn.execute(websub_pings.update().where(key).values(
+                state=state, due_at=retry_at, attempts=ping.attempts + 1, last_attempt=now,
+                last_error=error))
+
+    def hub_pings(self) -> list[HubPing]:
+        """Every outbox row, for ``feeder status``."""
+        with self._tx() as conn:
+            rows = conn.execute(sa.select(websub_pings).order_by(
+                websub_pings.c.hub, websub_pings.c.topic)).all()
+        return [HubPing(**r._mapping) for r in rows]
 
 
 def next_check(first_seen: datetime, checks_done: int, now: datetime) -> datetime | None:

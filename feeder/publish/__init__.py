@@ -74,15 +74,18 @@ def _write_channel(out_dir: Path, channel: Channel) -> list[Path]:
     return changed
 
 
-def publish_source(settings: Settings, feed: SourceFeed) -> list[Path]:
+def publish_source(settings: Settings, feed: SourceFeed, *,
+                   prev_archive: str | None = None) -> list[Path]:
     """Write ``<out>/<source id>/{rss.xml,atom.xml,feed.json}`` (+ ``.gz``) for ``feed``.
 
     The articles are re-sorted newest first and limited to ``source.max_items`` whatever order
     they come in. Returns the paths that changed (empty when nothing did). Raises PublishError
     with ``source`` set when a feed fails the validity gate or cannot be written; the previously
-    published files then stay as they were.
+    published files then stay as they were. The feeds name ``settings.hubs`` (WebSub) and
+    ``prev_archive``, the newest archive document (RFC 5005, see :mod:`feeder.publish.archive`).
     """
-    channel = source_channel(feed.source, feed.articles, settings.base_url)
+    channel = source_channel(feed.source, feed.articles, settings.base_url,
+                             hubs=settings.hubs, prev_archive=prev_archive)
     changed = _write_channel(Path(settings.out), channel)
     log.info("publish.source source=%s items=%d changed=%d", channel.key, len(channel.items),
              len(changed))
@@ -101,7 +104,7 @@ def publish_site(settings: Settings, feeds: Sequence[SourceFeed]) -> list[Path]:
     channels = [source_channel(f.source, f.articles, settings.base_url, count=f.item_count,
                                latest=f.newest) for f in feeds]
     healths = [f.health for f in feeds]
-    combined = combined_channel(channels, settings.base_url)
+    combined = combined_channel(channels, settings.base_url, hubs=settings.hubs)
     changed: list[Path] = []
     failure: PublishError | None = None
     try:

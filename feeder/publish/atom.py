@@ -25,11 +25,14 @@ from feeder.publish.items import (
     UNDATED,
     Channel,
     Item,
+    history_links,
 )
 from feeder.publish.rss import serialize
 
 CONTENT_TYPE = "application/atom+xml"
 NS = "http://www.w3.org/2005/Atom"
+#: RFC 5005 (Feed Paging and Archiving) section 4: ``<fh:archive/>`` marks an archive document.
+FH_NS = "http://purl.org/syndication/history/1.0"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
@@ -81,16 +84,28 @@ def _entry(feed: etree._Element, item: Item, channel: Channel) -> None:
 
 
 def render(channel: Channel) -> bytes:
-    """The Atom document of ``channel`` as UTF-8 bytes; the same channel gives the same bytes."""
-    feed = etree.Element(f"{{{NS}}}feed", nsmap={None: NS})
+    """The Atom document of ``channel`` as UTF-8 bytes; the same channel gives the same bytes.
+
+    An archive channel (``archive_name`` set) gives an RFC 5005 archive document: its own self
+    link, ``<fh:archive/>`` and a ``current`` link to the live feed.
+    """
+    nsmap = {None: NS, "fh": FH_NS} if channel.archive_name else {None: NS}
+    feed = etree.Element(f"{{{NS}}}feed", nsmap=nsmap)
     if channel.language:
         feed.set(_XML_LANG, channel.language)
     _el(feed, "id", feed_id(channel))
     _el(feed, "title", channel.title, type="text")
     _el(feed, "subtitle", channel.description, type="text")
     _el(feed, "updated", rfc3339(channel.updated or UNDATED))
-    _el(feed, "link", rel="self", type=CONTENT_TYPE, href=channel.url("atom.xml"))
+    if channel.archive_name:
+        etree.SubElement(feed, f"{{{FH_NS}}}archive")
+    _el(feed, "link", rel="self", type=CONTENT_TYPE, href=channel.self_url("atom.xml"))
     _el(feed, "link", rel="alternate", type="text/html", href=channel.home_url)
+    for rel, href in history_links(channel, "atom.xml"):
+        attrs = {"rel": rel, "href": href}
+        if rel != "hub":
+            attrs["type"] = CONTENT_TYPE
+        _el(feed, "link", **attrs)
     _el(feed, "generator", GENERATOR, uri=GENERATOR_URI)
     # RFC 4287 4.1.1: a feed without a feed-level author needs one in every entry; the site is
     # the author of last resort.

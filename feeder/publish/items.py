@@ -133,9 +133,20 @@ class Channel:
     # Set when ``items`` is only part of the feed (the site files need no more than that).
     count: int | None = None
     latest: datetime | None = None
+    # WebSub (https://www.w3.org/TR/websub/): the hubs the feed names for push subscriptions.
+    hubs: tuple[str, ...] = ()
+    # RFC 5005 archived feeds: the newest archive document behind this one (absolute URL), and
+    # for an archive document itself its file name under ``feed_base`` and the newer archive.
+    prev_archive: str | None = None
+    archive_name: str | None = None
+    next_archive: str | None = None
 
     def url(self, name: str) -> str:
         return urljoin(self.feed_base, name)
+
+    def self_url(self, name: str) -> str:
+        """The document's own URL: the archive's when it is one, else the feed file ``name``."""
+        return self.url(self.archive_name or name)
 
     @property
     def size(self) -> int:
@@ -149,6 +160,22 @@ class Channel:
             return self.latest
         dates = [d for i in self.items for d in (i.updated, i.published) if d is not None]
         return max(dates) if dates else None
+
+
+def history_links(channel: Channel, current_name: str) -> list[tuple[str, str]]:
+    """``(rel, href)`` of the WebSub hubs and RFC 5005 links ``channel`` declares, in order.
+
+    ``current_name`` is the feed file an archive document points back to (``rel="current"``).
+    Shared by Atom and RSS (``atom:link``), so both declare the same.
+    """
+    links = [("hub", hub) for hub in channel.hubs]
+    if channel.archive_name:
+        links.append(("current", channel.url(current_name)))
+    if channel.prev_archive:
+        links.append(("prev-archive", channel.prev_archive))
+    if channel.next_archive:
+        links.append(("next-archive", channel.next_archive))
+    return links
 
 
 def _second(dt: datetime | None) -> datetime | None:
@@ -197,10 +224,12 @@ def ttl_minutes(interval_seconds: float) -> int:
 
 
 def source_channel(source: Source, articles: Sequence[Article], base_url: str, *,
-                   count: int | None = None, latest: datetime | None = None) -> Channel:
+                   count: int | None = None, latest: datetime | None = None,
+                   hubs: tuple[str, ...] = (), prev_archive: str | None = None) -> Channel:
     """The channel of one source, its items re-sorted and limited to ``source.max_items``.
 
-    ``count`` and ``latest`` describe the whole feed when ``articles`` is only part of it.
+    ``count`` and ``latest`` describe the whole feed when ``articles`` is only part of it;
+    ``hubs`` and ``prev_archive`` are declared in the feed (WebSub, RFC 5005).
     """
     name = clean(source.name) or source.id
     language = clean(source.language) or "vi"
@@ -216,11 +245,13 @@ def source_channel(source: Source, articles: Sequence[Article], base_url: str, *
         items=order(items, source.max_items),
         count=count,
         latest=_second(latest),
+        hubs=hubs,
+        prev_archive=prev_archive,
     )
 
 
 def combined_channel(channels: Sequence[Channel], base_url: str,
-                     limit: int = ALL_MAX_ITEMS) -> Channel:
+                     limit: int = ALL_MAX_ITEMS, hubs: tuple[str, ...] = ()) -> Channel:
     """The ``all`` channel: every source's items merged, newest first, at most ``limit``."""
     languages = {c.language for c in channels}
     return Channel(
@@ -235,4 +266,5 @@ def combined_channel(channels: Sequence[Channel], base_url: str,
         language=languages.pop() if len(languages) == 1 else None,
         ttl_minutes=min((c.ttl_minutes for c in channels), default=30),
         items=order((i for c in channels for i in c.items), limit),
+        hubs=hubs,
     )

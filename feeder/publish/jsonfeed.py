@@ -52,5 +52,8 @@ def render(channel: Channel) -> bytes:
     }
     if channel.language:
         doc["language"] = channel.language
+    if channel.hubs:
+        # JSON Feed 1.1 "hubs": endpoints for real-time notification of changes (WebSub).
+        doc["hubs"] = [{"type": "WebSub", "url": hub} for hub in channel.hubs]
     doc["items"] = [_item(i) for i in channel.items]
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

@@ -21,9 +21,16 @@ import html
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from feeder.publish.items import GENERATOR, GENERATOR_URI, STYLESHEET_HREF, Channel
+from feeder.publish.items import (
+    GENERATOR,
+    GENERATOR_URI,
+    STYLESHEET_HREF,
+    Channel,
+    history_links,
+)
 
 CONTENT_TYPE = "application/rss+xml"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
 def render(channel: Channel) -> bytes:
@@ -69,7 +76,23 @@ def render(channel: Channel) -> bytes:
     if updated is None:
         for stale in root.findall("channel/lastBuildDate"):
             stale.getparent().remove(stale)
+    _add_history_links(root, channel)
     return serialize(root)
+
+
+def _add_history_links(root: etree._Element, channel: Channel) -> None:
+    """WebSub hubs and RFC 5005 links as ``atom:link``, right after feedgen's self link
+    (feedgen writes only ``rel="self"`` into RSS)."""
+    channel_el = root.find("channel")
+    assert channel_el is not None
+    anchor = channel_el.find(f"{{{ATOM_NS}}}link")
+    for rel, href in reversed(history_links(channel, "rss.xml")):
+        # No type: the archives behind an RSS feed are Atom documents (feeder.publish.archive).
+        link = etree.Element(f"{{{ATOM_NS}}}link", href=href, rel=rel)
+        if anchor is not None:
+            anchor.addnext(link)
+        else:
+            channel_el.append(link)
 
 
 def serialize(root: etree._Element) -> bytes:

@@ -7,24 +7,47 @@ base URL; the server is shut down on leaving the block.
 from __future__ import annotations
 
 import importlib.util
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 DEMO = Path(__file__).resolve().parent.parent.parent / "demo"
 
 
 @cache
-def server_module() -> ModuleType:
-    """demo/server.py, loaded from its file (demo/ is not a package and not on sys.path)."""
-    spec = importlib.util.spec_from_file_location("demo_server", DEMO / "server.py")
+def demo_module(name: str) -> ModuleType:
+    """demo/<name>.py, loaded from its file (demo/ is not a package and not on sys.path)."""
+    spec = importlib.util.spec_from_file_location(f"demo_{name}", DEMO / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
     spec.loader.exec_module(module)
     return module
+
+
+def server_module() -> ModuleType:
+    """demo/server.py: the demo newspaper."""
+    return demo_module("server")
+
+
+@contextmanager
+def demo_hub() -> Iterator[Any]:
+    """demo/hub.py's recording WebSub hub on a free port; yields its ``Hub`` (``.url``,
+    ``.pings``, ``.wait_for``)."""
+    server = demo_module("hub").make_server(0)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield server.hub
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 @contextmanager
