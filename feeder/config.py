@@ -42,15 +42,27 @@ _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _INTERVAL_RE = re.compile(
     r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*$")
 _RESERVED_IDS = {"all", "static"}
+#: How a source announces its articles (see feeder.sources): an HTML listing page, a sitemap
+#: (sitemap index, news sitemap) or an RSS/Atom feed.
+KINDS = ("listing", "sitemap", "feed")
+# Adaptive polling's bounds when a source gives only one of them.
+DEFAULT_MIN_INTERVAL = timedelta(minutes=5)
+DEFAULT_MAX_INTERVAL = timedelta(hours=6)
 
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One site (or one section of a site) to publish feeds for."""
+    """One site (or one section of a site) to publish feeds for.
+
+    ``urls`` are where the site announces its articles, read as ``kind`` says: listing pages,
+    sitemaps or feeds. ``min_interval`` / ``max_interval`` (both set, or neither) make polling
+    adaptive (feeder.policy); ``interval`` is then the shortest wait, ``min_interval``.
+    """
 
     id: str
     name: str
     urls: tuple[str, ...]
+    kind: str = "listing"
     link_selector: str | None = None
     timezone: str = "Asia/Ho_Chi_Minh"
     language: str = "vi"
@@ -58,7 +70,14 @@ class Source:
     max_items: int = 50
     description: str | None = None
     home_url: str | None = None
+    min_interval: timedelta | None = None
+    max_interval: timedelta | None = None
     file: str | None = None  # where it was defined, for error messages
+
+    @property
+    def adaptive(self) -> bool:
+        """Polled on a learnt cadence between ``min_interval`` and ``max_interval``."""
+        return self.min_interval is not None and self.max_interval is not None
 
     @property
     def url(self) -> str:
@@ -90,6 +109,9 @@ class Settings:
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     max_bytes: int = 5_000_000
+    # Sitemaps are parsed as they stream in, so memory does not grow with them; this caps the
+    # decompressed bytes read (the sitemap protocol's own limit is 50 MiB per file).
+    max_sitemap_bytes: int = 100_000_000
     host_delay: float = 1.0  # minimum seconds between two requests to one host
     jitter: float = 0.1  # share of the interval added at random to each source's schedule
     max_articles_per_poll: int = 30  # article pages fetched per source and poll
@@ -172,6 +194,12 @@ def _check_selector(value: Any) -> str:
     return value
 
 
+def _check_kind(value: Any) -> str:
+    if value not in KINDS:
+        raise ValueError(f"expected one of {', '.join(map(repr, KINDS))}, got {value!r}")
+    return str(value)
+
+
 def _check_timezone(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("expected an IANA timezone name such as 'Asia/Ho_Chi_Minh'")
@@ -228,6 +256,7 @@ _SETTINGS_KEYS: dict[str, Callable[[Any], Any]] = {
     "connect_timeout": _positive(_number, "a number of seconds"),
     "read_timeout": _positive(_number, "a number of seconds"),
     "max_bytes": _positive(int, "a number of bytes"),
+    "max_sitemap_bytes": _positive(int, "a number of bytes"),
     "host_delay": _non_negative(_number, "a number of seconds"),
     "jitter": _non_negative(_number, "a share such as 0.1"),
     "max_articles_per_poll": _positive(int, "a whole number"),
@@ -240,12 +269,15 @@ _SETTINGS_KEYS: dict[str, Callable[[Any], Any]] = {
 _SOURCE_KEYS: dict[str, Callable[[Any], Any]] = {
     "id": _text,
     "name": _text,
+    "kind": _check_kind,
     "url": _check_url,
     "urls": _typed(list, "a list of URLs"),
     "link_selector": _check_selector,
     "timezone": _check_timezone,
     "language": _text,
     "interval": parse_interval,
+    "min_interval": parse_interval,
+    "max_interval": parse_interval,
     "max_items": _positive(int, "a whole number"),
     "description": _text,
     "home_url": _check_url,
@@ -311,10 +343,32 @@ def _source(table: Mapping[str, Any], *, file: str, index: int) -> Source:
     elif "url" in values:
         urls = (values["url"],)
     else:
-        raise ConfigError("needs a listing page: url or urls", file=file, source=sid, key="url")
+        raise ConfigError("needs a listing page (or a sitemap or feed, by kind): url or urls",
+                          file=file, source=sid, key="url")
+    _check_kind_keys(values, file=file, sid=sid)
     # Keys the file leaves out keep Source's own defaults, so they are written in one place.
     given = {k: v for k, v in values.items() if k not in ("id", "name", "url", "urls")}
     return Source(id=sid, name=values.get("name", sid), urls=urls, file=file, **given)
+
+
+def _check_kind_keys(values: dict[str, Any], *, file: str, sid: str) -> None:
+    """Keys that only make sense together: a selector for listings, one way of scheduling."""
+    kind = values.get("kind", "listing")
+    if "link_selector" in values and kind != "listing":
+        raise ConfigError(f"link_selector applies to kind = \"listing\" only, not {kind!r}",
+                          file=file, source=sid, key="link_selector")
+    bounds = [k for k in ("min_interval", "max_interval") if k in values]
+    if not bounds:
+        return
+    if "interval" in values:
+        raise ConfigError("give interval (fixed) or min_interval / max_interval (adaptive), "
+                          "not both", file=file, source=sid, key=bounds[0])
+    low = values.setdefault("min_interval", DEFAULT_MIN_INTERVAL)
+    high = values.setdefault("max_interval", max(DEFAULT_MAX_INTERVAL, low))
+    if low > high:
+        raise ConfigError(f"min_interval ({low}) is longer than max_interval ({high})",
+                          file=file, source=sid, key="min_interval")
+    values["interval"] = low  # the scheduler's tick; the policy decides which ticks poll
 
 
 def _sources_in(data: Mapping[str, Any], *, file: str, whole_file_is_source: bool) -> list[Source]:

@@ -11,6 +11,8 @@
     stream the body: Content-Type checked first, size capped before AND after decompression,
     connect / read timeouts plus a total deadline per attempt
     decode: HTTP charset, then <meta>, then detection (feeder.charset.decode_html)
+    (or, with stream(), hand the decoded chunks to a consumer as they arrive: a sitemap's
+    parser, so that memory does not grow with the body; the same caps apply)
     transient failures (timeouts, resets, 429, 5xx) retried with exponential backoff and jitter;
     Retry-After honoured up to a cap, beyond it the error carries ``retry_after`` for the scheduler
 
@@ -27,11 +29,11 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -45,15 +47,29 @@ from feeder.config import Settings
 from feeder.errors import FetchError, FetchRefused
 from feeder.model import CacheInfo, NotModified, Page
 
-__all__ = ["FetchEvent", "FetchRefused", "Fetcher", "Kind", "is_public_host", "parse_retry_after"]
+__all__ = ["FetchEvent", "FetchRefused", "Fetcher", "Kind", "Streamed", "is_public_host",
+           "parse_retry_after"]
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["listing", "article", "robots"]
+Kind = Literal["listing", "article", "robots", "sitemap", "feed"]
 Sleeper = Callable[[float], None]
+#: Reads a body as it arrives (decoded chunks) and returns what it made of it; see stream().
+Consumer = Callable[[Iterator[bytes]], Any]
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# Sitemaps and feeds come as every XML type, text/plain, gzip files or octet-streams: their
+# parser judges the bytes, the Content-Type is no evidence either way.
+_XML_KINDS = frozenset({"sitemap", "feed"})
+_ACCEPT = {
+    "robots": "text/plain,*/*;q=0.5",
+    "sitemap": "application/xml,text/xml;q=0.9,*/*;q=0.1",
+    "feed": "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9,"
+            "*/*;q=0.1",
+}
+_ACCEPT_HTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT = frozenset({301, 308})
 # 501 Not Implemented and 505 are not going to change by asking again.
 _NOT_RETRIED_5XX = frozenset({501, 505})
 # RFC 9309 section 2.5: crawlers may stop parsing robots.txt after 500 KiB.
@@ -76,6 +92,27 @@ class FetchEvent:
     status: int | None
     ms: float
     bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Streamed:
+    """A body read by a consumer as it arrived (:meth:`Fetcher.stream`): ``value`` is what the
+    consumer returned, ``size`` the decoded bytes it was given."""
+
+    url: str
+    final_url: str
+    status: int
+    value: Any
+    size: int
+    content_type: str = ""
+    cache: CacheInfo = field(default_factory=CacheInfo)
+    moved_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Redirect:
+    to: str
+    permanent: bool
 
 
 @dataclass
@@ -174,14 +211,47 @@ class Fetcher:
         URL (and its redirects) resolve to private, loopback or link-local addresses: pass it only
         when the source's own listing URL is on such a host.
 
+        ``kind`` "sitemap" and "feed" accept any Content-Type (their parser judges the bytes).
+
         Raises :class:`FetchError` (``.transient`` says whether trying later may help; a
         :class:`FetchRefused` is a deliberate refusal; ``.retry_after`` carries a server's
         Retry-After that was too long to wait for).
         """
+        got = self._retrying(url, cache, kind=kind, allow_private=allow_private, consume=None)
+        assert not isinstance(got, Streamed)
+        return got
+
+    def stream(
+        self,
+        url: str,
+        consume: Consumer,
+        cache: CacheInfo | None = None,
+        *,
+        kind: Kind = "sitemap",
+        allow_private: bool = False,
+        max_bytes: int | None = None,
+    ) -> Streamed | NotModified:
+        """Fetch ``url`` like :meth:`get`, but hand the body to ``consume`` as it arrives.
+
+        ``consume`` gets an iterator of decoded chunks (Content-Encoding undone) and returns a
+        value, kept in :attr:`Streamed.value`; it runs inside the host's slot, so it should parse,
+        not fetch. The body is capped at ``max_bytes`` (default ``settings.max_sitemap_bytes``)
+        before and after decompression: past it the iterator raises :class:`FetchRefused`. A
+        retried attempt calls ``consume`` again with a fresh iterator.
+        """
+        limit = max_bytes if max_bytes is not None else self.settings.max_sitemap_bytes
+        got = self._retrying(url, cache, kind=kind, allow_private=allow_private,
+                             consume=(consume, limit))
+        assert not isinstance(got, Page)
+        return got
+
+    def _retrying(self, url: str, cache: CacheInfo | None, *, kind: Kind, allow_private: bool,
+                  consume: tuple[Consumer, int] | None) -> Page | Streamed | NotModified:
         attempt = 0
         while True:
             try:
-                return self._follow(url, cache, kind=kind, allow_private=allow_private)
+                return self._follow(url, cache, kind=kind, allow_private=allow_private,
+                                    consume=consume)
             except FetchError as exc:
                 if not exc.transient or attempt >= self.retries:
                     raise
@@ -215,21 +285,26 @@ class Fetcher:
 
     # -- one request, redirects followed ----------------------------------------------------
 
-    def _follow(self, url: str, cache: CacheInfo | None, *, kind: Kind,
-                allow_private: bool) -> Page | NotModified:
+    def _follow(self, url: str, cache: CacheInfo | None, *, kind: Kind, allow_private: bool,
+                consume: tuple[Consumer, int] | None = None) -> Page | Streamed | NotModified:
         seen: list[str] = []
         current = url
+        permanent = True
         while True:
             self._check_target(current, kind=kind, allow_private=allow_private)
-            result = self._once(url, current, cache, kind=kind, allow_private=allow_private)
-            if isinstance(result, str):  # a redirect
+            result = self._once(url, current, cache, kind=kind, allow_private=allow_private,
+                                consume=consume)
+            if isinstance(result, _Redirect):
                 seen.append(current)
-                if result in seen:
-                    raise FetchRefused(f"redirect loop via {result}", url=url)
+                permanent = permanent and result.permanent
+                if result.to in seen:
+                    raise FetchRefused(f"redirect loop via {result.to}", url=url)
                 if len(seen) > self.max_redirects:
                     raise FetchRefused(f"more than {self.max_redirects} redirects", url=url)
-                current = result
+                current = result.to
                 continue
+            if seen and permanent and isinstance(result, Page | Streamed):
+                result = replace(result, moved_to=current)
             return result
 
     def _check_target(self, url: str, *, kind: Kind, allow_private: bool) -> None:
@@ -246,10 +321,10 @@ class Fetcher:
                 raise FetchRefused(f"disallowed by robots.txt for {self.robots_agent!r}", url=url)
 
     def _once(self, asked: str, url: str, cache: CacheInfo | None, *, kind: Kind,
-              allow_private: bool) -> Page | NotModified | str:
+              allow_private: bool, consume: tuple[Consumer, int] | None = None,
+              ) -> Page | Streamed | NotModified | _Redirect:
         """One HTTP exchange inside the host's slot; a redirect returns the next URL."""
-        headers = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
-                   if kind != "robots" else "text/plain,*/*;q=0.5"}
+        headers = {"Accept": _ACCEPT.get(kind, _ACCEPT_HTML)}
         if cache and kind != "robots":
             if cache.etag:
                 headers["If-None-Match"] = cache.etag
@@ -264,9 +339,11 @@ class Fetcher:
             outcome, status, size = "error", None, 0
             try:
                 result = self._exchange(asked, url, headers, kind=kind, started=started,
-                                        allow_private=allow_private)
+                                        allow_private=allow_private, consume=consume)
                 if isinstance(result, Page):
                     outcome, status, size = "ok", result.status, len(result.content)
+                elif isinstance(result, Streamed):
+                    outcome, status, size = "ok", result.status, result.size
                 elif isinstance(result, NotModified):
                     outcome, status = "not_modified", 304
                 else:
@@ -283,7 +360,9 @@ class Fetcher:
                                                 (self._monotonic() - started) * 1000, size))
 
     def _exchange(self, asked: str, url: str, headers: dict[str, str], *, kind: Kind,
-                  started: float, allow_private: bool) -> Page | NotModified | str:
+                  started: float, allow_private: bool,
+                  consume: tuple[Consumer, int] | None,
+                  ) -> Page | Streamed | NotModified | _Redirect:
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         try:
             resp = self.session.get(url, headers=headers, timeout=timeout, stream=True,
@@ -297,7 +376,7 @@ class Fetcher:
                 self._check_peer(resp, url)
             status = resp.status_code
             if status in _REDIRECTS and resp.headers.get("Location"):
-                return urljoin(url, resp.headers["Location"])
+                return _Redirect(urljoin(url, resp.headers["Location"]), status in _PERMANENT)
             got = CacheInfo(resp.headers.get("ETag") or headers.get("If-None-Match"),
                             resp.headers.get("Last-Modified") or headers.get("If-Modified-Since"))
             if status == 304:
@@ -309,13 +388,23 @@ class Fetcher:
             if status not in (200, 203):
                 raise FetchError(f"HTTP {status}", url=url, status=status)
             content_type, charset = _content_type(resp.headers.get("Content-Type"))
-            if kind != "robots" and content_type and content_type not in _HTML_TYPES:
+            if (kind != "robots" and kind not in _XML_KINDS and content_type
+                    and content_type not in _HTML_TYPES):
                 raise FetchRefused(f"not HTML but {content_type}", url=url, status=status)
-            limit = _ROBOTS_MAX_BYTES if kind == "robots" else self.settings.max_bytes
+            limit = (_ROBOTS_MAX_BYTES if kind == "robots" else consume[1] if consume
+                     else self.settings.max_bytes)
             declared = resp.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > limit:
                 raise FetchRefused(f"body of {declared} bytes exceeds the {limit} byte cap",
                                    url=url, status=status)
+            if consume is not None:
+                counted = _Counted(self._chunks(resp, url, limit=limit, started=started))
+                value = consume[0](iter(counted))
+                elapsed = (self._monotonic() - started) * 1000
+                log.info("fetch url=%s status=%d bytes=%d ms=%.0f streamed", url, status,
+                         counted.size, elapsed)
+                return Streamed(url=asked, final_url=url, status=status, value=value,
+                                size=counted.size, content_type=content_type, cache=got)
             body = self._read(resp, url, limit=limit, started=started)
         text, encoding = decode_html(body, charset)
         elapsed = (self._monotonic() - started) * 1000
@@ -347,24 +436,34 @@ class Fetcher:
 
     def _read(self, resp: requests.Response, url: str, *, limit: int, started: float) -> bytes:
         """The decoded body, never more than ``limit`` bytes before or after decompression."""
+        return b"".join(self._chunks(resp, url, limit=limit, started=started))
+
+    def _chunks(self, resp: requests.Response, url: str, *, limit: int,
+                started: float) -> Iterator[bytes]:
+        """The decoded body in pieces as it arrives; never more than ``limit`` bytes in all,
+        before or after decompression, and never past the deadline."""
         coding = resp.headers.get("Content-Encoding", "identity").strip().lower()
         decoder = _Decoder(coding, url)
-        out = bytearray()
+        produced = 0
         received = 0
         try:
             for chunk in _raw_chunks(resp):
                 received += len(chunk)
                 if received > limit:
                     raise FetchRefused(f"body exceeds the {limit} byte cap", url=url, status=200)
-                out += decoder.feed(chunk, limit - len(out))
+                piece = decoder.feed(chunk, limit - produced)
+                produced += len(piece)
                 if self._monotonic() - started > self.deadline:
                     raise FetchError(f"took longer than {self.deadline:g} s", url=url)
-            out += decoder.finish(limit - len(out))
+                if piece:
+                    yield piece
+            piece = decoder.finish(limit - produced)
         except FetchError:
             raise
         except (requests.RequestException, OSError, _URLLIB3_ERRORS) as exc:
             raise FetchError(f"body truncated or unreadable: {_reason(exc)}", url=url) from exc
-        return bytes(out)
+        if piece:
+            yield piece
 
     # -- robots.txt -------------------------------------------------------------------------
 
@@ -440,6 +539,19 @@ def _origin(url: str) -> str:
     """``scheme://host[:port]`` in lower case: what politeness and robots.txt are kept per."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class _Counted:
+    """An iterator of chunks that counts the bytes it passed on."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self.size = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            self.size += len(chunk)
+            yield chunk
 
 
 def _raw_chunks(resp: requests.Response) -> Iterator[bytes]:

@@ -165,6 +165,9 @@ class Page:
     content_type: str = "text/html"
     cache: CacheInfo = field(default_factory=CacheInfo)
     elapsed_ms: float = 0.0
+    # Where ``url`` now lives when every redirect on the way was permanent (301 / 308): the
+    # configuration should say so.
+    moved_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

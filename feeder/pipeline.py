@@ -5,9 +5,13 @@
     store.cache_for(listing url)        -> CacheInfo
     | fetch.get(listing url, cache)     -> Page | NotModified       (the only network steps)
     | discover.links(page, source)      -> tuple[ArticleLink, ...]  (absolute, clean, unique)
+      (kind "sitemap": sources.sitemap.collect, streamed; kind "feed": sources.feed.parse)
+                                        -> Announcement per article
     | store.links_to_fetch(urls, now)   -> new links, and known ones due for an edit check
+    | sources.changed_since_fetched     -> lastmod / feed dates: known ones only when changed
     | fetch.get(article url, cache)     -> Page | NotModified
     | extract.extract(page, source)     -> Article                  (pure)
+    | sources.with_evidence             -> a feed's / news sitemap's date, author fill gaps
     | store.decide(article, stored)     -> Intent: new | updated | unchanged   (pure)
     | store.apply(intents, listings)    -> one transaction per source
     publish.publish_source(feed)        -> rss.xml, atom.xml, feed.json   (atomic, only if changed)
@@ -33,12 +37,15 @@ from feeder.config import Config, Source
 from feeder.discover import links as discover_links
 from feeder.errors import ExtractError, FeederError, FetchError, PublishError
 from feeder.extract import extract
-from feeder.fetch import Fetcher, is_public_host
+from feeder.fetch import Consumer, Fetcher, Streamed, is_public_host
 from feeder.metrics import Metrics
-from feeder.model import ArticleLink, CacheInfo, NotModified, Page, SourceFeed
+from feeder.model import CacheInfo, NotModified, Page, SourceFeed
 from feeder.publish import ALL_MAX_ITEMS, publish_site, publish_source
 from feeder.publish.websub import HubNotifier
 from feeder.schedule import next_poll_at
+from feeder.sources import Announcement, changed_since_fetched, with_evidence
+from feeder.sources import feed as feed_source
+from feeder.sources import sitemap as sitemap_source
 from feeder.store import Intent, Store, decide
 from feeder.urls import same_site
 
@@ -73,6 +80,17 @@ class PollResult:
         return bool(self.new or self.updated)
 
 
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """What one of a source's URLs announced, and the validators to keep for it."""
+
+    announced: tuple[Announcement, ...]
+    validators: tuple[tuple[str, CacheInfo], ...]
+    not_modified: bool
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
 class Poller:
     """Polls sources and publishes their feeds. Thread-safe: one instance serves all jobs."""
 
@@ -105,7 +123,7 @@ class Poller:
         self._record(source, result, now)
         return result
 
-    def _get(self, source: Source, url: str, kind: Literal["listing", "article"],
+    def _get(self, source: Source, url: str, kind: Literal["listing", "article", "feed"],
              allow_private: bool) -> Page | NotModified:
         started = time.monotonic()
         try:
@@ -114,40 +132,75 @@ class Poller:
         finally:
             self.metrics.fetched(source.id, kind, time.monotonic() - started)
 
+    def _stream(self, source: Source, url: str, consume: Consumer,
+                allow_private: bool) -> Streamed | NotModified:
+        started = time.monotonic()
+        try:
+            return self.fetcher.stream(url, consume, self.store.cache_for(url), kind="sitemap",
+                                       allow_private=allow_private)
+        finally:
+            self.metrics.fetched(source.id, "listing", time.monotonic() - started)
+
+    def _read_announcer(self, source: Source, url: str, allow_private: bool) -> _Read:
+        """One of the source's URLs, read as its kind says. FetchError goes up."""
+        if source.kind == "sitemap":
+            read = sitemap_source.collect(
+                url, lambda u, consume: self._stream(source, u, consume, allow_private),
+                tz=source.tz, max_bytes=self.settings.max_sitemap_bytes)
+            return _Read(read.announced, read.validators, read.not_modified, read.errors)
+        got = self._get(source, url, "feed" if source.kind == "feed" else "listing",
+                        allow_private)
+        if isinstance(got, NotModified):
+            return _Read((), ((url, got.cache),), not_modified=True)
+        moved = (f"{url} moved permanently to {got.moved_to}: update the source's url",) \
+            if got.moved_to else ()
+        if source.kind == "feed":
+            announced = feed_source.parse(got.content, got.final_url, tz=source.tz)
+        else:
+            announced = tuple(Announcement(link.url, link.text)
+                              for link in discover_links(got, source))
+        return _Read(announced, ((url, got.cache),), not_modified=False, warnings=moved)
+
     def _poll(self, source: Source, now: datetime) -> PollResult:
         # A source whose own site is on a private host (the demo) may link within it.
         allow_private = not is_public_host(urlsplit(source.url).hostname or "")
-        found: list[ArticleLink] = []
+        found: list[Announcement] = []
         listings: list[tuple[str, CacheInfo]] = []
         errors: list[str] = []
+        warnings: list[str] = []
         retry_after: float | None = None
         not_modified = 0
         for url in source.urls:
             try:
-                got = self._get(source, url, "listing", allow_private)
+                read = self._read_announcer(source, url, allow_private)
             except FetchError as exc:
                 log.warning("listing.error source=%s url=%s error=%s", source.id, url, exc)
                 errors.append(str(exc))
                 if exc.retry_after:
                     retry_after = max(retry_after or 0.0, exc.retry_after)
                 continue
-            if isinstance(got, NotModified):
-                not_modified += 1
-                listings.append((url, got.cache))
-                continue
-            try:
-                found += discover_links(got, source)
+            except FeederError:
+                raise
             except Exception as exc:  # a discovery bug: this listing fails, not the others
                 log.exception("listing.crash source=%s url=%s", source.id, url)
                 errors.append(f"{url}: internal error: {exc!r}")
                 continue
-            listings.append((url, got.cache))
-        if errors and len(errors) == len(source.urls):
+            not_modified += read.not_modified
+            found += read.announced
+            listings += read.validators
+            warnings += read.warnings
+            errors += read.errors
+            for warning in read.warnings:
+                log.warning("source.moved source=%s %s", source.id, warning)
+        if errors and not listings:  # not one of the source's URLs could be read
             return PollResult(source.id, "error", error="; ".join(errors),
-                              retry_after=retry_after)
+                              retry_after=retry_after, warnings=tuple(warnings))
 
-        urls = list(dict.fromkeys(link.url for link in found))
+        announced = {a.url: a for a in reversed(found)}  # the first announcement of a URL wins
+        urls = list(dict.fromkeys(a.url for a in found))
         to_fetch = self.store.links_to_fetch(source.id, urls, now)
+        if any(a.modified is not None for a in found):
+            to_fetch = changed_since_fetched(found, to_fetch, self.store.last_fetched(urls))
         to_fetch = to_fetch[: self.settings.max_articles_per_poll]
         intents: list[Intent] = []
         unchanged_pages: list[tuple[str, CacheInfo]] = []
@@ -164,6 +217,8 @@ class Poller:
                     continue
                 article = extract(got.text, got.final_url, source=source.id,
                                   timezone=source.timezone, language=source.language)
+                if url in announced:
+                    article = with_evidence(article, announced[url])
             except (FetchError, ExtractError) as exc:
                 log.warning("article.error source=%s url=%s error=%s", source.id, url, exc)
                 failed.append(str(exc))
@@ -188,9 +243,8 @@ class Poller:
 
         counts = self.store.apply(source.id, intents, unchanged_pages, listings=listings)
         status: Status = "not-modified" if not_modified == len(source.urls) else "ok"
-        warnings = []
         if status == "ok" and not urls:
-            warnings.append("listing yielded no article link")
+            warnings.append(f"{source.kind} yielded no article link")
         written = self.publish(source, force=bool(counts["new"] or counts["updated"]))
         return PollResult(
             source.id, status, links=len(urls), fetched=fetched, new=counts["new"],

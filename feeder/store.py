@@ -294,6 +294,17 @@ class Store:
                   if u not in known or ((due := known[u]) is not None and due <= now)]
         return list(dict.fromkeys(wanted + due_elsewhere))
 
+    def last_fetched(self, urls: Sequence[str]) -> dict[str, datetime | None]:
+        """When each known URL of ``urls`` was last fetched (``None``: never successfully);
+        unknown URLs are left out."""
+        out: dict[str, datetime | None] = {}
+        with self._tx() as conn:
+            for chunk in _chunks(list(urls), 500):
+                for row in conn.execute(sa.select(pages.c.url, pages.c.last_fetched)
+                                        .where(pages.c.url.in_(chunk))):
+                    out[row.url] = row.last_fetched
+        return out
+
     # -- articles ---------------------------------------------------------------------------
 
     def stored(self, source: str, article_id: str) -> StoredArticle | None:

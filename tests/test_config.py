@@ -67,6 +67,13 @@ def test_intervals(value: object, seconds: int) -> None:
     ('id = "x"\nurl = "https://x.vn/"\ninterval = "soon"\n', "x", "interval", "duration"),
     ('id = "X Y"\nurl = "https://x.vn/"\n', "X Y", "id", "lowercase"),
     ('id = "x"\n', "x", "url", "listing page"),
+    ('id = "x"\nurl = "https://x.vn/"\nkind = "atom"\n', "x", "kind", "'sitemap'"),
+    ('id = "x"\nurl = "https://x.vn/s.xml"\nkind = "sitemap"\nlink_selector = "a"\n', "x",
+     "link_selector", "listing"),
+    ('id = "x"\nurl = "https://x.vn/"\ninterval = "5m"\nmax_interval = "1h"\n', "x",
+     "max_interval", "not both"),
+    ('id = "x"\nurl = "https://x.vn/"\nmin_interval = "2h"\nmax_interval = "1h"\n', "x",
+     "min_interval", "longer than max_interval"),
 ])
 def test_bad_source_names_file_source_and_key(tmp_path: Path, feed: str, source: str, key: str,
                                                words: str) -> None:
@@ -79,6 +86,17 @@ def test_bad_source_names_file_source_and_key(tmp_path: Path, feed: str, source:
     assert err.value.key == key
     assert words in str(err.value)
     assert str(feed_file) in str(err.value) and repr(key) in str(err.value)
+
+
+def test_kinds_and_adaptive_bounds(tmp_path: Path) -> None:
+    cfg_file = write(tmp_path / "feeder.toml", "[feeder]\n")
+    write(tmp_path / "feeds" / "a.toml", 'id = "a"\nkind = "sitemap"\n'
+          'url = "https://a.vn/sitemap.xml"\nmin_interval = "10m"\n')
+    write(tmp_path / "feeds" / "b.toml", 'id = "b"\nkind = "feed"\nurl = "https://b.vn/rss"\n')
+    a, b = load(cfg_file).sources
+    assert (a.kind, a.adaptive, a.min_interval, a.max_interval, a.interval) == (
+        "sitemap", True, timedelta(minutes=10), timedelta(hours=6), timedelta(minutes=10))
+    assert (b.kind, b.adaptive, b.interval) == ("feed", False, timedelta(minutes=30))
 
 
 def test_duplicate_source_id(tmp_path: Path) -> None:
