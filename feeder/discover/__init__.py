@@ -1,5 +1,128 @@
-"""Listing page -> article links (see :mod:`feeder.discover.rules`)."""
+"""Listing page -> article links.
 
-from feeder.discover.rules import is_article_url, links
+:func:`links` returns the article links of a listing page in the order they appear in its main
+listing: absolute, cleaned by :func:`feeder.urls.clean_url` (no fragment, no tracking parameters)
+and unique. With ``source.link_selector`` the selector decides; otherwise automatic discovery:
+
+1. candidates: links on the listing's site (its registrable domain: sections on subdomains count)
+   whose URL looks like an article (:func:`feeder.discover.articles.is_article_url`);
+2. minus the links inside page furniture (:mod:`feeder.discover.furniture`): menus, sidebars,
+   footers, "most read" and related boxes. A sidebar often repeats a main-list article; since the
+   sidebar is skipped, the article keeps its main-list position.
+
+Discovery is generic: no rule names a site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from urllib.parse import urlsplit
+
+from bs4 import BeautifulSoup, Tag
+
+from feeder.config import Source
+from feeder.discover.articles import is_article_url, same_site_family
+from feeder.discover.furniture import Furniture
+from feeder.model import ArticleLink, Page
+from feeder.urls import clean_url, try_clean_url
 
 __all__ = ["is_article_url", "links"]
+
+_SKIPPED_HREFS = ("#", "javascript:", "mailto:", "tel:", "data:")
+
+
+def links(page: Page, source: Source) -> tuple[ArticleLink, ...]:
+    """The article links of a listing page, in order of appearance, absolute, clean and unique.
+
+    ``source.link_selector`` (a CSS selector) picks the links when set: it may select ``<a>``
+    elements or containers (the first ``<a href>`` inside counts); only the URL hygiene applies
+    then. The text of each link is the first anchor text found for its URL, whitespace-collapsed;
+    else a ``title`` or image ``alt``; else ``None``.
+    """
+    soup = BeautifulSoup(page.text, "lxml")
+    base = _base_url(soup, page.final_url or page.url)
+    if source.link_selector:
+        anchors = _selected_anchors(soup, source.link_selector)
+        return _collect((a, url) for a in anchors
+                        if (url := try_clean_url(str(a.get("href")), base)))
+    return _collect(_discovered(soup, base, page, source))
+
+
+def _discovered(soup: BeautifulSoup, base: str, page: Page,
+                source: Source) -> Iterator[tuple[Tag, str]]:
+    sites = [base, page.final_url or page.url, *source.urls]
+    here = {clean_url(u) for u in (page.url, page.final_url) if u}
+    candidates: list[tuple[Tag, str]] = []
+    for a in soup.find_all("a", href=True):
+        href = str(a["href"]).strip()
+        if not href or href.startswith(_SKIPPED_HREFS) or "sponsored" in (a.get("rel") or []):
+            continue
+        url = try_clean_url(href, base)
+        if url is None or url in here or not any(same_site_family(url, s) for s in sites):
+            continue
+        if is_article_url(url, _anchor_text(a)):
+            candidates.append((a, url))
+    weight: dict[int, int] = {}
+    for a, _ in candidates:
+        for el in a.parents:
+            weight[id(el)] = weight.get(id(el), 0) + 1
+    furniture = Furniture(soup, weight, len(candidates))
+    for a, url in candidates:
+        if not furniture.inside(a):
+            yield a, url
+
+
+def _base_url(soup: BeautifulSoup, page_url: str) -> str:
+    base = soup.find("base", href=True)
+    if isinstance(base, Tag):
+        return clean_url(str(base["href"]), page_url)
+    return page_url
+
+
+def _selected_anchors(soup: BeautifulSoup, selector: str) -> Iterator[Tag]:
+    for el in soup.select(selector):
+        if el.name == "a" and el.get("href"):
+            yield el
+        else:
+            inner = el.find("a", href=True)
+            if isinstance(inner, Tag):
+                yield inner
+
+
+def _collect(pairs: Iterable[tuple[Tag, str]]) -> tuple[ArticleLink, ...]:
+    """First occurrence wins the position; the first anchor text of its own wins the text.
+
+    An image link often comes before the headline link to the same article; its ``alt`` (a photo
+    description) or ``title`` is used only when no link to that article has text of its own.
+    """
+    order: dict[str, tuple[str | None, bool]] = {}  # url -> (text, text is the anchor's own)
+    for a, url in pairs:
+        if urlsplit(url).scheme not in ("http", "https"):
+            continue
+        own = _own_text(a)
+        known = order.get(url)
+        if known is None:
+            order[url] = (own, True) if own else (_fallback_text(a), False)
+        elif not known[1] and own:
+            order[url] = (own, True)
+        elif known[0] is None:
+            order[url] = (_fallback_text(a), False)
+    return tuple(ArticleLink(url=u, text=t) for u, (t, _) in order.items())
+
+
+def _own_text(a: Tag) -> str | None:
+    return " ".join(a.get_text(" ", strip=True).split()) or None
+
+
+def _fallback_text(a: Tag) -> str | None:
+    title = a.get("title")
+    if title and str(title).strip():
+        return " ".join(str(title).split())
+    img = a.find("img", alt=True)
+    if isinstance(img, Tag) and str(img["alt"]).strip():
+        return " ".join(str(img["alt"]).split())
+    return None
+
+
+def _anchor_text(a: Tag) -> str | None:
+    return _own_text(a) or _fallback_text(a)

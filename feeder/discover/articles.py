@@ -1,0 +1,118 @@
+"""Does a URL look like an article, and is it on the listing's site? Pure URL decisions.
+
+Generic evidence only, never a site's own pattern: a numeric or opaque id, a date in the path, a
+long hyphenated slug, a page extension on a slug, a headline-length anchor text; against it, path
+segments and leaves that name listings, pagination parameters and media files.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from feeder.urls import host_of
+
+__all__ = ["is_article_url", "same_site_family", "site_of"]
+
+# Path segments that name a listing or a service page, never an article.
+_LISTING_SEGMENTS = frozenset({
+    "tag", "tags", "tu-khoa", "tukhoa", "chu-de", "chude", "topic", "topics", "category",
+    "categories", "danh-muc", "chuyen-muc", "chuyenmuc", "section", "author", "authors",
+    "tac-gia", "tacgia", "page", "trang", "search", "tim-kiem", "timkiem", "login", "dang-nhap",
+    "register", "dang-ky", "rss", "feed", "feeds", "lien-he", "contact", "gioi-thieu", "about",
+    "e-paper", "epaper", "bao-in", "quang-cao", "advertising", "sitemap", "privacy", "terms",
+    "cdn-cgi", "wp-admin", "wp-login.php", "wp-json", "subscribe", "newsletter", "newsletters",
+    "account", "signin", "sign-in", "profile", "shop",
+})
+# Segments that name a media listing: an article below them still needs its own id or slug.
+_MEDIA_SEGMENTS = frozenset({"video", "videos", "podcast", "podcasts", "photo", "photos", "anh",
+                             "multimedia", "gallery", "galleries"})
+_LISTING_LEAF_RE = re.compile(
+    r"^(index|default|home|trang-chu|trang-\d+|page-?\d+|p\d+|lien-he|gioi-thieu|contact|about)"
+    r"(\.\w+)?$", re.IGNORECASE)
+_INDEX_LEAF_RE = re.compile(r"^(index|default)\.\w+$", re.IGNORECASE)
+_PAGINATION_PARAMS = frozenset({"page", "p", "trang", "pg", "paged", "start", "offset"})
+_MEDIA_EXT_RE = re.compile(
+    r"\.(jpe?g|png|gif|webp|svg|ico|bmp|pdf|docx?|xlsx?|pptx?|zip|rar|7z|mp3|mp4|m4a|webm|avi|"
+    r"xml|rss|atom|json|js|css|txt)$", re.IGNORECASE)
+_PAGE_EXT_RE = re.compile(r"\.(s?html?|php|aspx?|jsp|cms)$", re.IGNORECASE)
+_ID_RE = re.compile(r"\d{4,}")
+_DATE_PATH_RE = re.compile(r"/(19|20)\d\d/[01]?\d(/[0-3]?\d)?/")
+_WORD_SPLIT_RE = re.compile(r"[-_+.]+")
+# Second-level labels under which a country code's registrations sit ("co.uk", "com.vn").
+_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go",
+                           "gob", "nic", "info", "biz", "health", "int", "mil", "web"})
+
+
+def site_of(url: str) -> str:
+    """The registrable domain of ``url``'s host ("news.bbc.co.uk" -> "bbc.co.uk").
+
+    A heuristic without the Public Suffix List: a country-code top-level domain with a common
+    second-level label keeps three labels, anything else two.
+    """
+    labels = host_of(url).split(".")
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+def same_site_family(url: str, other: str) -> bool:
+    """True when both URLs are on one registrable domain: a portal's sections often live on
+    subdomains (news.example.com, sport.example.com) of the home page's host."""
+    site = site_of(url)
+    return site != "" and "." in site and site == site_of(other)
+
+
+def _opaque_id(segment: str) -> bool:
+    """"c9wnex8g5dyo", "ASN9M05ZGN9LUTIL025", "idJPKBN26A03L": a machine id, not a word."""
+    token = _WORD_SPLIT_RE.split(segment)[-1] if segment else ""
+    return (len(token) >= 8 and sum(c.isdigit() for c in token) >= 2
+            and any(c.isalpha() for c in token) and token.isalnum())
+
+
+def is_article_url(url: str, text: str | None = None) -> bool:
+    """True when ``url`` (with its anchor ``text``) looks like an article rather than a listing."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return False
+    path = unquote(parts.path)
+    segments = [s for s in path.split("/") if s]
+    if not segments or _MEDIA_EXT_RE.search(path):
+        return False
+    if any(s.lower() in _LISTING_SEGMENTS for s in segments):
+        return False
+    leaf = segments[-1]
+    if _INDEX_LEAF_RE.match(leaf) and len(segments) > 1:
+        # ".../2014/07/24/some-story/index.html": the story is the folder.
+        segments = segments[:-1]
+        leaf = segments[-1]
+    elif _LISTING_LEAF_RE.match(leaf):
+        return False
+    query = parse_qsl(parts.query)
+    if any(k.lower() in _PAGINATION_PARAMS for k, _ in query):
+        return False
+    stem = _PAGE_EXT_RE.sub("", leaf)
+    words = [w for w in _WORD_SPLIT_RE.split(stem) if w]
+    alpha_words = [w for w in words if not w.isdigit()]
+    # "?id=12345", "?newsid=12345": dynamic pages name their article in the query.
+    query_id = any(k.lower().endswith("id") and _ID_RE.fullmatch(v) for k, v in query)
+    # An id may sit in the leaf or in a folder before the slug ("/story/2000108147290/slug").
+    has_id = (bool(_ID_RE.search(stem)) or query_id or _opaque_id(stem)
+              or any(s.isdigit() and len(s) >= 5 for s in segments[:-1]))
+    if segments[-1].lower() in _MEDIA_SEGMENTS:
+        return False
+    score = 0
+    if has_id or _DATE_PATH_RE.search(path + "/"):
+        score += 2
+    if len(alpha_words) >= 5:
+        score += 2
+    elif len(alpha_words) >= 3:
+        score += 1
+    if _PAGE_EXT_RE.search(leaf) and alpha_words:
+        score += 1
+    if text and (len(text) >= 30 or len(text.split()) >= 6):
+        score += 1
+    # A single short segment ("/thoi-su/") is a section even with a long anchor text.
+    if len(segments) == 1 and len(alpha_words) <= 2 and not has_id:
+        return False
+    return score >= 2

@@ -1,0 +1,139 @@
+"""Page furniture: the parts of a listing page whose links are not the listing's own.
+
+Menus, sidebars, footers, "most read" boxes, share bars, ads. Each judgement is structural or by
+common naming, never a site's own markup:
+
+- elements that are furniture by nature (``<nav>``, ``<aside>``, ``<form>``, the page's own
+  ``<header>``/``<footer>``) or by landmark role;
+- elements whose class or id names furniture (menu, sidebar, footer, most-read, ...);
+- boxes headed "Most read", "Đọc nhiều", "Meistgelesen", "Les plus lus", ... in several languages.
+
+A region that holds most of the page's article links is the listing itself, whatever it is called
+(a wrapper named "nav-col", a layout that puts everything in a ``<header>``), so naming and landmark
+rules only apply to smaller regions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from bs4 import BeautifulSoup, Tag
+
+__all__ = ["Furniture"]
+
+# Class / id tokens that mark page furniture. Matched against whole tokens of the attribute split
+# on spaces, '-' and '_' (so "main-menu" and "menu_top" match "menu", "menuitem" does not).
+_FURNITURE_TOKENS = frozenset({
+    "nav", "navbar", "navigation", "menu", "menubar", "submenu", "megamenu", "breadcrumb",
+    "breadcrumbs", "sidebar", "aside", "footer", "topbar", "masthead",
+    "pagination", "pager", "paging", "tags", "tag", "tagcloud", "keywords", "share", "social",
+    "sharing", "ads", "ad", "advert", "advertisement", "sponsor", "sponsored",
+    "promo", "qc", "quangcao", "popular", "mostread", "mostviewed", "trending", "related",
+    "lienquan", "docnhieu", "xemnhieu", "comment", "comments", "login", "search", "weather",
+    "copyright", "hotline", "contact",
+})
+# Multi-token phrases for the same purpose, matched on the joined class / id value.
+_FURNITURE_PHRASES = ("most-read", "most_read", "most-viewed", "doc-nhieu", "xem-nhieu",
+                      "tin-lien-quan", "lien-quan", "quang-cao", "site-header", "page-header",
+                      "top-header", "header-top", "main-header", "site-footer")
+# Class values that label an item's taxonomy ("tag-elections", "category-science"), not its role.
+_TAXONOMY_RE = re.compile(r"^(tag|category|cat|post|type|format|status|topic)[-_]", re.IGNORECASE)
+_FURNITURE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search",
+                              "menu", "menubar"})
+_ALWAYS_TAGS = frozenset({"form", "script", "style", "noscript", "template", "iframe", "select",
+                          "button"})
+_LANDMARK_TAGS = frozenset({"nav", "aside"})
+# Headings of boxes that list other articles than the listing's own.
+_BOX_HEADING_RE = re.compile(
+    r"^\s*(đọc nhiều|xem nhiều|tin đọc nhiều|tin xem nhiều|được quan tâm|quan tâm nhiều|"
+    r"tin liên quan|bài liên quan|tin cùng chuyên mục|tin khác|tin mới cập nhật|"
+    r"most read|most popular|most viewed|popular|trending|related( articles| stories)?|"
+    r"read more|you may also like)\b", re.IGNORECASE)
+_HEADING_LIMIT = 40  # characters: a box title, not a paragraph that mentions one
+
+# A named or landmark region holding at least this share of the page's article links is the
+# listing itself.
+_LISTING_SHARE = 0.5
+
+
+class Furniture:
+    """Judges elements of one parsed page; ``weight`` counts article-like links per element."""
+
+    def __init__(self, soup: BeautifulSoup, weight: Mapping[int, int], total: int) -> None:
+        self._weight, self._total = weight, total
+        self._memo: dict[int, bool] = {}  # by element id: each ancestor is judged once
+        for string in soup.find_all(string=_BOX_HEADING_RE):
+            heading = string.parent
+            if isinstance(heading, Tag) and _is_box_heading(heading):
+                box = _box_of(heading)
+                if box is not None:
+                    self._memo[id(box)] = True
+
+    def __call__(self, el: Tag) -> bool:
+        key = id(el)
+        if key not in self._memo:
+            self._memo[key] = self._judge(el)
+        return self._memo[key]
+
+    def inside(self, a: Tag) -> bool:
+        """True when ``a`` or one of its ancestors is furniture."""
+        return any(self(el) for el in a.parents)
+
+    def _holds_listing(self, el: Tag) -> bool:
+        return self._total > 0 and self._weight.get(id(el), 0) >= _LISTING_SHARE * self._total
+
+    def _judge(self, el: Tag) -> bool:
+        name = el.name
+        if name in _ALWAYS_TAGS:
+            return True
+        if el.get("aria-hidden") == "true" or el.has_attr("hidden"):
+            return False  # hidden duplicates are harmless; judge their ancestors instead
+        if self._holds_listing(el):
+            return False
+        if name in _LANDMARK_TAGS:
+            return True
+        if name in ("header", "footer"):
+            # An <article>'s own header/footer belongs to the teaser.
+            return el.find_parent("article") is None
+        if el.get("role") in _FURNITURE_ROLES:
+            return True
+        if name == "article":
+            return False  # a teaser: its classes describe the story ("tag-science")
+        return _named_furniture(el)
+
+
+def _named_furniture(el: Tag) -> bool:
+    values = [str(el.get("id") or "")]
+    cls = el.get("class")
+    if cls:
+        values.extend(cls if isinstance(cls, list) else [str(cls)])
+    for value in values:
+        if not value or _TAXONOMY_RE.match(value):
+            continue
+        low = value.lower()
+        if any(p in low for p in _FURNITURE_PHRASES):
+            return True
+        if any(t in _FURNITURE_TOKENS for t in re.split(r"[\s_-]+", low)):
+            return True
+    return False
+
+
+def _is_box_heading(el: Tag) -> bool:
+    if el.name in ("a", "body", "html", "[document]"):
+        return False
+    text = el.get_text(" ", strip=True)
+    return 0 < len(text) <= _HEADING_LIMIT and bool(_BOX_HEADING_RE.match(text))
+
+
+def _box_of(heading: Tag) -> Tag | None:
+    """The nearest ancestor of a box heading that holds links besides the heading's own."""
+    own = set(map(id, heading.find_all("a")))
+    node: Tag | None = heading.parent
+    for _ in range(4):
+        if node is None or node.name in ("body", "html", "main", "[document]"):
+            return None
+        if any(id(a) not in own for a in node.find_all("a", href=True)):
+            return node
+        node = node.parent
+    return None
