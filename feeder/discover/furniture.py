@@ -30,7 +30,7 @@ _FURNITURE_TOKENS = frozenset({
     "pagination", "pager", "paging", "tags", "tag", "tagcloud", "keywords", "share", "social",
     "sharing", "ads", "ad", "advert", "advertisement", "sponsor", "sponsored",
     "promo", "qc", "quangcao", "popular", "mostread", "mostviewed", "trending", "related",
-    "lienquan", "docnhieu", "xemnhieu", "comment", "comments", "login", "search", "weather",
+    "lienquan", "docnhieu", "xemnhieu", "ranking", "comment", "comments", "login", "search", "weather",
     "copyright", "hotline", "contact",
 })
 # Multi-token phrases for the same purpose, matched on the joined class / id value.
@@ -44,17 +44,47 @@ _FURNITURE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complement
 _ALWAYS_TAGS = frozenset({"form", "script", "style", "noscript", "template", "iframe", "select",
                           "button"})
 _LANDMARK_TAGS = frozenset({"nav", "aside"})
-# Headings of boxes that list other articles than the listing's own.
+# Headings of boxes that list other articles than the listing's own: popularity lists, related
+# and "see also" boxes, promotions, "follow us". A vocabulary of the box, in the languages feeder
+# meets, matched at the start of a short heading (and anywhere in it for the unspaced scripts).
+_BOX_WORDS = (
+    # Vietnamese
+    "đọc nhiều", "xem nhiều", "tin đọc nhiều", "tin xem nhiều", "được quan tâm", "quan tâm nhiều",
+    "tin liên quan", "bài liên quan", "tin cùng chuyên mục", "tin khác", "tin mới cập nhật",
+    "có thể bạn quan tâm", "đừng bỏ lỡ",
+    # English
+    "most read", "most popular", "most viewed", "most shared", "most commented", "most emailed",
+    "popular", "trending", "related", "read more", "read also", "also read", "see also",
+    "you may also like", "you might also like", "sponsored", "promoted",
+    "partner content", "from our partners", "around the web", "follow us",
+    # German
+    "meistgelesen", "meist gelesen", "meistgeklickt", "meistkommentiert", "am beliebtesten",
+    "beliebt", "auch interessant", "das könnte sie auch interessieren", "mehr zum thema",
+    "empfehlungen", "anzeige", "folgen sie uns",
+    # French
+    "les plus lus", "les plus partagés", "les plus commentés", "les plus populaires",
+    "à lire aussi", "lire aussi", "voir aussi", "sur le même sujet", "suivez-nous",
+    # Indonesian
+    "terpopuler", "populer", "paling banyak dibaca", "terbanyak dibaca", "baca juga",
+    "berita terkait", "terkait",
+    # Polish, Italian, Spanish, Portuguese
+    "najpopularniejsze", "najczęściej czytane", "popularne", "zobacz też", "czytaj także",
+    "più letti", "più lette", "più visti", "leggi anche", "potrebbe interessarti",
+    "más leídas", "más leído", "lo más visto", "mais lidas", "leia também", "lee también",
+    # Greek
+    "δημοφιλή", "τα πιο δημοφιλή", "δείτε επίσης", "διαβάστε επίσης", "σχετικά άρθρα",
+)
+_UNSPACED_WORDS = ("ランキング", "よく読まれて", "関連記事", "人気記事", "সর্বাধিক পঠিত",
+                   "আরও পড়ুন", "热门", "相关")
 _BOX_HEADING_RE = re.compile(
-    r"^\s*(đọc nhiều|xem nhiều|tin đọc nhiều|tin xem nhiều|được quan tâm|quan tâm nhiều|"
-    r"tin liên quan|bài liên quan|tin cùng chuyên mục|tin khác|tin mới cập nhật|"
-    r"most read|most popular|most viewed|popular|trending|related( articles| stories)?|"
-    r"read more|you may also like)\b", re.IGNORECASE)
+    r"^\W*(" + "|".join(re.escape(w) for w in _BOX_WORDS) + r")(?!\w)"
+    r"|" + "|".join(re.escape(w) for w in _UNSPACED_WORDS), re.IGNORECASE)
 _HEADING_LIMIT = 40  # characters: a box title, not a paragraph that mentions one
 
 # A named or landmark region holding at least this share of the page's article links is the
 # listing itself.
 _LISTING_SHARE = 0.5
+_BOX_LIMIT = 15  # links: more than a "most read" or related box ever lists
 
 
 class Furniture:
@@ -65,9 +95,14 @@ class Furniture:
         self._memo: dict[int, bool] = {}  # by element id: each ancestor is judged once
         for string in soup.find_all(string=_BOX_HEADING_RE):
             heading = string.parent
+            while isinstance(heading, Tag) and heading.name == "a":
+                heading = heading.parent  # <h2><a href="/ranking/">Most read</a></h2>
             if isinstance(heading, Tag) and _is_box_heading(heading):
-                box = _box_of(heading)
-                if box is not None:
+                box = self._box_of(heading)
+                # A box is small; a headed column holding most of the page's many links is the
+                # listing, whatever its title says ("Recommended" over a home page's stream).
+                if box is not None and not (self._holds_listing(box)
+                                            and self._weight.get(id(box), 0) > _BOX_LIMIT):
                     self._memo[id(box)] = True
 
     def __call__(self, el: Tag) -> bool:
@@ -79,6 +114,19 @@ class Furniture:
     def inside(self, a: Tag) -> bool:
         """True when ``a`` or one of its ancestors is furniture."""
         return any(self(el) for el in a.parents)
+
+    def _box_of(self, heading: Tag) -> Tag | None:
+        """The nearest ancestor of a box heading that holds article links besides the heading's
+        own (a "more" link beside the title is not the box)."""
+        own = self._weight.get(id(heading), 0)
+        node: Tag | None = heading.parent
+        for _ in range(4):
+            if node is None or node.name in ("body", "html", "main", "[document]"):
+                return None
+            if self._weight.get(id(node), 0) > own:
+                return node
+            node = node.parent
+        return None
 
     def _holds_listing(self, el: Tag) -> bool:
         return self._total > 0 and self._weight.get(id(el), 0) >= _LISTING_SHARE * self._total
@@ -120,20 +168,9 @@ def _named_furniture(el: Tag) -> bool:
 
 
 def _is_box_heading(el: Tag) -> bool:
-    if el.name in ("a", "body", "html", "[document]"):
+    if el.name in ("body", "html", "[document]"):
         return False
     text = el.get_text(" ", strip=True)
-    return 0 < len(text) <= _HEADING_LIMIT and bool(_BOX_HEADING_RE.match(text))
+    return 0 < len(text) <= _HEADING_LIMIT and bool(_BOX_HEADING_RE.search(text))
 
 
-def _box_of(heading: Tag) -> Tag | None:
-    """The nearest ancestor of a box heading that holds links besides the heading's own."""
-    own = set(map(id, heading.find_all("a")))
-    node: Tag | None = heading.parent
-    for _ in range(4):
-        if node is None or node.name in ("body", "html", "main", "[document]"):
-            return None
-        if any(id(a) not in own for a in node.find_all("a", href=True)):
-            return node
-        node = node.parent
-    return None
