@@ -246,3 +246,79 @@ def test_article_urls(url: str) -> None:
 ])
 def test_not_article_urls(url: str) -> None:
     assert not is_article_url(url, "Một dòng chữ đủ dài để trông như một tiêu đề bài báo")
+
+
+# -- layouts of real listing pages, written small ---------------------------------------------
+
+PORTAL = """<html><body><div id="nav-col"><div class="top"><a href="/">Portal</a></div>
+  <div class="stream"><ul>
+    <li><h3><a href="https://news.portal.example/plane-crash-in-the-desert-093510948.html">
+      Passenger plane crashes in the desert</a></h3></li>
+    <li><h3><a href="https://sport.portal.example/cup-final-ends-in-a-draw-082734514.html">
+      Cup final ends in a draw</a></h3></li>
+    <li><h3><a href="https://www.portal.example/news/articles/c9wnex8g5dyo">
+      Storm closes the coast road</a></h3></li>
+  </ul></div>
+  <div class="box"><h2><a href="/ranking/">Meistgelesen</a></h2>
+    <ol><li><a href="https://news.portal.example/old-story-read-by-many-071234567.html">Old</a></li>
+        <li><a href="https://news.portal.example/another-old-story-072345678.html">Also</a></li></ol>
+  </div>
+  <div class="box"><h3>Les plus partagés</h3>
+    <a href="https://www.portal.example/2024/05/01/shared-story/">Shared story of the week</a></div>
+  <a href="https://other.example/news/plane-crash-in-the-desert-093510948.html">elsewhere</a>
+</div></body></html>"""
+
+
+def test_portal_sections_on_subdomains_and_boxes_in_other_languages() -> None:
+    # The whole page sits in a wrapper whose id says "nav": it holds the listing, so it counts.
+    found = links(page(PORTAL, "https://www.portal.example/"),
+                  source("https://www.portal.example/"))
+    assert urls(found) == [
+        "https://news.portal.example/plane-crash-in-the-desert-093510948.html",
+        "https://sport.portal.example/cup-final-ends-in-a-draw-082734514.html",
+        "https://www.portal.example/news/articles/c9wnex8g5dyo",
+    ]
+
+
+CARDS = """<main><section class="latest">
+  <article class="post tag-elephants category-science"><h2>
+    <a href="/science/2026/03/hunting-for-ghost-elephants/">Hunting for ghost elephants</a></h2>
+  </article>
+  <article class="post tag-space"><h2>
+    <a href="/space/2026/03/upper-stage-is-dead/">The upper stage is dead</a></h2></article>
+  <article class="post"><h2><a href="/story/2000108147290/der-glorifizierte-mann">Der Mann</a>
+  </h2></article>
+  <article class="post"><h2>
+    <a href="/2014/07/24/world/africa/air-algerie-flight/index.html">Air Algérie flight lost</a>
+  </h2></article>
+</section></main>"""
+
+
+def test_teaser_cards_with_taxonomy_classes_and_story_folders() -> None:
+    assert urls(links(page(CARDS), source())) == [
+        "http://bao.example/science/2026/03/hunting-for-ghost-elephants/",
+        "http://bao.example/space/2026/03/upper-stage-is-dead/",
+        "http://bao.example/story/2000108147290/der-glorifizierte-mann",
+        "http://bao.example/2014/07/24/world/africa/air-algerie-flight/index.html",
+    ]
+
+
+def columns(side_class: str, side_items: int) -> str:
+    main = "".join(f'<li><a href="/tin/bai-chinh-so-{i}-trong-danh-sach-{1000 + i}.html">'
+                   f"Bài chính số {i} trong danh sách</a></li>" for i in range(6))
+    side = "".join(f'<li><a href="/tin/bai-cot-phu-so-{i}-cua-trang-{2000 + i}.html">'
+                   f"Bài cột phụ số {i}</a></li>" for i in range(side_items))
+    return (f'<div class="row"><div class="col-main"><ul>{main}</ul></div>'
+            f'<div class="{side_class}"><ul>{side}</ul></div></div>')
+
+
+@pytest.mark.parametrize(("side_class", "side_items", "kept"), [
+    ("colSub", 4, 6),           # a secondary column beside a bigger one
+    ("right-rail", 5, 6),
+    ("col_droite", 3, 6),       # named by place only, and half the size: secondary
+    ("col-right", 4, 10),       # named by place only, comparable: a second main column
+    ("col-sub", 8, 14),         # the "side" column is the bigger one: it is not a sidebar
+    ("col-small", 2, 8),        # two links are a teaser pair, not a column
+])
+def test_secondary_columns(side_class: str, side_items: int, kept: int) -> None:
+    assert len(links(page(columns(side_class, side_items)), source())) == kept

@@ -30,8 +30,8 @@ _FURNITURE_TOKENS = frozenset({
     "pagination", "pager", "paging", "tags", "tag", "tagcloud", "keywords", "share", "social",
     "sharing", "ads", "ad", "advert", "advertisement", "sponsor", "sponsored",
     "promo", "qc", "quangcao", "popular", "mostread", "mostviewed", "trending", "related",
-    "lienquan", "docnhieu", "xemnhieu", "ranking", "comment", "comments", "login", "search", "weather",
-    "copyright", "hotline", "contact",
+    "lienquan", "docnhieu", "xemnhieu", "ranking", "comment", "comments", "login", "search",
+    "weather", "copyright", "hotline", "contact",
 })
 # Multi-token phrases for the same purpose, matched on the joined class / id value.
 _FURNITURE_PHRASES = ("most-read", "most_read", "most-viewed", "doc-nhieu", "xem-nhieu",
@@ -39,6 +39,15 @@ _FURNITURE_PHRASES = ("most-read", "most_read", "most-viewed", "doc-nhieu", "xem
                       "top-header", "header-top", "main-header", "site-footer")
 # Class values that label an item's taxonomy ("tag-elections", "category-science"), not its role.
 _TAXONOMY_RE = re.compile(r"^(tag|category|cat|post|type|format|status|topic)[-_]", re.IGNORECASE)
+# Tokens that name a secondary column ("sidebar", "right-rail", "SubInner"). A column so named
+# is furniture when a sibling region holds more of the page's article links: the main column.
+_SIDE_TOKENS = frozenset({"sub", "side", "sidebar", "rail", "secondary", "small", "narrow",
+                          "aside"})
+# "Right" says where, not what: two main columns side by side are "left" and "right". A column
+# named only by its place is secondary when a sibling holds at least twice its links.
+_PLACE_TOKENS = frozenset({"right", "droite", "rechts", "derecha", "destra"})
+_CAMEL_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_SIDE_MIN = 3  # links: a column, not one small teaser next to a big one
 _FURNITURE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search",
                               "menu", "menubar"})
 _ALWAYS_TAGS = frozenset({"form", "script", "style", "noscript", "template", "iframe", "select",
@@ -148,7 +157,17 @@ class Furniture:
             return True
         if name == "article":
             return False  # a teaser: its classes describe the story ("tag-science")
-        return _named_furniture(el)
+        return _named_furniture(el) or self._side_column(el)
+
+    def _side_column(self, el: Tag) -> bool:
+        own = self._weight.get(id(el), 0)
+        named = _side_named(el) if own >= _SIDE_MIN else None
+        parent = el.parent
+        if named is None or parent is None:
+            return False
+        needed = own * 2 if named == "place" else own + 1
+        return any(self._weight.get(id(sibling), 0) >= needed for sibling in parent.children
+                   if isinstance(sibling, Tag) and sibling is not el)
 
 
 def _named_furniture(el: Tag) -> bool:
@@ -165,6 +184,19 @@ def _named_furniture(el: Tag) -> bool:
         if any(t in _FURNITURE_TOKENS for t in re.split(r"[\s_-]+", low)):
             return True
     return False
+
+
+def _side_named(el: Tag) -> str | None:
+    """"side" when the class or id names a secondary column, "place" when it only says "right"."""
+    cls = el.get("class")
+    values = [str(el.get("id") or ""), *(cls if isinstance(cls, list) else [str(cls or "")])]
+    tokens = {t.lower() for value in values if not _TAXONOMY_RE.match(value)
+              for t in _CAMEL_RE.findall(value)}
+    if tokens & _SIDE_TOKENS:
+        return "side"
+    if tokens & _PLACE_TOKENS:
+        return "place"
+    return None
 
 
 def _is_box_heading(el: Tag) -> bool:
