@@ -16,13 +16,21 @@
     transient failures (timeouts, resets, 429, 5xx) retried with exponential backoff and jitter;
     Retry-After honoured up to a cap, beyond it the error carries ``retry_after`` for the scheduler
 
+Every number a server sends is bounded before it is used: Retry-After to a day, Crawl-delay to
+``max_wait``. A caller may pass ``until`` (a time on the Fetcher's monotonic clock): no wait,
+attempt, retry or request timeout then reaches past it, so one deadline bounds a whole poll.
+
+The host name is resolved once: the addresses that passed the private-address check are the ones
+connected to (the URL's host stays in the Host header and TLS SNI), so a DNS answer that changes
+between the check and the connection (rebinding) cannot reach a private peer.
+
 Politeness is per ``Fetcher``: keep one per process and share it between threads.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
+import math
 import random
 import socket
 import threading
@@ -34,7 +42,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Literal, Protocol
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 from protego import Protego
@@ -46,9 +54,10 @@ from feeder.charset import decode_html
 from feeder.config import Settings
 from feeder.errors import FetchError, FetchRefused
 from feeder.model import CacheInfo, NotModified, Page
+from feeder.urls import is_public_ip, literal_ip
 
-__all__ = ["FetchEvent", "FetchRefused", "Fetcher", "Kind", "Streamed", "is_public_host",
-           "parse_retry_after"]
+__all__ = ["MAX_RETRY_AFTER", "FetchEvent", "FetchRefused", "Fetcher", "Kind", "Streamed",
+           "bounded", "is_public_host", "parse_retry_after"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +84,11 @@ _NOT_RETRIED_5XX = frozenset({501, 505})
 # RFC 9309 section 2.5: crawlers may stop parsing robots.txt after 500 KiB.
 _ROBOTS_MAX_BYTES = 500 * 1024
 _CHUNK = 64 * 1024
+# A server asking to be left alone for longer than this is asked again after this long: a
+# Retry-After of 9999-12-31 must not disable a source for good (issue 9).
+MAX_RETRY_AFTER = 24 * 3600.0
+# Addresses tried, in order, when connecting to one host fails (IPv6 without a route, ...).
+_MAX_ADDRESSES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,13 +217,15 @@ class Fetcher:
         *,
         kind: Kind = "article",
         allow_private: bool = False,
+        until: float | None = None,
     ) -> Page | NotModified:
         """Fetch ``url``; a 304 to the validators in ``cache`` gives :class:`NotModified`.
 
         ``kind`` "listing" and "article" accept only HTML and honour robots.txt; "robots" accepts
         any type, skips the robots check and caps the body at 500 KiB. ``allow_private`` lets the
         URL (and its redirects) resolve to private, loopback or link-local addresses: pass it only
-        when the source's own listing URL is on such a host.
+        when the source's own listing URL is on such a host. ``until`` is a deadline on the
+        Fetcher's monotonic clock that every wait, attempt and retry of this call stays within.
 
         ``kind`` "sitemap" and "feed" accept any Content-Type (their parser judges the bytes).
 
@@ -217,7 +233,8 @@ class Fetcher:
         :class:`FetchRefused` is a deliberate refusal; ``.retry_after`` carries a server's
         Retry-After that was too long to wait for).
         """
-        got = self._retrying(url, cache, kind=kind, allow_private=allow_private, consume=None)
+        got = self._retrying(url, cache, kind=kind, allow_private=allow_private, consume=None,
+                             until=until)
         assert not isinstance(got, Streamed)
         return got
 
@@ -230,6 +247,7 @@ class Fetcher:
         kind: Kind = "sitemap",
         allow_private: bool = False,
         max_bytes: int | None = None,
+        until: float | None = None,
     ) -> Streamed | NotModified:
         """Fetch ``url`` like :meth:`get`, but hand the body to ``consume`` as it arrives.
 
@@ -241,23 +259,26 @@ class Fetcher:
         """
         limit = max_bytes if max_bytes is not None else self.settings.max_sitemap_bytes
         got = self._retrying(url, cache, kind=kind, allow_private=allow_private,
-                             consume=(consume, limit))
+                             consume=(consume, limit), until=until)
         assert not isinstance(got, Page)
         return got
 
     def _retrying(self, url: str, cache: CacheInfo | None, *, kind: Kind, allow_private: bool,
-                  consume: tuple[Consumer, int] | None) -> Page | Streamed | NotModified:
+                  consume: tuple[Consumer, int] | None,
+                  until: float | None) -> Page | Streamed | NotModified:
         attempt = 0
         while True:
             try:
                 return self._follow(url, cache, kind=kind, allow_private=allow_private,
-                                    consume=consume)
+                                    consume=consume, until=until)
             except FetchError as exc:
                 if not exc.transient or attempt >= self.retries:
                     raise
                 wait = self._backoff(attempt) if exc.retry_after is None else exc.retry_after
                 if wait > self.max_wait:
                     raise  # the server asked for more than we wait in one go: reschedule instead
+                if until is not None and self._monotonic() + wait >= until:
+                    raise  # no time left in the caller's deadline for another attempt
                 attempt += 1
                 log.info("fetch_retry url=%s attempt=%d wait=%.2f error=%s", url, attempt, wait,
                          exc)
@@ -279,6 +300,14 @@ class Fetcher:
                  tb: TracebackType | None) -> None:
         self.close()
 
+    def deadline_in(self, seconds: float) -> float:
+        """A deadline ``seconds`` from now on this Fetcher's clock, for ``get(until=...)``."""
+        return self._monotonic() + seconds
+
+    def time_left(self, until: float) -> float:
+        """Seconds left before ``until`` (negative once it has passed)."""
+        return until - self._monotonic()
+
     def host_delay(self, url: str) -> float:
         """The minimum seconds between two requests to ``url``'s host (Crawl-delay included)."""
         return max(self.settings.host_delay, self._host(url).crawl_delay)
@@ -286,14 +315,16 @@ class Fetcher:
     # -- one request, redirects followed ----------------------------------------------------
 
     def _follow(self, url: str, cache: CacheInfo | None, *, kind: Kind, allow_private: bool,
-                consume: tuple[Consumer, int] | None = None) -> Page | Streamed | NotModified:
+                consume: tuple[Consumer, int] | None = None,
+                until: float | None = None) -> Page | Streamed | NotModified:
         seen: list[str] = []
         current = url
         permanent = True
         while True:
-            self._check_target(current, kind=kind, allow_private=allow_private)
-            result = self._once(url, current, cache, kind=kind, allow_private=allow_private,
-                                consume=consume)
+            addresses = self._check_target(current, kind=kind, allow_private=allow_private,
+                                           until=until)
+            result = self._once(url, current, cache, kind=kind, addresses=addresses,
+                                consume=consume, until=until)
             if isinstance(result, _Redirect):
                 seen.append(current)
                 permanent = permanent and result.permanent
@@ -307,22 +338,48 @@ class Fetcher:
                 result = replace(result, moved_to=current)
             return result
 
-    def _check_target(self, url: str, *, kind: Kind, allow_private: bool) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+    def _check_target(self, url: str, *, kind: Kind, allow_private: bool,
+                      until: float | None) -> tuple[str, ...]:
+        """Refuse what may not be fetched; the checked addresses to connect to.
+
+        An empty tuple means "let the connection resolve the name": for a source allowed on a
+        private host (a trusted local site), and behind a proxy, which resolves it itself.
+        """
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+        except ValueError as exc:
+            raise FetchRefused(f"malformed URL: {exc}", url=url) from exc
+        if parts.scheme not in ("http", "https") or not host:
             raise FetchRefused("only http(s) URLs are fetched", url=url)
-        if not allow_private and not is_public_host(parts.hostname, self._resolve):
-            raise FetchRefused(
-                f"host {parts.hostname} resolves to a private, loopback or link-local address",
-                url=url)
+        addresses: tuple[str, ...] = ()
+        if not allow_private:
+            addresses = self._public_addresses(host, url)
         if kind != "robots" and self.settings.respect_robots:
-            rules = self._robots(url, allow_private=allow_private)
+            rules = self._robots(url, allow_private=allow_private, until=until)
             if rules is not None and not rules.can_fetch(url, self.robots_agent):
                 raise FetchRefused(f"disallowed by robots.txt for {self.robots_agent!r}", url=url)
+        return addresses
+
+    def _public_addresses(self, host: str, url: str) -> tuple[str, ...]:
+        """The addresses of ``host`` (resolved once), all public, IPv4 first; else refused."""
+        literal = literal_ip(host)
+        found = [str(literal)] if literal is not None else [
+            a.split("%")[0] for a in self._resolve(host)]
+        for address in found:
+            if not is_public_host(address, _no_resolve):
+                raise FetchRefused(f"host {host} resolves to a private, loopback or link-local "
+                                   f"address ({address})", url=url)
+        if self._proxied(url):
+            return ()  # the proxy resolves the name; its own address says nothing
+        if not found:
+            raise FetchError(f"host {host} does not resolve", url=url)
+        ordered = sorted(dict.fromkeys(found), key=lambda a: ":" in a)
+        return tuple(ordered[:_MAX_ADDRESSES])
 
     def _once(self, asked: str, url: str, cache: CacheInfo | None, *, kind: Kind,
-              allow_private: bool, consume: tuple[Consumer, int] | None = None,
-              ) -> Page | Streamed | NotModified | _Redirect:
+              addresses: tuple[str, ...], consume: tuple[Consumer, int] | None = None,
+              until: float | None = None) -> Page | Streamed | NotModified | _Redirect:
         """One HTTP exchange inside the host's slot; a redirect returns the next URL."""
         headers = {"Accept": _ACCEPT.get(kind, _ACCEPT_HTML)}
         if cache and kind != "robots":
@@ -331,15 +388,23 @@ class Fetcher:
             if cache.last_modified:
                 headers["If-Modified-Since"] = cache.last_modified
         host = self._host(url)
-        with host.lock:
-            wait = host.next_allowed - self._monotonic()
+        left = self._left(until, url)
+        # Another thread holds the host for at most its own deadline; ours bounds the wait.
+        if not host.lock.acquire(timeout=-1 if left is None else left):
+            raise FetchError("deadline reached waiting for the host", url=url)
+        try:
+            wait = min(host.next_allowed - self._monotonic(), self.max_wait)
+            left = self._left(until, url)
+            if left is not None and wait >= left:
+                raise FetchError("deadline reached before the host's next allowed request",
+                                 url=url)
             if wait > 0:
-                self._sleep(min(wait, self.max_wait))
+                self._sleep(wait)
             started = self._monotonic()
             outcome, status, size = "error", None, 0
             try:
                 result = self._exchange(asked, url, headers, kind=kind, started=started,
-                                        allow_private=allow_private, consume=consume)
+                                        addresses=addresses, consume=consume, until=until)
                 if isinstance(result, Page):
                     outcome, status, size = "ok", result.status, len(result.content)
                 elif isinstance(result, Streamed):
@@ -358,22 +423,30 @@ class Fetcher:
                 if self.on_exchange is not None:
                     self.on_exchange(FetchEvent(url, kind, outcome, status,
                                                 (self._monotonic() - started) * 1000, size))
+        finally:
+            host.lock.release()
+
+    def _left(self, until: float | None, url: str) -> float | None:
+        """Seconds left before ``until`` (None: no deadline); raises when none are."""
+        if until is None:
+            return None
+        left = until - self._monotonic()
+        if left <= 0:
+            raise FetchError("deadline reached", url=url)
+        return left
 
     def _exchange(self, asked: str, url: str, headers: dict[str, str], *, kind: Kind,
-                  started: float, allow_private: bool,
-                  consume: tuple[Consumer, int] | None,
+                  started: float, addresses: tuple[str, ...],
+                  consume: tuple[Consumer, int] | None, until: float | None,
                   ) -> Page | Streamed | NotModified | _Redirect:
-        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
-        try:
-            resp = self.session.get(url, headers=headers, timeout=timeout, stream=True,
-                                    allow_redirects=False)
-        except requests.Timeout as exc:
-            raise FetchError(f"timed out ({exc.__class__.__name__})", url=url) from exc
-        except requests.RequestException as exc:
-            raise FetchError(f"connection failed: {_reason(exc)}", url=url) from exc
+        deadline = self.deadline
+        left = self._left(until, url)
+        if left is not None:
+            deadline = min(deadline, left)
+        timeout = (min(self.settings.connect_timeout, deadline),
+                   min(self.settings.read_timeout, deadline))
+        resp = self._send(url, headers, timeout, addresses)
         with resp:
-            if not allow_private:
-                self._check_peer(resp, url)
             status = resp.status_code
             if status in _REDIRECTS and resp.headers.get("Location"):
                 return _Redirect(urljoin(url, resp.headers["Location"]), status in _PERMANENT)
@@ -383,8 +456,10 @@ class Fetcher:
                 log.info("fetch url=%s status=304", url)
                 return NotModified(asked, cache=got)
             if status == 429 or (status >= 500 and status not in _NOT_RETRIED_5XX):
-                raise FetchError(f"HTTP {status}", url=url, status=status,
-                                 retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                asked_for = f" (Retry-After {retry_after:.0f} s)" if retry_after else ""
+                raise FetchError(f"HTTP {status}{asked_for}", url=url, status=status,
+                                 retry_after=retry_after)
             if status not in (200, 203):
                 raise FetchError(f"HTTP {status}", url=url, status=status)
             content_type, charset = _content_type(resp.headers.get("Content-Type"))
@@ -398,14 +473,15 @@ class Fetcher:
                 raise FetchRefused(f"body of {declared} bytes exceeds the {limit} byte cap",
                                    url=url, status=status)
             if consume is not None:
-                counted = _Counted(self._chunks(resp, url, limit=limit, started=started))
+                counted = _Counted(self._chunks(resp, url, limit=limit, started=started,
+                                                deadline=deadline))
                 value = consume[0](iter(counted))
                 elapsed = (self._monotonic() - started) * 1000
                 log.info("fetch url=%s status=%d bytes=%d ms=%.0f streamed", url, status,
                          counted.size, elapsed)
                 return Streamed(url=asked, final_url=url, status=status, value=value,
                                 size=counted.size, content_type=content_type, cache=got)
-            body = self._read(resp, url, limit=limit, started=started)
+            body = self._read(resp, url, limit=limit, started=started, deadline=deadline)
         text, encoding = decode_html(body, charset)
         elapsed = (self._monotonic() - started) * 1000
         log.info("fetch url=%s status=%d bytes=%d ms=%.0f", url, status, len(body), elapsed)
@@ -413,19 +489,36 @@ class Fetcher:
                     encoding=encoding, content_type=content_type or "text/html", cache=got,
                     elapsed_ms=elapsed)
 
-    def _check_peer(self, resp: requests.Response, url: str) -> None:
-        """Refuse a response from a non-public address, before its body is read.
-
-        The name was checked before connecting, but DNS may answer differently the second time
-        (rebinding); the socket's peer is what we actually talked to. Skipped behind a proxy,
-        whose own address says nothing about the target.
-        """
-        if self._proxied(url):
-            return
-        peer = _peer_address(resp)
-        if peer is not None and not is_public_host(peer, lambda _h: []):
-            raise FetchRefused(f"connected to non-public address {peer}", url=url,
-                               status=resp.status_code)
+    def _send(self, url: str, headers: dict[str, str], timeout: tuple[float, float],
+              addresses: tuple[str, ...]) -> requests.Response:
+        """GET ``url``, connecting to ``addresses`` in turn when given (else by name)."""
+        if not addresses:
+            try:
+                return self.session.get(url, headers=headers, timeout=timeout, stream=True,
+                                        allow_redirects=False)
+            except requests.RequestException as exc:
+                raise _connection_error(exc, url) from exc
+        parts = urlsplit(url)
+        host_header = parts.netloc.rpartition("@")[2]
+        for n, address in enumerate(addresses):
+            netloc = f"[{address}]" if ":" in address else address
+            if parts.port:
+                netloc = f"{netloc}:{parts.port}"
+            pinned = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+            request = self.session.prepare_request(
+                requests.Request("GET", pinned, headers={**headers, "Host": host_header}))
+            # Read by _PinnedAdapter: TLS must name (SNI) and verify the host, not the address.
+            request.feeder_server_name = parts.hostname  # type: ignore[attr-defined]
+            try:
+                return self.session.send(request, timeout=timeout, stream=True,
+                                         allow_redirects=False)
+            except requests.ConnectionError as exc:
+                if n + 1 < len(addresses):
+                    continue  # this address is unreachable; the name has others
+                raise _connection_error(exc, url) from exc
+            except requests.RequestException as exc:
+                raise _connection_error(exc, url) from exc
+        raise AssertionError("unreachable: addresses is not empty")
 
     def _proxied(self, url: str) -> bool:
         if self.session.proxies:
@@ -434,12 +527,13 @@ class Fetcher:
             return bool(requests.utils.get_environ_proxies(url, no_proxy=None))
         return False
 
-    def _read(self, resp: requests.Response, url: str, *, limit: int, started: float) -> bytes:
+    def _read(self, resp: requests.Response, url: str, *, limit: int, started: float,
+              deadline: float) -> bytes:
         """The decoded body, never more than ``limit`` bytes before or after decompression."""
-        return b"".join(self._chunks(resp, url, limit=limit, started=started))
+        return b"".join(self._chunks(resp, url, limit=limit, started=started, deadline=deadline))
 
     def _chunks(self, resp: requests.Response, url: str, *, limit: int,
-                started: float) -> Iterator[bytes]:
+                started: float, deadline: float) -> Iterator[bytes]:
         """The decoded body in pieces as it arrives; never more than ``limit`` bytes in all,
         before or after decompression, and never past the deadline."""
         coding = resp.headers.get("Content-Encoding", "identity").strip().lower()
@@ -453,8 +547,8 @@ class Fetcher:
                     raise FetchRefused(f"body exceeds the {limit} byte cap", url=url, status=200)
                 piece = decoder.feed(chunk, limit - produced)
                 produced += len(piece)
-                if self._monotonic() - started > self.deadline:
-                    raise FetchError(f"took longer than {self.deadline:g} s", url=url)
+                if self._monotonic() - started > deadline:
+                    raise FetchError(f"took longer than {deadline:g} s", url=url)
                 if piece:
                     yield piece
             piece = decoder.finish(limit - produced)
@@ -467,7 +561,7 @@ class Fetcher:
 
     # -- robots.txt -------------------------------------------------------------------------
 
-    def _robots(self, url: str, *, allow_private: bool) -> Protego | None:
+    def _robots(self, url: str, *, allow_private: bool, until: float | None) -> Protego | None:
         host = self._host(url)
         with host.robots_lock:
             now = self._monotonic()
@@ -485,7 +579,8 @@ class Fetcher:
             try:
                 # No retries of its own: the get() that needs these rules retries as a whole,
                 # so attempts do not multiply.
-                page = self._follow(robots_url, None, kind="robots", allow_private=allow_private)
+                page = self._follow(robots_url, None, kind="robots", allow_private=allow_private,
+                                    until=until)
             except FetchError as exc:
                 if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
                     rules, body = None, None  # RFC 9309 2.3.1.3: "unavailable": no restriction
@@ -510,7 +605,7 @@ class Fetcher:
     def _use_robots(self, host: _Host, rules: Protego | None, fetched: float) -> Protego | None:
         host.robots, host.robots_fetched = rules, fetched
         delay = rules.crawl_delay(self.robots_agent) if rules is not None else None
-        host.crawl_delay = min(float(delay or 0.0), self.max_wait)
+        host.crawl_delay = bounded(delay, 0.0, self.max_wait)
         return rules
 
     def _host(self, url: str) -> _Host:
@@ -524,10 +619,26 @@ class Fetcher:
 
 # -- helpers --------------------------------------------------------------------------------
 
+class _PinnedAdapter(HTTPAdapter):
+    """An adapter for requests sent to an address rather than a name (see ``Fetcher._send``):
+    TLS still names the host (SNI) and checks its certificate against the host name."""
+
+    def build_connection_pool_key_attributes(
+            self, request: requests.PreparedRequest, verify: bool | str,
+            cert: str | tuple[str, str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert)
+        name = getattr(request, "feeder_server_name", None)
+        if name and host_params.get("scheme") == "https":
+            pool_kwargs["server_hostname"] = name
+            pool_kwargs["assert_hostname"] = name
+        return host_params, pool_kwargs
+
+
 def _new_session() -> requests.Session:
     session = requests.Session()
     # Retries are ours (with politeness and Retry-After); urllib3's would bypass both.
-    adapter = HTTPAdapter(max_retries=0, pool_connections=32, pool_maxsize=32)
+    adapter = _PinnedAdapter(max_retries=0, pool_connections=32, pool_maxsize=32)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     # Only codings whose decompressed size we bound ourselves (see _Decoder).
@@ -635,31 +746,40 @@ def _content_type(header: str | None) -> tuple[str, str | None]:
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP-date), or ``None``."""
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP-date), or ``None``.
+
+    Never more than :data:`MAX_RETRY_AFTER`: ``99999999999999`` or a date in the year 9999 mean
+    "a long time", and a day is long enough to ask again.
+    """
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():
+        return bounded(float(value), 0.0, MAX_RETRY_AFTER)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:  # RFC 9110: HTTP-dates are always GMT
         return None
-    return max(0.0, (when - clock.now()).total_seconds())
+    return bounded((when - clock.now()).total_seconds(), 0.0, MAX_RETRY_AFTER)
 
 
-def _peer_address(resp: requests.Response) -> str | None:
-    """The IP address the response came from, when the socket is still at hand."""
-    conn = getattr(resp.raw, "connection", None) or getattr(resp.raw, "_connection", None)
-    sock = getattr(conn, "sock", None)
-    if sock is None:
-        return None
-    try:
-        return str(sock.getpeername()[0])
-    except (OSError, IndexError):
-        return None
+def bounded(value: float | None, low: float, high: float) -> float:
+    """``value`` within [low, high]; ``None`` and NaN count as ``low``, infinities as the ends."""
+    if value is None or math.isnan(value):
+        return low
+    return min(max(float(value), low), high)
+
+
+def _no_resolve(_host: str) -> list[str]:
+    return []
+
+
+def _connection_error(exc: requests.RequestException, url: str) -> FetchError:
+    if isinstance(exc, requests.Timeout):
+        return FetchError(f"timed out ({exc.__class__.__name__})", url=url)
+    return FetchError(f"connection failed: {_reason(exc)}", url=url)
 
 
 def _resolve(host: str) -> list[str]:
@@ -675,22 +795,15 @@ def is_public_host(host: str, resolve: Callable[[str], list[str]] = _resolve) ->
 
     Covers private (RFC 1918, fc00::/7), loopback, link-local, CGNAT, reserved, multicast and
     IPv4-mapped forms of those. A host that does not resolve counts as public: the request then
-    fails with the DNS error, which says more. (Checked before connecting, so a DNS answer that
-    changes between the check and the connection is not caught.)
+    fails with the DNS error, which says more. (The Fetcher connects to the addresses it checked,
+    so a DNS answer that changes between the check and the connection does not matter.)
     """
-    try:
-        addresses = [ipaddress.ip_address(host.strip("[]"))]
-    except ValueError:
-        addresses = []
-        for a in resolve(host):
-            try:
-                addresses.append(ipaddress.ip_address(a.split("%")[0]))
-            except ValueError:
-                continue
-    for ip in addresses:
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-            ip = ip.ipv4_mapped
-        if not ip.is_global or ip.is_multicast:
+    literal = literal_ip(host)
+    if literal is not None:
+        return is_public_ip(literal)
+    for a in resolve(host):
+        ip = literal_ip(a)
+        if ip is not None and not is_public_ip(ip):
             return False
     return True
 

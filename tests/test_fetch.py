@@ -23,7 +23,7 @@ from feeder.config import Settings
 from feeder.errors import FetchError
 from feeder.fetch import Fetcher, FetchEvent, FetchRefused, is_public_host, parse_retry_after
 from feeder.model import CacheInfo, NotModified, Page
-from tests.support.http import LoopbackServer
+from tests.support.http import LoopbackServer, loopback_counts_as_public
 
 HTML = "<!doctype html><html><head><meta charset='utf-8'><title>Tin</title></head>" \
        "<body><p>Ngày 22/12, hội nghị đã diễn ra.</p></body></html>"
@@ -441,25 +441,27 @@ def test_private_addresses_refused_unless_allowed(server: LoopbackServer) -> Non
         assert get(f, server.url("/a")).status == 200  # allow_private=True
 
 
-def test_dns_rebinding_caught_by_the_peer_address(server: LoopbackServer) -> None:
-    # The check before connecting is told "localhost" is public; the socket knows better.
+def test_connects_to_the_checked_address(server: LoopbackServer,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # "news.test" resolves (once) to an address the check accepts; the request goes to that
+    # address with the name in the Host header (system DNS knows no "news.test").
+    loopback_counts_as_public(monkeypatch)
     server.route("/a", HTML)
-    with make(resolver=lambda h: ["93.184.216.34"], respect_robots=False) as f, \
-            pytest.raises(FetchRefused, match=r"non-public address 127\.0\.0\.1"):
-        f.get(f"http://localhost:{server.port}/a")
+    with make(resolver={"news.test": ["127.0.0.1"]}.get, respect_robots=False) as f:
+        page = f.get(f"http://news.test:{server.port}/a")
+    assert isinstance(page, Page) and page.final_url == f"http://news.test:{server.port}/a"
+    assert server.requests_to("/a")[0].headers["Host"] == f"news.test:{server.port}"
 
 
 def test_redirect_to_private_address_refused(server: LoopbackServer,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    # "localhost" is made to look public (to the name check and the peer check) so that the first
-    # hop goes through; the redirect to a link-local metadata address must still be refused
-    # before any connection.
-    monkeypatch.setattr("feeder.fetch._peer_address", lambda resp: "93.184.216.34")
-    resolver = {"localhost": ["93.184.216.34"]}.get
+    # The first hop is on a (seemingly) public host; the redirect to a link-local metadata
+    # address must be refused before any connection.
+    loopback_counts_as_public(monkeypatch)
     server.route("/jump", b"", status=302,
                  headers={"Location": "http://169.254.169.254/latest/meta-data/"})
-    url = f"http://localhost:{server.port}/jump"
-    with make(resolver=lambda h: resolver(h, []), respect_robots=False) as f, \
+    url = f"http://news.test:{server.port}/jump"
+    with make(resolver={"news.test": ["127.0.0.1"]}.get, respect_robots=False) as f, \
             pytest.raises(FetchRefused, match=r"169\.254\.169\.254"):
         f.get(url)
     assert len(server.requests_to("/jump")) == 1

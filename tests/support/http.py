@@ -46,6 +46,28 @@ def loopback_only() -> Iterator[None]:
         urllib3.util.connection.create_connection = real
 
 
+def loopback_counts_as_public(monkeypatch: Any) -> None:
+    """Make feeder's private-address check take 127.0.0.1 for a public address, so that the
+    path a public site takes (resolve once, check, connect to that address) runs on loopback.
+    Other private addresses (::1, 10/8, 169.254/16, ...) stay private."""
+    import feeder.fetch
+
+    real = feeder.fetch.is_public_host
+
+    def is_public_host(host: str, resolve: Callable[[str], list[str]] = lambda h: []) -> bool:
+        if host.strip("[]") == "127.0.0.1":
+            return True
+        try:
+            names = resolve(host)
+        except Exception:  # noqa: BLE001 - the real check reports it
+            names = []
+        if names and all(a == "127.0.0.1" for a in names):
+            return True
+        return real(host, resolve)
+
+    monkeypatch.setattr(feeder.fetch, "is_public_host", is_public_host)
+
+
 def not_modified(status: int, headers: Mapping[str, str],
                  request: Message) -> dict[str, str] | None:
     """The headers of a 304 for a ``status``/``headers`` answer to ``request`` (its headers),
