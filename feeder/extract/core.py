@@ -23,9 +23,13 @@ from feeder.extract import byline, content, dates, metadata, title
 from feeder.extract import images as pictures
 from feeder.extract import lead as leads
 from feeder.model import Article, Image, unique
+from feeder.sanitize import cap_text, without_private_images, xml_safe
 from feeder.urls import clean_url, same_site, try_clean_url
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+# Longer than any real headline (Vietnamese ones run to about 150 characters); a page's 10,000
+# character <title> is cut here, at a word, rather than reaching every feed reader (issue 9).
+MAX_TITLE_CHARS = 300
 
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -55,8 +59,13 @@ def _close_void(m: re.Match[str]) -> str:
 
 
 def parse(html: str | bytes) -> lxml_html.HtmlElement:
-    """Bytes or text to an lxml tree (bytes decoded and NFC-normalised by decode_html)."""
-    text = decode_html(html)[0] if isinstance(html, bytes) else html
+    """Bytes or text to an lxml tree (bytes decoded and NFC-normalised by decode_html).
+
+    This is where page text enters the tree, so it is made XML-safe here and only here: libxml2's
+    HTML parser keeps a vertical tab or a form feed, and lxml then refuses that text when a step
+    moves it (a removed script's tail joining its neighbour) or serialises it (issue 9).
+    """
+    text = xml_safe(decode_html(html)[0] if isinstance(html, bytes) else html)
     text = _XML_DECL_RE.sub("", text, count=1)
     text = _VOID_RE.sub(_close_void, text)
     if not text or text.isspace():  # (strip() would copy the whole page)
@@ -330,6 +339,7 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     if chosen is None:
         raise ExtractError("no title", url=url)
     headline, prov["title"] = chosen
+    headline = cap_text(headline, MAX_TITLE_CHARS)
     # The headline repeated as the first block is not body text.
     body_blocks = [b for b in blocks if b.kind not in ("credit",)]
     if body_blocks and body_blocks[0].kind in ("h", "p") and _same_text(body_blocks[0].text,
@@ -385,13 +395,15 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
         prov["images"] = "og"
     elif images:
         prov["images"] = "content"
+    # An image on a private address would be fetched by the reader's client inside its network.
+    images = [i for i in images if not urls.is_private_from_public(i.url, canonical)]
 
     return Article(
         url=canonical,
         title=headline,
         source=source,
         summary=summary,
-        content_html=content.to_html(body_blocks),
+        content_html=without_private_images(content.to_html(body_blocks), canonical),
         content_text=text,
         authors=tuple(authors),
         published=published,

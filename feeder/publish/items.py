@@ -25,7 +25,8 @@ from urllib.parse import urljoin, urlsplit
 
 from feeder.config import Source
 from feeder.model import Article
-from feeder.sanitize import plain_text, sanitize_html
+from feeder.sanitize import plain_text, sanitize_html, without_private_images
+from feeder.urls import is_private_from_public
 
 #: The stand-in date where a format requires one (Atom ``updated``) and an article has none.
 #: Constant so the bytes never change; not 1970, which the W3C validator flags as implausible
@@ -191,7 +192,8 @@ def item_from(article: Article, *, default_language: str) -> Item:
         updated = published  # "updated" before "published" is a source error; never go back
     lead = article.lead_image
     image = None
-    if lead is not None and lead.url and (kind := image_type(lead.url)):
+    if (lead is not None and lead.url and not is_private_from_public(lead.url, article.url)
+            and (kind := image_type(lead.url))):
         image = Enclosure(url=clean(lead.url), type=kind, caption=text(lead.caption))
     title = text(article.title) or text(article.summary)[:120] or clean(article.url)
     return Item(
@@ -200,7 +202,8 @@ def item_from(article: Article, *, default_language: str) -> Item:
         title=title,
         summary=text(article.summary),
         # Sanitised again here: whatever produced the record, no script reaches a feed.
-        content_html=sanitize_html(clean(article.content_html)),
+        content_html=without_private_images(sanitize_html(clean(article.content_html)),
+                                            article.url),
         authors=tuple(a for a in (text(x) for x in article.authors) if a),
         published=published,
         updated=updated or published,
