@@ -115,6 +115,7 @@ class Settings:
     host_delay: float = 1.0  # minimum seconds between two requests to one host
     jitter: float = 0.1  # share of the interval added at random to each source's schedule
     max_articles_per_poll: int = 30  # article pages fetched per source and poll
+    poll_timeout: float = 600.0  # seconds one poll of one source may take, every request included
     respect_robots: bool = True
     workers: int = 4  # sources polled at once (each host still sees one request at a time)
     metrics_file: Path | None = None  # Prometheus text format, for node_exporter's textfile
@@ -260,6 +261,7 @@ _SETTINGS_KEYS: dict[str, Callable[[Any], Any]] = {
     "host_delay": _non_negative(_number, "a number of seconds"),
     "jitter": _non_negative(_number, "a share such as 0.1"),
     "max_articles_per_poll": _positive(int, "a whole number"),
+    "poll_timeout": _positive(_number, "a number of seconds"),
     "respect_robots": _typed(bool, "true or false"),
     "workers": _positive(int, "a whole number"),
     "metrics_file": _text,

@@ -37,9 +37,10 @@ from feeder.config import Config, Source
 from feeder.discover import links as discover_links
 from feeder.errors import ExtractError, FeederError, FetchError, PublishError
 from feeder.extract import extract
-from feeder.fetch import Consumer, Fetcher, Streamed, is_public_host
+from feeder.fetch import MAX_RETRY_AFTER, Consumer, Fetcher, Streamed, bounded, is_public_host
+from feeder.identity import Fetched, settle
 from feeder.metrics import Metrics
-from feeder.model import CacheInfo, NotModified, Page, SourceFeed
+from feeder.model import Article, CacheInfo, NotModified, Page, SourceFeed
 from feeder.publish import ALL_MAX_ITEMS, publish_site, publish_source
 from feeder.publish.websub import HubNotifier
 from feeder.schedule import next_poll_at
@@ -53,6 +54,9 @@ log = logging.getLogger(__name__)
 
 # A failed article page is tried again after this long (its listing may still show it).
 ARTICLE_RETRY = timedelta(minutes=30)
+# Article links taken from one poll's listings: a listing with 100,000 links is hostile, and the
+# store is asked about each link.
+MAX_LINKS_PER_POLL = 1000
 
 Status = Literal["ok", "not-modified", "error", "skipped"]
 
@@ -120,36 +124,42 @@ class Poller:
             log.exception("poll.crash source=%s", source.id)
             result = PollResult(source.id, "error", error=f"internal error: {exc!r}")
         result = replace(result, seconds=time.monotonic() - started)
-        self._record(source, result, now)
+        try:
+            self._record(source, result, now)
+        except Exception as exc:  # recording failed too (the store is down, a bug): say so
+            log.exception("poll.record_failed source=%s", source.id)
+            result = replace(result, status="error",
+                             error=f"{result.error or result.status}; not recorded: {exc!r}")
         return result
 
     def _get(self, source: Source, url: str, kind: Literal["listing", "article", "feed"],
-             allow_private: bool) -> Page | NotModified:
+             allow_private: bool, until: float) -> Page | NotModified:
         started = time.monotonic()
         try:
             return self.fetcher.get(url, self.store.cache_for(url), kind=kind,
-                                    allow_private=allow_private)
+                                    allow_private=allow_private, until=until)
         finally:
             self.metrics.fetched(source.id, kind, time.monotonic() - started)
 
     def _stream(self, source: Source, url: str, consume: Consumer,
-                allow_private: bool) -> Streamed | NotModified:
+                allow_private: bool, until: float) -> Streamed | NotModified:
         started = time.monotonic()
         try:
             return self.fetcher.stream(url, consume, self.store.cache_for(url), kind="sitemap",
-                                       allow_private=allow_private)
+                                       allow_private=allow_private, until=until)
         finally:
             self.metrics.fetched(source.id, "listing", time.monotonic() - started)
 
-    def _read_announcer(self, source: Source, url: str, allow_private: bool) -> _Read:
+    def _read_announcer(self, source: Source, url: str, allow_private: bool,
+                        until: float) -> _Read:
         """One of the source's URLs, read as its kind says. FetchError goes up."""
         if source.kind == "sitemap":
             read = sitemap_source.collect(
-                url, lambda u, consume: self._stream(source, u, consume, allow_private),
+                url, lambda u, consume: self._stream(source, u, consume, allow_private, until),
                 tz=source.tz, max_bytes=self.settings.max_sitemap_bytes)
             return _Read(read.announced, read.validators, read.not_modified, read.errors)
         got = self._get(source, url, "feed" if source.kind == "feed" else "listing",
-                        allow_private)
+                        allow_private, until)
         if isinstance(got, NotModified):
             return _Read((), ((url, got.cache),), not_modified=True)
         moved = (f"{url} moved permanently to {got.moved_to}: update the source's url",) \
@@ -164,6 +174,8 @@ class Poller:
     def _poll(self, source: Source, now: datetime) -> PollResult:
         # A source whose own site is on a private host (the demo) may link within it.
         allow_private = not is_public_host(urlsplit(source.url).hostname or "")
+        # One deadline for the whole poll: every wait, request and retry below stays within it.
+        until = self.fetcher.deadline_in(self.settings.poll_timeout)
         found: list[Announcement] = []
         listings: list[tuple[str, CacheInfo]] = []
         errors: list[str] = []
@@ -172,7 +184,7 @@ class Poller:
         not_modified = 0
         for url in source.urls:
             try:
-                read = self._read_announcer(source, url, allow_private)
+                read = self._read_announcer(source, url, allow_private, until)
             except FetchError as exc:
                 log.warning("listing.error source=%s url=%s error=%s", source.id, url, exc)
                 errors.append(str(exc))
@@ -197,20 +209,25 @@ class Poller:
                               retry_after=retry_after, warnings=tuple(warnings))
 
         announced = {a.url: a for a in reversed(found)}  # the first announcement of a URL wins
-        urls = list(dict.fromkeys(a.url for a in found))
+        urls = list(dict.fromkeys(a.url for a in found))[:MAX_LINKS_PER_POLL]
         to_fetch = self.store.links_to_fetch(source.id, urls, now)
         if any(a.modified is not None for a in found):
             to_fetch = changed_since_fetched(found, to_fetch, self.store.last_fetched(urls))
         to_fetch = to_fetch[: self.settings.max_articles_per_poll]
         intents: list[Intent] = []
+        pages: list[tuple[str, CacheInfo, Fetched]] = []
         unchanged_pages: list[tuple[str, CacheInfo]] = []
         failed: list[str] = []
         fetched = 0
-        for url in to_fetch:
+        for n, url in enumerate(to_fetch):
             if self.stop.is_set():
                 break
+            if self.fetcher.time_left(until) <= 0:
+                warnings.append(f"poll deadline of {self.settings.poll_timeout:g} s reached: "
+                                f"{len(to_fetch) - n} article pages left for the next poll")
+                break
             try:
-                got = self._get(source, url, "article", allow_private)
+                got = self._get(source, url, "article", allow_private, until)
                 fetched += 1
                 if isinstance(got, NotModified):
                     unchanged_pages.append((url, got.cache))
@@ -237,9 +254,18 @@ class Poller:
                 continue
             if not same_site(article.url, got.final_url):
                 # A canonical link pointing at another site is not to be trusted as the id.
-                article = replace(article, url=got.final_url)
-            intent = decide(article, self.store.stored(source.id, article.id), now)
-            intents.append(replace(intent, fetched_url=url, cache=got.cache))
+                article = replace(article, url=got.final_url,
+                                  provenance={**article.provenance, "url": "given"})
+            pages.append((url, got.cache, Fetched(article, got.final_url)))
+
+        settled = settle([p for *_, p in pages], self._known(source, pages), set(urls))
+        for (url, cache, _), page in zip(pages, settled, strict=True):
+            if page.same_as is not None:  # another item under a second URL: nothing new
+                intents.append(Intent("unchanged", page.same_as, url, cache))
+                continue
+            stored = self.store.stored(source.id, page.article.id)
+            intents.append(replace(decide(page.article, stored, now), fetched_url=url,
+                                   cache=cache))
 
         counts = self.store.apply(source.id, intents, unchanged_pages, listings=listings)
         status: Status = "not-modified" if not_modified == len(source.urls) else "ok"
@@ -251,13 +277,27 @@ class Poller:
             updated=counts["updated"], unchanged=counts["unchanged"], failed_pages=tuple(failed),
             error="; ".join(errors) or None, written=tuple(written), warnings=tuple(warnings))
 
+    def _known(self, source: Source, pages: Sequence[tuple[str, CacheInfo, Fetched]],
+               ) -> dict[str, Article]:
+        """Stored articles that may decide the identity of ``pages`` (feeder.identity): the
+        source's recent items and every item a page names as its canonical URL."""
+        if not pages:
+            return {}
+        known = {a.url: a for a in self.store.articles_for(source.id, source.max_items)}
+        for *_, page in pages:
+            url = page.article.url
+            if url not in known and (stored := self.store.stored(source.id, page.article.id)):
+                known[url] = stored.article
+        return known
+
     def _record(self, source: Source, result: PollResult, now: datetime) -> None:
         ok = result.status in ("ok", "not-modified")
         health = self.store.health(source.id)
         failures = 0 if ok else health.consecutive_failures + 1
         due = next_poll_at(source.interval, failures, clock.now())
-        if result.retry_after:  # the site said when to come back; never sooner
-            due = max(due, clock.now() + timedelta(seconds=result.retry_after))
+        if result.retry_after:  # the site said when to come back; never sooner (up to a day)
+            wait = bounded(result.retry_after, 0.0, MAX_RETRY_AFTER)
+            due = max(due, clock.now() + timedelta(seconds=wait))
         found = result.links > 0 or result.status == "not-modified"
         health = self.store.record_poll(source.id, ok=ok, error=result.error,
                                         found_links=found, next_due=due, now=now)
