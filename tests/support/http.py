@@ -14,6 +14,8 @@ If-Modified-Since equals its Last-Modified, like a static file server does.
 
 from __future__ import annotations
 
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -49,23 +51,23 @@ def loopback_only() -> Iterator[None]:
 def loopback_counts_as_public(monkeypatch: Any) -> None:
     """Make feeder's private-address check take 127.0.0.1 for a public address, so that the
     path a public site takes (resolve once, check, connect to that address) runs on loopback.
-    Other private addresses (::1, 10/8, 169.254/16, ...) stay private."""
+    Other private addresses (::1, 10/8, 169.254/16, ...) stay private, and a name no resolver
+    given knows counts as public without asking DNS."""
     import feeder.fetch
+    import feeder.pipeline
 
     real = feeder.fetch.is_public_host
 
     def is_public_host(host: str, resolve: Callable[[str], list[str]] = lambda h: []) -> bool:
         if host.strip("[]") == "127.0.0.1":
             return True
-        try:
-            names = resolve(host)
-        except Exception:  # noqa: BLE001 - the real check reports it
-            names = []
+        names = resolve(host) or []
         if names and all(a == "127.0.0.1" for a in names):
             return True
         return real(host, resolve)
 
     monkeypatch.setattr(feeder.fetch, "is_public_host", is_public_host)
+    monkeypatch.setattr(feeder.pipeline, "is_public_host", is_public_host)
 
 
 def not_modified(status: int, headers: Mapping[str, str],
@@ -108,7 +110,13 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class LoopbackServer:
-    def __init__(self) -> None:
+    """``host`` is 127.0.0.1 or ::1; ``port`` 0 picks a free one; ``tls`` (cert file, key file)
+    serves HTTPS."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0,
+                 tls: tuple[str, str] | None = None) -> None:
+        self.host = host
+        self.scheme = "https" if tls else "http"
         self.routes: dict[str, Route | Handler] = {}
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -148,7 +156,16 @@ class LoopbackServer:
                 if status != 304:
                     self.wfile.write(body)
 
-        self._server = _QuietServer(("127.0.0.1", 0), _Handler)
+        server_class: type[_QuietServer] = _QuietServer
+        if ":" in host:
+            class _Server6(_QuietServer):
+                address_family = socket.AF_INET6
+            server_class = _Server6
+        self._server = server_class((host, port), _Handler)
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
         # A short poll interval keeps shutdown (once per test) fast.
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
@@ -159,7 +176,8 @@ class LoopbackServer:
         return self._server.server_address[1]
 
     def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def route(self, path: str, body: str | bytes | Handler, *, status: int = 200,
               headers: dict[str, str] | None = None, delay: float = 0.0) -> None:
