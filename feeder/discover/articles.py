@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from feeder.urls import host_of
+from feeder.urls import host_of, literal_ip
 
 __all__ = ["is_article_url", "same_site_family", "site_of"]
 
@@ -58,7 +58,11 @@ def site_of(url: str) -> str:
 
 def same_site_family(url: str, other: str) -> bool:
     """True when both URLs are on one registrable domain: a portal's sections often live on
-    subdomains (news.example.com, sport.example.com) of the home page's host."""
+    subdomains (news.example.com, sport.example.com) of the home page's host. An address
+    (``http://[::1]:8080/``) has no domain: only the same address counts."""
+    host = host_of(url)
+    if literal_ip(host) is not None:
+        return host != "" and host == host_of(other)
     site = site_of(url)
     return site != "" and "." in site and site == site_of(other)
 
