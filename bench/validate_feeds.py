@@ -7,7 +7,8 @@ Usage::
 ``/opt/feedvalidator`` is a checkout (or ``git archive``) of https://github.com/w3c/feedvalidator;
 it is never part of this repository. Run it with a Python that has lxml, html5lib and rdflib (the
 validator's requirements), e.g. a separate venv. Every ``rss.xml`` and ``atom.xml`` under
-``OUT_DIR`` is validated as if served from ``BASE_URL`` (default http://127.0.0.1:8080/, so the
+``OUT_DIR``, and every RFC 5005 archive (``archive/YYYY-MM.xml``), is validated as if served
+from ``BASE_URL`` (default http://127.0.0.1:8080/, so the
 ``atom:link rel="self"`` matches); each message is printed; the exit status is 1 when any error or
 warning was reported.
 """
@@ -30,7 +31,8 @@ def main(argv: list[str]) -> int:
     from feedvalidator.formatter.text_plain import Formatter  # type: ignore[import-not-found]
 
     bad = 0
-    files = sorted(p for p in out.rglob("*") if p.name in ("rss.xml", "atom.xml"))
+    files = sorted(p for p in out.rglob("*") if p.name in ("rss.xml", "atom.xml")
+                   or (p.parent.name == "archive" and p.suffix == ".xml"))
     for path in files:
         url = base + path.relative_to(out).as_posix()
         try:

@@ -42,6 +42,7 @@ from feeder.identity import Fetched, settle
 from feeder.metrics import Metrics
 from feeder.model import Article, CacheInfo, NotModified, Page, SourceFeed
 from feeder.publish import ALL_MAX_ITEMS, publish_site, publish_source
+from feeder.publish.archive import publish_archives
 from feeder.publish.websub import HubNotifier
 from feeder.schedule import next_poll_at
 from feeder.sources import Announcement, changed_since_fetched, with_evidence
@@ -330,8 +331,11 @@ class Poller:
         """
         if not force and self._feed_files_exist(source):
             return []
-        # A PublishError goes up to poll(), which reports it as this poll's error.
-        written = publish_source(self.settings, self.feed(source))
+        # A PublishError goes up to poll(), which reports it as this poll's error. Archives
+        # first: the feed's prev-archive link then never points at a missing document.
+        archives = publish_archives(self.settings, source, self.store)
+        written = [*archives.changed, *publish_source(self.settings, self.feed(source),
+                                                      prev_archive=archives.newest)]
         self.hub.queue(written)
         return [str(p) for p in written]
 

@@ -64,6 +64,8 @@ STATIC_MAX_AGE = 3600
 
 def content_type(path: Path) -> str:
     """The Content-Type header for a served file."""
+    if path.parent.name == "archive" and path.suffix == ".xml":  # RFC 5005 archives: Atom
+        return CONTENT_TYPES_BY_NAME["atom.xml"]
     return CONTENT_TYPES_BY_NAME.get(path.name) or CONTENT_TYPES.get(path.suffix, DEFAULT_TYPE)
 
 
@@ -71,12 +73,17 @@ _MAP_LINE = re.compile(r'^"([^"]+)"\s+"([^"]+)";\s*$')
 
 
 def read_cache_map(root: Path) -> dict[str, str]:
-    """The per-feed Cache-Control values publish_site wrote (request path -> header)."""
-    try:
-        text = (root / CACHE_MAP).read_text("utf-8")
-    except OSError:
-        return {}
-    return {m.group(1): m.group(2) for line in text.splitlines() if (m := _MAP_LINE.match(line))}
+    """The per-file Cache-Control values feeder wrote (request path -> header): every
+    ``.feeder/*.map``, as nginx includes them (publish_site's feeds, each source's archives)."""
+    found: dict[str, str] = {}
+    for path in sorted((root / CACHE_MAP).parent.glob("*.map")):
+        try:
+            text = path.read_text("utf-8")
+        except OSError:
+            continue
+        found.update((m.group(1), m.group(2)) for line in text.splitlines()
+                     if (m := _MAP_LINE.match(line)))
+    return found
 
 
 def cache_control(path: Path, per_feed: Mapping[str, str] | None = None,
@@ -90,7 +97,8 @@ def cache_control(path: Path, per_feed: Mapping[str, str] | None = None,
         return "no-cache"
     if per_feed and request_path and request_path in per_feed:
         return per_feed[request_path]
-    if path.name in CONTENT_TYPES_BY_NAME or path.suffix == ".opml":
+    if path.name in CONTENT_TYPES_BY_NAME or path.suffix == ".opml" or (
+            path.parent.name == "archive" and path.suffix == ".xml"):
         return f"public, max-age={FEED_MAX_AGE}"
     if path.suffix == ".xsl":
         return f"public, max-age={STATIC_MAX_AGE}"

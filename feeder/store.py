@@ -144,6 +144,16 @@ class HubPing:
 
 
 @dataclass(frozen=True, slots=True)
+class ArchivedRow:
+    """An article that has left its source's feed, without its record (feeder.publish.archive)."""
+
+    pk: int
+    sort_time: datetime
+    last_changed: datetime
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
 class StoredArticle:
     """What the store knows of an article already seen."""
 
@@ -428,6 +438,28 @@ class Store:
                 .where(articles.c.pk.in_([r.pk for r in top])))}
         return summary, [Article.from_dict(json.loads(records[r.pk])) for r in top]
 
+    def archived_rows(self, source: str, skip: int) -> list[ArchivedRow]:
+        """The source's articles after its newest ``skip`` (those that left its feed, in the
+        order of :meth:`articles_for`), without their records: for feeder.publish.archive."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                sa.select(articles.c.pk, articles.c.sort_time, articles.c.last_changed,
+                          articles.c.content_hash)
+                .where(articles.c.source == source)
+                .order_by(articles.c.sort_time.desc(), articles.c.pk.desc())
+                .offset(skip)).all()
+        return [ArchivedRow(r.pk, r.sort_time, r.last_changed, r.content_hash) for r in rows]
+
+    def articles_by_pk(self, pks: Sequence[int]) -> dict[int, Article]:
+        """Stored articles by primary key (the ones that exist)."""
+        out: dict[int, Article] = {}
+        with self._tx() as conn:
+            for chunk in _chunks(list(pks), 500):
+                for r in conn.execute(sa.select(articles.c.pk, articles.c.record)
+                                      .where(articles.c.pk.in_(chunk))):
+                    out[r.pk] = Article.from_dict(json.loads(r.record))
+        return out
+
     def count_articles(self, source: str) -> int:
         with self._tx() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(articles)
@@ -584,6 +616,6 @@ def _stored(row: Any) -> StoredArticle:
                          last_changed=row.last_changed)
 
 
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
