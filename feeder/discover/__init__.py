@@ -5,7 +5,9 @@ listing: absolute, cleaned by :func:`feeder.urls.clean_url` (no fragment, no tra
 and unique. With ``source.link_selector`` the selector decides; otherwise automatic discovery:
 
 1. candidates: links on the listing's site (its registrable domain: sections on subdomains count)
-   whose URL looks like an article (:func:`feeder.discover.articles.is_article_url`);
+   whose URL looks like an article (:func:`feeder.discover.articles.article_score`), or looks
+   a little like one and sits in a URL folder with several clear articles of the page
+   ("/news/Wine-11.4-Released" beside "/news/linux-7-0-brings-new-scheduler-options");
 2. minus the links inside page furniture (:mod:`feeder.discover.furniture`): menus, sidebars,
    footers, "most read" and related boxes. A sidebar often repeats a main-list article; since the
    sidebar is skipped, the article keeps its main-list position.
@@ -21,7 +23,14 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from feeder.config import Source
-from feeder.discover.articles import is_article_url, same_site_family
+from feeder.discover.articles import (
+    ARTICLE,
+    WEAK,
+    article_score,
+    is_article_url,
+    same_site_family,
+    url_folder,
+)
 from feeder.discover.furniture import Furniture
 from feeder.model import ArticleLink, Page
 from feeder.urls import clean_url, try_clean_url
@@ -29,6 +38,7 @@ from feeder.urls import clean_url, try_clean_url
 __all__ = ["is_article_url", "links"]
 
 _SKIPPED_HREFS = ("#", "javascript:", "mailto:", "tel:", "data:")
+_FOLDER_SUPPORT = 3  # clear articles in a URL folder that vouch for a weak link there
 
 
 def links(page: Page, source: Source) -> tuple[ArticleLink, ...]:
@@ -52,7 +62,7 @@ def _discovered(soup: BeautifulSoup, base: str, page: Page,
                 source: Source) -> Iterator[tuple[Tag, str]]:
     sites = [base, page.final_url or page.url, *source.urls]
     here = {clean_url(u) for u in (page.url, page.final_url) if u}
-    candidates: list[tuple[Tag, str]] = []
+    scored: list[tuple[Tag, str, int]] = []
     for a in soup.find_all("a", href=True):
         href = str(a["href"]).strip()
         if not href or href.startswith(_SKIPPED_HREFS) or "sponsored" in (a.get("rel") or []):
@@ -60,8 +70,15 @@ def _discovered(soup: BeautifulSoup, base: str, page: Page,
         url = try_clean_url(href, base)
         if url is None or url in here or not any(same_site_family(url, s) for s in sites):
             continue
-        if is_article_url(url, _anchor_text(a)):
-            candidates.append((a, url))
+        score = article_score(url, _anchor_text(a))
+        if score >= WEAK:
+            scored.append((a, url, score))
+    folders: dict[str, set[str]] = {}
+    for _, url, score in scored:
+        if score >= ARTICLE:
+            folders.setdefault(url_folder(url), set()).add(url)
+    candidates = [(a, url) for a, url, score in scored if score >= ARTICLE
+                  or len(folders.get(url_folder(url), ())) >= _FOLDER_SUPPORT]
     weight: dict[int, int] = {}
     for a, _ in candidates:
         for el in a.parents:
@@ -70,6 +87,7 @@ def _discovered(soup: BeautifulSoup, base: str, page: Page,
     for a, url in candidates:
         if not furniture.inside(a):
             yield a, url
+
 
 
 def _base_url(soup: BeautifulSoup, page_url: str) -> str:

@@ -12,7 +12,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from feeder.urls import host_of, literal_ip
 
-__all__ = ["is_article_url", "same_site_family", "site_of"]
+__all__ = ["ARTICLE", "WEAK", "article_score", "is_article_url", "same_site_family", "site_of",
+           "url_folder"]
 
 # Path segments that name a listing or a service page, never an article.
 _LISTING_SEGMENTS = frozenset({
@@ -30,15 +31,19 @@ _MEDIA_SEGMENTS = frozenset({"video", "videos", "podcast", "podcasts", "photo", 
 _LISTING_LEAF_RE = re.compile(
     r"^(index|default|home|trang-chu|trang-\d+|page-?\d+|p\d+|lien-he|gioi-thieu|contact|about)"
     r"(\.\w+)?$", re.IGNORECASE)
-_INDEX_LEAF_RE = re.compile(r"^(index|default)\.\w+$", re.IGNORECASE)
+_INDEX_LEAF_RE = re.compile(r"^(index|default)(\.\w+)?$", re.IGNORECASE)
 _PAGINATION_PARAMS = frozenset({"page", "p", "trang", "pg", "paged", "start", "offset"})
 _MEDIA_EXT_RE = re.compile(
     r"\.(jpe?g|png|gif|webp|svg|ico|bmp|pdf|docx?|xlsx?|pptx?|zip|rar|7z|mp3|mp4|m4a|webm|avi|"
     r"xml|rss|atom|json|js|css|txt)$", re.IGNORECASE)
 _PAGE_EXT_RE = re.compile(r"\.(s?html?|php|aspx?|jsp|cms)$", re.IGNORECASE)
 _ID_RE = re.compile(r"\d{4,}")
-_DATE_PATH_RE = re.compile(r"/(19|20)\d\d/[01]?\d(/[0-3]?\d)?/")
-_WORD_SPLIT_RE = re.compile(r"[-_+.]+")
+_DATE_PATH_RE = re.compile(
+    r"/(19|20)\d\d/([01]?\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(/[0-3]?\d)?/",
+    re.IGNORECASE)
+_WORD_SPLIT_RE = re.compile(r"[-_+.,]+")
+# A page number is small; "?p=128314" is a post id (WordPress), not page 128,314.
+_MAX_PAGE_NUMBER = 1000
 # Second-level labels under which a country code's registrations sit ("co.uk", "com.vn").
 _SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go",
                            "gob", "nic", "info", "biz", "health", "int", "mil", "web"})
@@ -74,37 +79,64 @@ def _opaque_id(segment: str) -> bool:
             and any(c.isalpha() for c in token) and token.isalnum())
 
 
+def _big_number(value: str) -> bool:
+    return value.isdigit() and int(value) >= _MAX_PAGE_NUMBER
+
+
 def is_article_url(url: str, text: str | None = None) -> bool:
     """True when ``url`` (with its anchor ``text``) looks like an article rather than a listing."""
+    return article_score(url, text) >= ARTICLE
+
+
+# article_score: at least ARTICLE says article on its own; WEAK is an article when other articles
+# of the page share its URL's folder (see url_folder); below WEAK never.
+ARTICLE, WEAK = 2, 1
+
+
+def url_folder(url: str) -> str:
+    """Host and path without the last segment: "/news/Wine-11.4-Released" -> "host/news/"."""
+    parts = urlsplit(url)
+    return (parts.hostname or "") + parts.path.rsplit("/", 1)[0] + "/"
+
+
+def article_score(url: str, text: str | None = None) -> int:
+    """How much ``url`` and its anchor ``text`` look like an article: 0 (listing, media, other)
+    up to 6; see ARTICLE and WEAK."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        return False
+        return 0
     path = unquote(parts.path)
+    query = parse_qsl(parts.query)
+    if any(k.lower() in _PAGINATION_PARAMS and not _big_number(v) for k, v in query):
+        return 0
+    # "?id=12345", "?newsid=12345", "?p=128314": dynamic pages name their article in the query.
+    query_id = any((k.lower().endswith("id") or len(k) == 1) and _ID_RE.fullmatch(v)
+                   for k, v in query)
     segments = [s for s in path.split("/") if s]
-    if not segments or _MEDIA_EXT_RE.search(path):
-        return False
+    if not segments:
+        return ARTICLE if query_id else 0  # "/?p=128314"
+    if _MEDIA_EXT_RE.search(path):
+        return 0
     if any(s.lower() in _LISTING_SEGMENTS for s in segments):
-        return False
+        return 0
     leaf = segments[-1]
     if _INDEX_LEAF_RE.match(leaf) and len(segments) > 1:
         # ".../2014/07/24/some-story/index.html": the story is the folder.
         segments = segments[:-1]
         leaf = segments[-1]
     elif _LISTING_LEAF_RE.match(leaf):
-        return False
-    query = parse_qsl(parts.query)
-    if any(k.lower() in _PAGINATION_PARAMS for k, _ in query):
-        return False
+        return 0
     stem = _PAGE_EXT_RE.sub("", leaf)
-    words = [w for w in _WORD_SPLIT_RE.split(stem) if w]
+    # The slug is the leaf, or the folder before an id leaf (".../long-headline-slug/pjfesq4").
+    slug = max((_PAGE_EXT_RE.sub("", s) for s in segments[-2:]),
+               key=lambda s: len(_WORD_SPLIT_RE.split(s)))
+    words = [w for w in _WORD_SPLIT_RE.split(slug) if w]
     alpha_words = [w for w in words if not w.isdigit()]
-    # "?id=12345", "?newsid=12345": dynamic pages name their article in the query.
-    query_id = any(k.lower().endswith("id") and _ID_RE.fullmatch(v) for k, v in query)
     # An id may sit in the leaf or in a folder before the slug ("/story/2000108147290/slug").
     has_id = (bool(_ID_RE.search(stem)) or query_id or _opaque_id(stem)
               or any(s.isdigit() and len(s) >= 5 for s in segments[:-1]))
     if segments[-1].lower() in _MEDIA_SEGMENTS:
-        return False
+        return 0
     score = 0
     if has_id or _DATE_PATH_RE.search(path + "/"):
         score += 2
@@ -118,5 +150,5 @@ def is_article_url(url: str, text: str | None = None) -> bool:
         score += 1
     # A single short segment ("/thoi-su/") is a section even with a long anchor text.
     if len(segments) == 1 and len(alpha_words) <= 2 and not has_id:
-        return False
-    return score >= 2
+        return 0
+    return score

@@ -29,12 +29,13 @@ _FURNITURE_TOKENS = frozenset({
     "breadcrumbs", "sidebar", "aside", "footer", "topbar", "masthead",
     "pagination", "pager", "paging", "tags", "tag", "tagcloud", "keywords", "share", "social",
     "sharing", "ads", "ad", "advert", "advertisement", "sponsor", "sponsored",
-    "promo", "qc", "quangcao", "popular", "mostread", "mostviewed", "trending", "related",
+    "qc", "quangcao", "popular", "mostread", "mostviewed", "trending", "related",
     "lienquan", "docnhieu", "xemnhieu", "ranking", "comment", "comments", "login", "search",
-    "weather", "copyright", "hotline", "contact",
+    "weather", "copyright", "hotline", "contact", "ticker", "marquee",
 })
 # Multi-token phrases for the same purpose, matched on the joined class / id value.
-_FURNITURE_PHRASES = ("most-read", "most_read", "most-viewed", "doc-nhieu", "xem-nhieu",
+_FURNITURE_PHRASES = ("most-read", "most_read", "most-viewed", "most-shared", "most-popular",
+                      "most-commented", "doc-nhieu", "xem-nhieu",
                       "tin-lien-quan", "lien-quan", "quang-cao", "site-header", "page-header",
                       "top-header", "header-top", "main-header", "site-footer")
 # Class values that label an item's taxonomy ("tag-elections", "category-science"), not its role.
@@ -62,7 +63,8 @@ _BOX_WORDS = (
     "tin liên quan", "bài liên quan", "tin cùng chuyên mục", "tin khác", "tin mới cập nhật",
     "có thể bạn quan tâm", "đừng bỏ lỡ",
     # English
-    "most read", "most popular", "most viewed", "most shared", "most commented", "most emailed",
+    "most read", "most popular", "most viewed", "most watched", "most shared", "most commented",
+    "most emailed",
     "popular", "trending", "related", "read more", "read also", "also read", "see also",
     "you may also like", "you might also like", "sponsored", "promoted",
     "partner content", "from our partners", "around the web", "follow us",
@@ -182,6 +184,9 @@ def _named_furniture(el: Tag) -> bool:
         if any(p in low for p in _FURNITURE_PHRASES):
             return True
         if any(t in _FURNITURE_TOKENS for t in re.split(r"[\s_-]+", low)):
+            return True
+        # camelCase names: "boxPopularContent", "mainNav".
+        if value != low and any(t.lower() in _FURNITURE_TOKENS for t in _CAMEL_RE.findall(value)):
             return True
     return False
 
