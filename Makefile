@@ -6,6 +6,7 @@
 #   make speed     extraction time per page, feeder vs trafilatura
 #   make discovery listing discovery scored on ../shared/corpus/listings (held-out halves too)
 #   make poll      polling 1,000 loopback sources: first ingest and idle poll
+#   make adaptive  adaptive polling vs fixed 15-minute polling, 200 simulated sources, a month
 #   make validate  the W3C Feed Validation Service (offline) on public/; needs FEEDVALIDATOR
 
 PYTHON ?= python3
@@ -13,7 +14,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint accuracy speed poll discovery validate clean
+.PHONY: demo test test-all lint accuracy speed poll adaptive discovery validate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +44,9 @@ speed: $(STAMP)
 
 poll: $(STAMP)
 	$(BIN)/python bench/poll.py
+
+adaptive: $(STAMP)
+	$(BIN)/python bench/adaptive.py
 
 discovery: $(STAMP)
 	$(BIN)/python bench/discovery.py

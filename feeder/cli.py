@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from feeder.config import Config
     from feeder.model import SourceHealth
     from feeder.pipeline import PollResult
+    from feeder.store import Store
 
 log = logging.getLogger("feeder")
 
@@ -173,9 +174,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     rows = list(store.healths([s.id for s in cfg.sources]).values())
     failing = sum(h.consecutive_failures > 0 for h in rows)
     hub_problems = hub_failures(store.hub_pings())
+    why = _next_poll_reasons(store, cfg, rows)
     store.close()
     if args.json:
-        json.dump([_health_dict(h) for h in rows], sys.stdout, indent=2)
+        json.dump([{**_health_dict(h), "next_poll_reason": why[h.source]} for h in rows],
+                  sys.stdout, indent=2)
         print()
     else:
         def t(d: datetime | None) -> str:
@@ -188,6 +191,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 if h.selectors_broken else ""
             print(f"{h.source:20} {t(h.last_success):16} {t(h.next_due):16} {h.item_count:>5} "
                   f"{h.consecutive_failures:>5}  {(h.last_error or '')[:80]}{flag}")
+            print(f"{'':20} next poll: {why[h.source]}")
         for p in hub_problems:
             when = f"retry {t(p.due_at)}" if p.state == "pending" else "gave up"
             print(f"hub {p.hub} {p.topic}: {p.attempts} failed attempt(s), {when}: "
@@ -195,6 +199,22 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"as of {clock.now().astimezone().strftime('%Y-%m-%d %H:%M')}")
     gave_up = any(p.state == "failed" for p in hub_problems)
     return 1 if failing or gave_up or any(h.selectors_broken for h in rows) else 0
+
+
+def _next_poll_reasons(store: Store, cfg: Config, rows: Sequence[SourceHealth]) -> dict[str, str]:
+    """Why each source's next poll is when it is: the schedule's decision, made again from the
+    store as of the source's last poll (it is pure, so it comes out the same)."""
+    from feeder.schedule import plan_from_store
+
+    by_id = {s.id: s for s in cfg.sources}
+    out = {}
+    for h in rows:
+        if h.last_poll is None:
+            out[h.source] = "not polled yet: at the next tick"
+        else:
+            out[h.source] = plan_from_store(store, by_id[h.source], h.consecutive_failures,
+                                            h.last_poll).reason
+    return out
 
 
 def _health_dict(h: SourceHealth) -> dict[str, object]:

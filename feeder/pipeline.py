@@ -44,7 +44,7 @@ from feeder.model import Article, CacheInfo, NotModified, Page, SourceFeed
 from feeder.publish import ALL_MAX_ITEMS, publish_site, publish_source
 from feeder.publish.archive import publish_archives
 from feeder.publish.websub import HubNotifier
-from feeder.schedule import next_poll_at
+from feeder.schedule import plan_from_store
 from feeder.sources import Announcement, changed_since_fetched, with_evidence
 from feeder.sources import feed as feed_source
 from feeder.sources import sitemap as sitemap_source
@@ -295,7 +295,8 @@ class Poller:
         ok = result.status in ("ok", "not-modified")
         health = self.store.health(source.id)
         failures = 0 if ok else health.consecutive_failures + 1
-        due = next_poll_at(source.interval, failures, clock.now())
+        plan = plan_from_store(self.store, source, failures, clock.now())
+        due = plan.at
         if result.retry_after:  # the site said when to come back; never sooner (up to a day)
             wait = bounded(result.retry_after, 0.0, MAX_RETRY_AFTER)
             due = max(due, clock.now() + timedelta(seconds=wait))
@@ -309,7 +310,8 @@ class Poller:
                   f"fetched={result.fetched} new={result.new} updated={result.updated} "
                   f"failed={len(result.failed_pages)} ms={result.seconds * 1000:.0f}")
         if ok:
-            log.info("poll.done %s", fields)
+            log.info("poll.done %s next=%s why=%r", fields, due.isoformat(timespec="seconds"),
+                     plan.reason)
         else:
             log.error("poll.failed %s failures=%d error=%s", fields,
                       health.consecutive_failures, result.error)

@@ -13,14 +13,17 @@ import random
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from feeder import clock
+from feeder.policy import WINDOW, PollPlan, next_poll
 
 if TYPE_CHECKING:
     from feeder.config import Source
     from feeder.pipeline import Poller
+    from feeder.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,34 @@ def next_poll_at(interval: timedelta, failures: int, now: datetime) -> datetime:
         return now + interval
     backoff = interval * (2 ** min(failures, 16))
     return now + min(backoff, max(MAX_BACKOFF, interval))
+
+
+def plan_poll(source: Source, failures: int, now: datetime, *,
+              history: Sequence[datetime] = (),
+              watched_since: datetime | None = None) -> PollPlan:
+    """When to poll ``source`` next and why. Pure.
+
+    A failing source backs off from its shortest interval (:func:`next_poll_at`); otherwise a
+    fixed source waits its ``interval`` and an adaptive one what feeder.policy.next_poll
+    learns from ``history`` (the publication times of its items).
+    """
+    if failures > 0:
+        return PollPlan(next_poll_at(source.interval, failures, now),
+                        f"backing off after {failures} failure(s) in a row")
+    if not source.adaptive:
+        return PollPlan(now + source.interval, f"fixed interval {source.interval}")
+    assert source.min_interval is not None and source.max_interval is not None
+    return next_poll(history, now, tz=source.tz, min_interval=source.min_interval,
+                     max_interval=source.max_interval, watched_since=watched_since)
+
+
+def plan_from_store(store: Store, source: Source, failures: int, now: datetime) -> PollPlan:
+    """:func:`plan_poll` with the history the store holds for ``source``."""
+    if failures > 0 or not source.adaptive:
+        return plan_poll(source, failures, now)
+    return plan_poll(source, failures, now,
+                     history=store.publication_history(source.id, now - WINDOW),
+                     watched_since=store.watched_since(source.id))
 
 
 def is_due(next_due: datetime | None, now: datetime) -> bool:

@@ -304,6 +304,25 @@ class Store:
                   if u not in known or ((due := known[u]) is not None and due <= now)]
         return list(dict.fromkeys(wanted + due_elsewhere))
 
+    def publication_history(self, source: str, since: datetime,
+                            limit: int = 500) -> list[datetime]:
+        """When the source's newest items (at most ``limit``) were published since ``since``,
+        oldest first: their publication time, never later than when feeder first saw them.
+        What adaptive polling learns a source's cadence from (feeder.policy)."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                sa.select(articles.c.sort_time, articles.c.first_seen)
+                .where(articles.c.source == source, articles.c.sort_time >= since)
+                .order_by(articles.c.sort_time.desc()).limit(limit)).all()
+        return sorted(min(r.sort_time, r.first_seen) for r in rows)
+
+    def watched_since(self, source: str) -> datetime | None:
+        """When one of the source's listing pages (or sitemaps, or feeds) was first stored."""
+        with self._tx() as conn:
+            return conn.execute(sa.select(sa.func.min(pages.c.first_seen))
+                                .where(pages.c.source == source, pages.c.kind == "listing")
+                                ).scalar_one_or_none()
+
     def last_fetched(self, urls: Sequence[str]) -> dict[str, datetime | None]:
         """When each known URL of ``urls`` was last fetched (``None``: never successfully);
         unknown URLs are left out."""
