@@ -45,9 +45,14 @@ def test_site_names_give_way_to_a_person() -> None:
     assert not byline.is_site_author("Stern Redaktion", sites, url)  # the desk signs
     names, src = byline.choose([(["STERN.de"], "json-ld")], ["von Jemima Kelly"], [], sites, url)
     assert (names, src) == (["Jemima Kelly"], "byline")
-    # Nobody else named: the site stays the author.
-    assert byline.choose([(["STERN.de"], "json-ld")], [], [], sites, url) == (
-        ["STERN.de"], "json-ld")
+    # Nobody else named: a web address is still no author; the publisher's own name, as the
+    # page credits it, is the last resort.
+    assert byline.choose([(["STERN.de"], "json-ld")], [], [], sites, url) == ([], None)
+    assert byline.choose([(["baolongan.vn"], "meta:author")], [], [], [],
+                         "https://baolongan.vn/a-1.html") == ([], None)
+    assert byline.choose([(["Báo Long An"], "json-ld")], [], [], [],
+                         "https://baolongan.vn/a-1.html") == ([], None)
+    assert byline.choose([(["Stern"], "json-ld")], [], [], sites, url) == (["Stern"], "json-ld")
 
 
 def test_byline_box_with_names_in_sibling_elements() -> None:
@@ -74,13 +79,18 @@ def test_h1_kicker_variants() -> None:
     (["Zwei Rücktritte und offene Fragen", "Ahrtal-Ausschuss Zwei Rücktritte und offene Fragen"],
      [("Ahrtal-Ausschuss: Zwei Rücktritte und offene Fragen", "json-ld")], True,
      "Ahrtal-Ausschuss: Zwei Rücktritte und offene Fragen"),
-    # News: OpenGraph and the JSON-LD headline agree (bar the kicker's separator) and the h1
-    # matches only the document title: the title curated twice wins.
+    # News: OpenGraph and the JSON-LD headline agree on a reworded headline (bar the kicker's
+    # separator): the h1 that readers see stays the headline.
     (["Ferry strike ends after three days of talks and a late offer"],
      [("Ferry strike ends: unions accept late offer", "og:title"),
       ("Ferry strike ends - unions accept late offer", "json-ld"),
       ("Ferry strike ends after three days of talks and a late offer", "meta:dc.title")], True,
-     "Ferry strike ends: unions accept late offer"),
+     "Ferry strike ends after three days of talks and a late offer"),
+    # ... but when they print the h1 behind a kicker, the title curated twice wins.
+    (["Two resignations and many open questions"],
+     [("Flood inquiry: Two resignations and many open questions", "og:title"),
+      ("Flood inquiry: Two resignations and many open questions", "json-ld")], True,
+     "Flood inquiry: Two resignations and many open questions"),
     # ... nor when what they agree on is the site's tagline: metadata that shares no word with
     # a headline-length h1 describes something else, and the h1 is the headline.
     (["Ferry strike ends after three days of talks and a late offer"],

@@ -314,10 +314,21 @@ def signatures(tree: Any, opening: set[str] | None = None) -> set[str]:
             parts = [x.strip() for x in _VN_NAME_SPLIT_RE.split(text) if x.strip()]
             if len(parts) >= 2 and all(looks_like_name(x) for x in parts):
                 out.add(text)
+            elif (len(parts) == 1 and len(text.split()) <= 4 and looks_like_name(text)
+                  and _last_in_parent(p)):
+                out.add(text)  # "<p><b>Thanh Hà</b></p>" closing the text: the signature
             elif (opening is not None and len(parts) == 1 and len(text.split()) <= 4
                   and looks_like_name(text) and _first_paragraph(p)):
                 opening.add(text)
     return out
+
+
+def _last_in_parent(p: Any) -> bool:
+    """True when ``p`` follows a paragraph of text and nothing with text follows it."""
+    if any("".join(n.itertext()).strip() for n in p.itersiblings() if isinstance(n.tag, str)):
+        return False
+    prev = p.getprevious()
+    return prev is not None and prev.tag == "p" and len("".join(prev.itertext())) > 80
 
 
 def _first_paragraph(p: Any) -> bool:
@@ -335,6 +346,8 @@ def is_site_author(name: str, sites: list[str], url: str) -> bool:
     p = _squash(name)
     if not p:
         return True
+    if names_site(name):
+        return True
     if _GENERIC_DESK_RE.match(name):
         return True  # a bare "Staff" / "Team": kept only when the page names nobody else
     if _DESK_RE.search(name):
@@ -351,6 +364,20 @@ def is_site_author(name: str, sites: list[str], url: str) -> bool:
     first = _squash(name.split()[0])
     return (len(first) >= 5 and any(lab.startswith(first) for lab in labels)) or (
         len(first) >= 3 and first in labels)
+
+
+# A host name where a person's name belongs: "baolongan.vn", "Example.com".
+_DOMAIN_RE = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:[a-z]{2}|com|net|org|info|biz|gov|edu|news|"
+                        r"online|site|media|press|blog|io|tv)$", re.IGNORECASE)
+
+
+def names_site(name: str) -> bool:
+    """True when an author value is a web address or names a news outlet ("Báo Long An"),
+    whatever the site: never a person."""
+    from feeder.extract.title import _is_vn_outlet
+
+    text = name.strip()
+    return bool(_DOMAIN_RE.match(text)) or _is_vn_outlet(text)
 
 
 _EDITOR_LABEL_RE = re.compile(r"^\s*(?:editor|redakteur(?:in)?|redaksi|penyunting|editado por|"
@@ -393,11 +420,16 @@ def choose(structured: list[tuple[list[str], str]], bylines: list[str], credit: 
             if shown and have <= {e.casefold() for e in editors} and not seen & have:
                 return shown, "byline"  # the metadata "author" is the page's editor
             return people, src
+        # Only the site's or outlet's own name: a last resort, and never a site name.
+        cleaned = [n for n in cleaned if not _names_this_site(n, sites, url)]
         if cleaned and fallback is None:
             fallback = (cleaned, src)
     for text in bylines:
         if is_source_credit(text):
             continue
+        credited = credit_line(text)  # "Tin: LÊ MINH" in a byline box
+        if credited:
+            return credited, "byline"
         shown = visible_names(text)
         found = [n for n in shown if not is_site_author(n, sites, url)]
         if found and fallback and fallback[1] != "byline" and all(
@@ -405,6 +437,7 @@ def choose(structured: list[tuple[list[str], str]], bylines: list[str], credit: 
             return fallback  # "von APA" under a story the site signs: the site's author stands
         if found:
             return found, "byline"
+        shown = [n for n in shown if not _names_this_site(n, sites, url)]
         if shown and fallback is None:
             fallback = (shown, "byline")
     if credit:
@@ -415,6 +448,13 @@ def choose(structured: list[tuple[list[str], str]], bylines: list[str], credit: 
     if repeated:
         return [repeated], "byline"
     return [], None
+
+
+def _names_this_site(name: str, sites: list[str], url: str) -> bool:
+    """A web address or a news outlet's name where a byline belongs ("ndr.de", "Báo Long An"):
+    never an author, even as a last resort. (An organisation's own name, "BBC News", stays a
+    last resort: the page credits it.)"""
+    return names_site(name)
 
 
 # A news agency's short name: an acronym in capitals ("APA", "AFP").
@@ -467,8 +507,11 @@ _VN_NAME_SPLIT_RE = re.compile(r"\s*(?:,|;|\s[-–—]\s|\bvà\b|&|/)\s*", re.IG
 def credit_line(text: str) -> list[str] | None:
     """The authors named by a Vietnamese credit line, or None when ``text`` is not one."""
     line = re.sub(r"\s+", " ", text).strip()
-    if not line or len(line) > 90 or _SOURCE_RE.match(line):
+    if not line or len(line) > 90:
         return None
+    if _SOURCE_RE.match(line):
+        person = _theo_person(line)
+        return [person] if person else None
     m = _CREDIT_RE.match(line)
     if m is None:
         return None
@@ -481,9 +524,44 @@ def credit_line(text: str) -> list[str] | None:
 
 
 def is_source_credit(text: str) -> bool:
-    """True for "Theo TTXVN", "Nguồn: ..." lines: credits that are not authors."""
-    line = text.strip()
-    return len(line) < 90 and bool(_SOURCE_RE.match(line))
+    """True for "Theo TTXVN", "Nguồn: ..." lines: credits that are not authors ("Theo Hồ
+    Hương" names the writer: see :func:`credit_line`)."""
+    line = " ".join(text.split())
+    return len(line) < 90 and bool(_SOURCE_RE.match(line)) and _theo_person(line) is None
+
+
+# "Theo Hồ Hương": "according to" a person is the writer's credit; "Theo TTXVN", "Theo báo Tuổi
+# Trẻ", "Theo VnExpress.net" name a source.
+_THEO_RE = re.compile(r"^\(?\s*theo\s+(?P<name>[^()]+?)\s*\)?\s*\.?$", re.IGNORECASE)
+
+
+def _theo_person(line: str) -> str | None:
+    m = _THEO_RE.match(line)
+    if m is None:
+        return None
+    name = m.group("name").strip()
+    if (not looks_like_name(name) or len(name.split()) > 4 or names_site(name)
+            or any(w.isupper() and len(w) > 1 for w in name.split())
+            or _DOMAIN_RE.search(name)):
+        return None  # an agency in capitals, an outlet, a domain: a source, not a writer
+    return clean_name(name)
+
+
+# A credit at the end of the last paragraph: "... đang điều tra. Tin, ảnh: TRÍ NHÂN".
+_TRAILING_CREDIT_RE = re.compile(r"(?<=[.!?…”\"»)])\s+(?=(?:tin|bài|ảnh)\b[^.:]{0,20}:)",
+                                 re.IGNORECASE)
+
+
+def trailing_credit(text: str) -> tuple[str, list[str]] | None:
+    """A credit line printed at the end of a paragraph of text: the text before it and the
+    names, or None."""
+    parts = _TRAILING_CREDIT_RE.split(text.strip())
+    if len(parts) < 2:
+        return None
+    names = credit_line(parts[-1])
+    if not names:
+        return None
+    return " ".join(parts[:-1]).strip(), names
 
 
 def lone_name(text: str) -> list[str] | None:

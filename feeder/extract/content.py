@@ -891,10 +891,11 @@ class _Renderer:
             if blk is not None:
                 first = False
                 blocks.append(blk)
-        # A lone picture the figure gives no caption may be captioned by the paragraph under it
-        # (an emphasised or centred line, judged like the one under a bare <img>).
+        # A lone picture the figure (or the box that wraps it) gives no caption may be captioned
+        # by the paragraph under it (an emphasised or centred line, a "Ảnh: X" credit: judged
+        # like the one under a bare <img>).
         self.pending_image = None
-        if el.tag == "figure" and len(blocks) == 1 and blocks[0].image is not None \
+        if len(blocks) == 1 and blocks[0].image is not None \
                 and not blocks[0].image.caption and not caption:
             self.pending_image = blocks[0]
             self._caption_flag = False

@@ -250,6 +250,39 @@ def _byline_texts(tree: lxml_html.HtmlElement) -> list[str]:
     return out + by_lines
 
 
+def _without_tail(block: content.Block, text: str) -> content.Block:
+    """``block`` cut to its first ``text``, as plain text: the credit's markup may wrap only part
+    of it, and a cut inside the markup would leave half a tag."""
+    return content.Block("p", text, "")
+
+
+def _credit_after(main: etree._Element) -> list[str]:
+    """Authors credited in the elements right after the body ("<p><b>Bài và ảnh: X - Y</b></p>"
+    under the article text, outside the block that holds it)."""
+    seen = 0
+    node: etree._Element | None = main
+    for _level in range(3):
+        if node is None:
+            break
+        for sib in node.itersiblings():
+            if not isinstance(sib.tag, str):
+                continue
+            text = content.norm_space("".join(sib.itertext()))
+            if not text:
+                continue
+            seen += 1
+            if seen > 4:
+                return []
+            if len(text) <= 90:
+                # Only a labelled credit: a lone line in capitals after the body is as
+                # often a button ("BACK TO TOP") as a signature.
+                names = byline.credit_line(text)
+                if names:
+                    return names
+        node = node.getparent()
+    return []
+
+
 _STAMP_NOISE_RE = re.compile(r"[\d\W_]+|\b(?:gmt|utc|am|pm|ngày|lúc|thứ|chủ nhật|cập nhật|"
                              r"updated?|published|posted|on|at|hai|ba|tư|năm|sáu|bảy)\b",
                              re.IGNORECASE)
@@ -281,6 +314,10 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
         prov["url"] = "given"
 
     h1s = _visible_h1s(tree)
+    # No headline in an h1 (old and simple pages, a site name in the h1): the first heading or
+    # "title" block a reader sees stands in for it when the metadata has no title either.
+    headings = (title.visible_headings(tree) if not h1s or all(
+        title.is_site_name(h, meta.site_names, url) for h in h1s) else [])
     kicked = title.kicked_h1s(tree)
     date_texts = _date_texts(tree)
     url_day = dates.url_date(canonical) or dates.url_date(url)
@@ -326,6 +363,13 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
             credit_authors = names
             blocks[idx] = content.Block("credit", blk.text)
             break
+        if idx == len(blocks) - 1 and (cut := byline.trailing_credit(blk.text)):
+            # "... đang điều tra. Tin, ảnh: TRÍ NHÂN": the credit closes the last paragraph.
+            credit_authors = cut[1]
+            blocks[idx] = _without_tail(blk, cut[0])
+            break
+    if not credit_authors and main is not None:
+        credit_authors = _credit_after(main)
     for idx in range(len(blocks) - 1, max(len(blocks) - 3, -1), -1):
         if blocks[idx].kind == "p" and byline.is_source_credit(blocks[idx].text):
             blocks[idx] = content.Block("credit", blocks[idx].text)
@@ -336,6 +380,9 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     # Title.
     chosen = title.choose(h1s, meta.titles, meta.doc_title, meta.site_names, canonical,
                           news=meta.news, kicked=kicked)
+    if headings and (chosen is None or title.is_site_name(chosen[0], meta.site_names, url)):
+        chosen = title.choose(headings, meta.titles, meta.doc_title, meta.site_names, canonical,
+                              news=meta.news, kicked=kicked) or chosen
     if chosen is None:
         raise ExtractError("no title", url=url)
     headline, prov["title"] = chosen

@@ -123,7 +123,9 @@ def find(tree: etree._Element, main: etree._Element | None = None) -> Lead | Non
             header_candidates += 1
             if not _near(h1, el, 3) or _META_CLASS_RE.search(attrs):
                 continue
-            if el.getparent() is main or _starts_a_run(el):
+            # (A sentence set as an <h2> under the headline is the standfirst of many mobile
+            # and AMP pages, even where it shares the body's container.)
+            if tag != "h2" and (el.getparent() is main or _starts_a_run(el)):
                 header_candidates = 99  # the body has begun: no standfirst after this
                 continue
             text = norm_space(text_of(el))
@@ -209,11 +211,17 @@ def _own_text(el: etree._Element) -> bool:
                                         for c in el)
 
 
+_WRAPPED = {"p", "div", "section", "article", "ul", "ol", "table", "figure", "h2", "h3",
+            "blockquote"}
+
+
 def bold_first(main: etree._Element | None) -> str | None:
     """The container's first paragraph when it is set in bold: the lead in many CMSs."""
     if main is None:
         return None
-    for p in main.iter("p"):
+    for p in main.iter("p", "div"):
+        if p.tag == "div" and any(isinstance(c.tag, str) and c.tag in _WRAPPED for c in p):
+            continue  # a wrapper: its paragraphs come next
         text = norm_space(text_of(p))
         if len(text) < 40:
             continue
@@ -225,5 +233,8 @@ def bold_first(main: etree._Element | None) -> str | None:
         if len(children) == 1 and children[0].tag in ("strong", "b") \
                 and not (p.text or "").strip() and not (children[0].tail or "").strip():
             return text
-        return None
+        if p.tag == "p":
+            return None
+        # A text <div> that is not bold (a date line, a share bar) does not end the search:
+        # only the first paragraph decides.
     return None

@@ -55,7 +55,10 @@ _ENTITY_RE = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z]+\d*);", re.IGNORECASE)
 
 def unescape(value: str) -> str:
     """Undo HTML escaping left in JSON-LD strings and doubly escaped meta values ("&amp;")."""
-    if "&" in value and _ENTITY_RE.search(value):
+    # Some sites escape twice ("Chi&amp;#7871;n"): undo each layer, a bounded number of times.
+    for _ in range(3):
+        if "&" not in value or not _ENTITY_RE.search(value):
+            break
         value = html.unescape(value)
     return value
 

@@ -55,6 +55,37 @@ def h1_texts(h1: etree._Element) -> list[str]:
     return [rest, full] if len(rest) >= 8 and rest != full else [full]
 
 
+# A block whose class names it the headline ("entry-title", "post-title", "headline").
+_HEADING_CLASS_RE = re.compile(r"(?:^|[\s_-])(?:title|headline|heading)(?:$|[\s_-])")
+_NOT_HEADING_CLASS_RE = re.compile(r"site|logo|brand|menu|nav|widget|sidebar|footer|related|"
+                                   r"comment|section|sub", re.IGNORECASE)
+
+
+def visible_headings(tree: etree._Element, limit: int = 3) -> list[str]:
+    """Headline-like texts of a page that has no usable h1: its first h2/h3 headings and blocks
+    whose class names them a title, in page order. Only read when the h1 fails."""
+    body = tree.find("body")
+    if body is None:
+        return []
+    out: list[str] = []
+    for el in body.iter("h2", "h3", "div", "span", "p", "header", "strong"):
+        tag = el.tag
+        if tag not in ("h2", "h3"):
+            attrs = (el.get("class") or "").lower()
+            if not attrs or not _HEADING_CLASS_RE.search(attrs) or len(el) > 3:
+                continue
+        if _NOT_HEADING_CLASS_RE.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
+            continue
+        if el.find(".//a") is not None and len(el.findall(".//a")) > 1:
+            continue  # a list of links (a menu), not a headline
+        text = _clean_h1(str(_STRING(el)))
+        if 8 <= len(text) <= 300 and text not in out:
+            out.append(text)
+            if len(out) >= limit:
+                break
+    return out
+
+
 def _short_text(el: etree._Element) -> str:
     return " ".join(str(_STRING(el)).split()) if len(el) < 8 else ""
 
@@ -203,11 +234,12 @@ def _host_labels(url: str) -> tuple[str, tuple[str, ...]]:
 
 def is_site_name(text: str, sites: list[str], url: str) -> bool:
     """True when ``text`` only names the site (a header h1 that holds the site's name)."""
-    host, _labels = _host_labels(url)
+    host, labels = _host_labels(url)
     p = _squash(text)
     if not p:
         return False
-    return any(_squash(s) == p for s in sites if s) or (len(p) >= 4 and p == host)
+    whole = "".join(labels) + _squash(url.split("//", 1)[-1].split("/", 1)[0].rsplit(".", 1)[-1])
+    return any(_squash(s) == p for s in sites if s) or (len(p) >= 4 and p in (host, whole))
 
 
 def strip_site(title: str, sites: list[str], url: str) -> str:
@@ -346,6 +378,8 @@ def _choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | 
     if doc_title:
         metas.append((doc_title, "title"))
     cleaned = [(strip_site(t, sites, url), src) for t, src in metas]
+    # A metadata "title" that is only the site's name ("example.org") is no headline.
+    cleaned = [(t, src) for t, src in cleaned if t and not is_site_name(t, sites, url)]
     meta_norms = {norm(t) for t, _ in metas} | {norm(t) for t, _ in cleaned}
     # A header h1 that only holds the site's name is not the headline.
     if len(h1s) > 1 or cleaned:
@@ -353,12 +387,14 @@ def _choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | 
     chosen: tuple[str, str] | None = None
     if news and h1s:
         # The newsroom's two structured titles, OpenGraph and the JSON-LD headline, agree and
-        # the h1 says something else (a longer web headline, a kicker glued on): the title it
-        # curated twice is its headline.
+        # hold the h1 behind a kicker ("Kicker: Headline" for an h1 "Headline"): the title it
+        # curated twice is its headline. A reworded metadata title (same story, other words)
+        # does not beat the h1 that readers see.
         og = next((t for t, src in cleaned if src == "og:title"), None)
         ld = next((t for t, src in cleaned if src == "json-ld"), None)
         if (og and ld and _squash(og) == _squash(ld) and len(og) >= 10
                 and not any(norm(h) in (norm(og), norm(ld)) for h in h1s)
+                and any(len(norm(h)) >= 10 and norm(h) in norm(og) for h in h1s)
                 and not is_site_name(og, sites, url)
                 and max(words_f1(og, h) for h in h1s) >= 0.2):  # not a tagline
             return og, "og:title+json-ld"
