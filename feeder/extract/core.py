@@ -378,11 +378,13 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     blocks = [b for b in blocks if not (b.kind == "p" and _is_stamp_line(b.text, timezone))]
 
     # Title.
-    chosen = title.choose(h1s, meta.titles, meta.doc_title, meta.site_names, canonical,
-                          news=meta.news, kicked=kicked)
-    if headings and (chosen is None or title.is_site_name(chosen[0], meta.site_names, url)):
-        chosen = title.choose(headings, meta.titles, meta.doc_title, meta.site_names, canonical,
-                              news=meta.news, kicked=kicked) or chosen
+    chosen = title.choose([*h1s, *headings], meta.titles, meta.doc_title, meta.site_names,
+                          canonical, news=meta.news, kicked=kicked)
+    if chosen and chosen[0] in headings and chosen[1] == "h1-unrelated-meta":
+        # A heading is a weaker signal than an h1: it may agree with the metadata, never
+        # overrule it (a sub-heading that shares no word with the title is not the headline).
+        chosen = title.choose(h1s, meta.titles, meta.doc_title, meta.site_names, canonical,
+                              news=meta.news, kicked=kicked)
     if chosen is None:
         raise ExtractError("no title", url=url)
     headline, prov["title"] = chosen
