@@ -245,3 +245,19 @@ def test_paragraphs_right_in_the_body_are_the_article() -> None:
             + "</body></html>")
     art = extract(page, "https://bare.example/page", timezone="UTC")
     assert art.title == "Bare page" and art.content_text.count("sits right in the body") == 4
+
+
+def test_page_that_names_itself_nowhere_is_titled_by_its_opening_sentence() -> None:
+    from feeder.extract import extract
+
+    body = ("<html><body><p>Under extreme conditions quarks may become deconfined and exist as "
+            "free particles. The strong interaction becomes weaker at higher temperatures.</p>"
+            "<p>Eventually colour confinement would be lost and a hot plasma would form.</p>"
+            "</body></html>")
+    record = extract(body, "https://physics.example/notes/7")
+    assert record.title == ("Under extreme conditions quarks may become deconfined and exist as "
+                            "free particles.")
+    assert record.provenance["title"] == "text-start"
+    long = "<html><body><p>" + "word " * 60 + "</p></body></html>"
+    cut = extract(long, "https://physics.example/notes/8").title
+    assert cut.endswith("…") and len(cut) <= 91 and not cut.startswith(" ")

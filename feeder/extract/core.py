@@ -250,6 +250,21 @@ def _byline_texts(tree: lxml_html.HtmlElement) -> list[str]:
     return out + by_lines
 
 
+_SENTENCE_RE = re.compile(r"(?<=[^\s.]{3}[.!?])\s")
+
+
+def _title_from_text(text: str, limit: int = 90) -> tuple[str, str] | None:
+    """The first sentence of the text, cut at a word near ``limit``: a title for a page that
+    has none. None when there is too little text to be an article."""
+    text = " ".join(text.split())
+    if len(text) < 40:
+        return None
+    first = _SENTENCE_RE.split(text, maxsplit=1)[0]
+    if len(first) > limit:
+        first = first[:limit].rsplit(" ", 1)[0].rstrip(" ,;:-–—") + "…"
+    return first, "text-start"
+
+
 def _without_tail(block: content.Block, text: str) -> content.Block:
     """``block`` cut to its first ``text``, as plain text: the credit's markup may wrap only part
     of it, and a cut inside the markup would leave half a tag."""
@@ -386,7 +401,11 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
         chosen = title.choose(h1s, meta.titles, meta.doc_title, meta.site_names, canonical,
                               news=meta.news, kicked=kicked)
     if chosen is None:
-        raise ExtractError("no title", url=url)
+        # A page that names itself nowhere (no h1, heading, metadata or <title>) but holds text:
+        # its opening words are the title a reader would give it, rather than losing the item.
+        chosen = _title_from_text(content.to_text([b for b in blocks if b.kind == "p"]))
+        if chosen is None:
+            raise ExtractError("no title", url=url)
     headline, prov["title"] = chosen
     headline = cap_text(headline, MAX_TITLE_CHARS)
     # The headline repeated as the first block is not body text.
