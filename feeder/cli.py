@@ -6,16 +6,20 @@ Exit status: 0 success, 1 a source or page failed, 2 bad configuration or usage.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
+import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from feeder import __version__
 from feeder.errors import ConfigError, FeederError
+from feeder.serve import DEFAULT_IDLE_TIMEOUT, DEFAULT_THREADS
 
 if TYPE_CHECKING:
     from feeder.config import Config
@@ -40,6 +44,14 @@ def _load(args: argparse.Namespace) -> Config:
     return config.load(args.config)
 
 
+def _no_sources(cfg: Config) -> NoReturn:
+    if cfg.path is None or not cfg.path.exists():
+        raise ConfigError(f"no feeder.toml in {Path.cwd()} and no feeds/*.toml: run this in the "
+                          "folder of your feeder.toml, or give --config PATH")
+    raise ConfigError("no sources configured (add [[sources]] or feeds/*.toml)",
+                      file=str(cfg.path))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     cfg = _load(args)  # first: a bad configuration is reported before anything else happens
 
@@ -49,11 +61,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from feeder.store import Store
 
     if not cfg.sources:
-        raise ConfigError("no sources configured (add [[sources]] or feeds/*.toml)",
-                          file=str(cfg.path))
+        _no_sources(cfg)
     unknown = set(args.source) - {s.id for s in cfg.sources}
     if unknown:
         raise ConfigError(f"no such source: {', '.join(sorted(unknown))}", file=str(cfg.path))
+    from feeder.preflight import check_writable
+
+    check_writable(cfg)  # before any poll: an unwritable out would waste every fetch
     import threading
 
     store = Store(cfg.settings.database)
@@ -90,7 +104,7 @@ def _print_summary(results: Sequence[PollResult]) -> None:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from feeder.extract import extract
-    from feeder.extract.batch import run_batch
+    from feeder.extract.batch import read_page, run_batch
 
     if args.batch:
         ok, failed = run_batch(Path(args.batch), sys.stdout, timezone=args.timezone)
@@ -114,15 +128,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         url = args.url or page.final_url
     else:
         path = Path(target)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise FeederError(f"{path}: cannot read: {exc.strerror}") from None
-        if path.suffix == ".gz":
-            import gzip
-
-            data = gzip.decompress(data)
-        html = data
+        html = read_page(path)
         url = args.url or path.resolve().as_uri()
     # No --timezone: the page's own evidence decides (Vietnamese pages: Asia/Ho_Chi_Minh), as in
     # --batch and as a source's configured zone does for polled pages.
@@ -154,13 +160,25 @@ def cmd_links(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from feeder.serve import serve
+    from feeder.serve import make_server, serve_until_interrupted
 
     directory = Path(args.directory) if args.directory else _load(args).settings.out
-    directory.mkdir(parents=True, exist_ok=True)
-    print(f"feeder: serving {directory} at http://{args.host}:{args.port}/ (Ctrl-C stops)",
-          file=sys.stderr)
-    serve(directory, host=args.host, port=args.port)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FeederError(f"{directory}: cannot create the folder to serve: "
+                          f"{exc.strerror or exc}") from None
+    try:
+        server = make_server(directory, host=args.host, port=args.port,
+                             threads=args.threads, idle_timeout=args.timeout)
+    except OSError as exc:
+        hint = " (another server is using it: stop it or pick another --port)" \
+            if exc.errno == errno.EADDRINUSE else ""
+        raise FeederError(f"cannot listen on {args.host}:{args.port}: "
+                          f"{exc.strerror or exc}{hint}") from None
+    print(f"feeder: serving {server.directory} at {server.url} (Ctrl-C stops)", file=sys.stderr,
+          flush=True)
+    serve_until_interrupted(server)
     return 0
 
 
@@ -170,6 +188,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     from feeder.store import Store
 
     cfg = _load(args)
+    if not cfg.sources:
+        # Most likely run from the wrong folder: an empty table with status 0 would read as
+        # "all healthy" to a monitoring check, and opening the store would create a database.
+        _no_sources(cfg)
+    from feeder.preflight import check_writable
+
+    check_writable(cfg, only=("database",))  # SQLite writes beside the database even to read
     store = Store(cfg.settings.database)
     rows = list(store.healths([s.id for s in cfg.sources]).values())
     failing = sum(h.consecutive_failures > 0 for h in rows)
@@ -254,6 +279,20 @@ def _merge_global_options(args: argparse.Namespace) -> None:
     args.verbose = 0 if quiet else 1 + args.verbose_pre + getattr(args, "verbose_post", 0)
 
 
+def _count(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number in ``[low, high]``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {low} to {high}, got {value}")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feeder", description="Publish RSS, Atom and JSON Feed files for news sites.")
@@ -297,9 +336,16 @@ def build_parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("serve", help="serve the output folder on 127.0.0.1 for a preview",
                         description="Serve the output folder with feed Content-Types, ETag and "
                                     "Last-Modified, for a preview without nginx.")
-    sv.add_argument("--host", default="127.0.0.1")
-    sv.add_argument("--port", type=int, default=8080)
+    sv.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default: %(default)s)")
+    sv.add_argument("--port", type=int, default=8080,
+                    help="port to listen on; 0 picks a free one (default: %(default)s)")
     sv.add_argument("--directory", "-d", help="folder to serve (default: the configured out)")
+    sv.add_argument("--threads", type=_count(1, 1024), default=DEFAULT_THREADS,
+                    help="requests answered at once; more wait their turn (default: %(default)s)")
+    sv.add_argument("--timeout", type=_count(1, 3600), default=DEFAULT_IDLE_TIMEOUT,
+                    metavar="SECONDS",
+                    help="close a connection idle or half-sent this long (default: %(default)s)")
     sv.set_defaults(func=cmd_serve)
 
     st = sub.add_parser("status", help="show each source's health",
@@ -316,12 +362,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     _merge_global_options(args)
     _setup_logging(args.verbose)
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, so that a closed pipe is seen below and not at exit
+        return status
+    except BrokenPipeError:
+        # The reader went away (`feeder extract page.html | head`): stop quietly, like other
+        # command-line tools, and keep Python from complaining again when it flushes at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except ConfigError as exc:
         print(f"feeder: configuration error: {exc}", file=sys.stderr)
         return 2
     except FeederError as exc:
         print(f"feeder: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        # The machine rather than feeder (a full disk, a vanished folder): say what and where.
+        print(f"feeder: error: {exc.strerror or exc}"
+              + (f": {exc.filename}" if exc.filename else ""), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

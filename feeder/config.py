@@ -23,6 +23,7 @@ A ``feeds/*.toml`` file holds one source as top-level keys, or several as ``[[so
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -137,30 +138,66 @@ class Config:
     files: tuple[Path, ...] = field(default=())
 
 
+#: The longest duration a configuration may give: longer ones are typos, and the scheduler
+#: cannot represent some of them (``"99999999d"`` overflows a datetime).
+MAX_DURATION = timedelta(days=30)
+
+
 def parse_interval(value: Any) -> timedelta:
-    """``"15m"``, ``"2h"``, ``"1h30m"``, ``"45s"``, ``"1d"`` or a number of seconds."""
+    """``"15m"``, ``"2h"``, ``"1h30m"``, ``"45s"``, ``"1d"`` or seconds; at most 30 days."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as '15m' or '2h'")
     if isinstance(value, int | float):
-        seconds = float(value)
+        seconds: float = value
     elif isinstance(value, str) and value.strip() and (m := _INTERVAL_RE.match(value)):
         d, h, mi, s = (int(g) if g else 0 for g in m.groups())
         seconds = d * 86400 + h * 3600 + mi * 60 + s
     else:
         raise ValueError(f"expected a duration such as '15m' or '2h', got {value!r}")
+    if not math.isfinite(seconds) or seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"must be at most 30 days ('30d'), got {value!r}")
     if seconds <= 0:
         raise ValueError(f"must be positive, got {value!r}")
     return timedelta(seconds=seconds)
 
 
+#: Spellings of PostgreSQL URLs people copy from elsewhere (Heroku, libpq, psql) mapped to the
+#: driver feeder installs (psycopg 3); SQLAlchemy itself knows neither ``postgres://`` nor,
+#: without psycopg2, a bare ``postgresql://``.
+_URL_SCHEMES = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg"}
+
+
 def _database_url(value: str, base: Path) -> str:
-    if "://" in value:
-        if value.startswith("sqlite:///") and not value.startswith("sqlite:////"):
-            rel = value.removeprefix("sqlite:///")
-            if rel and rel != ":memory:":
-                return f"sqlite:///{(base / rel).resolve()}"
-        return value
-    return f"sqlite:///{(base / value).resolve()}"
+    """An SQLAlchemy URL for ``database``: a path (relative to ``base``) or a URL.
+
+    Raises ValueError for an empty value or a URL whose driver SQLAlchemy cannot load.
+    """
+    if not value.strip():
+        raise ValueError("must not be empty: give a path (SQLite) or a database URL")
+    if "://" not in value:
+        return f"sqlite:///{(base / value).resolve()}"
+    scheme, rest = value.split("://", 1)
+    value = f"{_URL_SCHEMES.get(scheme.lower(), scheme)}://{rest}"
+    if value.startswith("sqlite:///") and not value.startswith("sqlite:////"):
+        rel = value.removeprefix("sqlite:///")
+        if rel and rel != ":memory:":
+            value = f"sqlite:///{(base / rel).resolve()}"
+    import sqlalchemy as sa
+
+    try:
+        dialect = sa.engine.make_url(value).get_dialect()
+    except sa.exc.NoSuchModuleError:  # before ArgumentError, its base class
+        raise ValueError(
+            f"unknown database driver {scheme!r}: use a path (SQLite) or a URL such as "
+            "postgresql+psycopg://user@host/db") from None
+    except sa.exc.ArgumentError as exc:
+        raise ValueError(f"not a database URL: {exc}") from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        raise ValueError(f"the database driver for {scheme!r} is not installed ({exc.name}); "
+                         "for PostgreSQL: pip install 'psycopg[binary]'") from None
+    return value
 
 
 def _check_url(value: Any) -> str:
@@ -222,49 +259,59 @@ def _typed(kind: type | tuple[type, ...], label: str) -> Callable[[Any], Any]:
     return check
 
 
-def _positive(kind: type | tuple[type, ...], label: str) -> Callable[[Any], Any]:
+def _between(kind: type | tuple[type, ...], label: str, low: float, high: float, *,
+             low_allowed: bool = True) -> Callable[[Any], Any]:
+    """A number in ``[low, high]`` (``(low, high]`` without ``low_allowed``): NaN, infinities
+    and absurd values are refused here instead of overflowing somewhere at run time."""
     typed = _typed(kind, label)
 
     def check(value: Any) -> Any:
-        if typed(value) <= 0:
-            raise ValueError(f"must be positive, got {value!r}")
+        number = typed(value)
+        if not math.isfinite(number):
+            raise ValueError(f"expected {label}, got {value!r}")
+        if number < low or (number == low and not low_allowed):
+            raise ValueError(f"must be {'at least' if low_allowed else 'more than'} {low:g}, "
+                             f"got {value!r}")
+        if number > high:
+            raise ValueError(f"must be at most {high:g}, got {value!r}")
         return value
 
     return check
 
 
-def _non_negative(kind: type | tuple[type, ...], label: str) -> Callable[[Any], Any]:
-    typed = _typed(kind, label)
+def _positive(kind: type | tuple[type, ...], label: str, high: float) -> Callable[[Any], Any]:
+    return _between(kind, label, 0, high, low_allowed=False)
 
-    def check(value: Any) -> Any:
-        if typed(value) < 0:
-            raise ValueError(f"must not be negative, got {value!r}")
-        return value
 
-    return check
+def _path_text(value: Any) -> str:
+    text: str = _text(value)
+    if not text.strip():
+        raise ValueError("must not be empty: give a path")
+    return text
 
 
 _text = _typed(str, "a string")
 _number = (int, float)
+_HOUR = 3600.0
 
 _SETTINGS_KEYS: dict[str, Callable[[Any], Any]] = {
-    "out": _text,
+    "out": _path_text,
     "database": _text,
     "base_url": _check_url,
     "user_agent": _text,
     "contact": _text,
-    "feeds": _text,
-    "connect_timeout": _positive(_number, "a number of seconds"),
-    "read_timeout": _positive(_number, "a number of seconds"),
-    "max_bytes": _positive(int, "a number of bytes"),
-    "max_sitemap_bytes": _positive(int, "a number of bytes"),
-    "host_delay": _non_negative(_number, "a number of seconds"),
-    "jitter": _non_negative(_number, "a share such as 0.1"),
-    "max_articles_per_poll": _positive(int, "a whole number"),
-    "poll_timeout": _positive(_number, "a number of seconds"),
+    "feeds": _path_text,
+    "connect_timeout": _positive(_number, "a number of seconds", 600),
+    "read_timeout": _positive(_number, "a number of seconds", 600),
+    "max_bytes": _positive(int, "a number of bytes", 1_000_000_000),
+    "max_sitemap_bytes": _positive(int, "a number of bytes", 1_000_000_000),
+    "host_delay": _between(_number, "a number of seconds", 0, _HOUR),
+    "jitter": _between(_number, "a share of the interval such as 0.1", 0, 1),
+    "max_articles_per_poll": _positive(int, "a whole number", 10_000),
+    "poll_timeout": _positive(_number, "a number of seconds", 86_400),
     "respect_robots": _typed(bool, "true or false"),
-    "workers": _positive(int, "a whole number"),
-    "metrics_file": _text,
+    "workers": _positive(int, "a whole number", 256),
+    "metrics_file": _path_text,
     "hub": _check_hubs,
 }
 
@@ -280,7 +327,7 @@ _SOURCE_KEYS: dict[str, Callable[[Any], Any]] = {
     "interval": parse_interval,
     "min_interval": parse_interval,
     "max_interval": parse_interval,
-    "max_items": _positive(int, "a whole number"),
+    "max_items": _positive(int, "a whole number", 10_000),
     "description": _text,
     "home_url": _check_url,
 }
@@ -314,6 +361,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError("file not found", file=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", file=str(path)) from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8 (tomllib decodes before it parses)
+        raise ConfigError(f"not UTF-8 text: byte {exc.object[exc.start]:#04x} at offset "
+                          f"{exc.start}; save the file as UTF-8", file=str(path)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", file=str(path)) from None
 
@@ -384,6 +434,13 @@ def _sources_in(data: Mapping[str, Any], *, file: str, whole_file_is_source: boo
     return []
 
 
+def _database_setting(value: str, base: Path, file: str) -> str:
+    try:
+        return _database_url(value, base)
+    except ValueError as exc:
+        raise ConfigError(str(exc), file=file, key="database") from None
+
+
 def load(path: Path | str | None = None) -> Config:
     """Read and validate the configuration.
 
@@ -413,7 +470,7 @@ def load(path: Path | str | None = None) -> Config:
         values["metrics_file"] = (base / values["metrics_file"]).resolve()
     settings = Settings(
         out=(base / values.pop("out", "public")).resolve(),
-        database=_database_url(values.pop("database", "var/feeder.db"), base),
+        database=_database_setting(values.pop("database", "var/feeder.db"), base, file),
         **values,
     )
     if not settings.base_url.endswith("/"):  # self links are joined onto it

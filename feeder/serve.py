@@ -10,25 +10,30 @@ Not for production (use nginx, see ``deploy/``), but faithful where feed readers
   ``gzip_static``), with ``Vary: Accept-Encoding``;
 * ``Cache-Control`` per kind of file.
 
-Only GET and HEAD; paths are confined to the served folder.
+Only GET and HEAD; paths are confined to the served folder, and a redirect never leaves it.
+A fixed pool of threads answers (more connections wait their turn, they never add threads), and
+a connection idle or half-sent for ``idle_timeout`` seconds is closed, so a slow or malicious
+client cannot hold the server.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import logging
 import os
 import posixpath
 import re
+import socket
 import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from email.message import Message
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
-
-from feeder.publish.site import CACHE_MAP
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +59,11 @@ CONTENT_TYPES: Mapping[str, str] = {
 }
 DEFAULT_TYPE = "application/octet-stream"
 
+#: Requests answered at once; more connections queue (in the pool, not in new threads).
+DEFAULT_THREADS = 16
+#: Seconds a connection may stay idle or half-sent before it is closed.
+DEFAULT_IDLE_TIMEOUT = 15
+
 #: Feeds change at most once per poll; 5 minutes is below any sensible poll interval, so a
 #: reader never waits long for an item, and a 304 is cheap after that. Same as nginx's config.
 FEED_MAX_AGE = 300
@@ -75,6 +85,9 @@ _MAP_LINE = re.compile(r'^"([^"]+)"\s+"([^"]+)";\s*$')
 def read_cache_map(root: Path) -> dict[str, str]:
     """The per-file Cache-Control values feeder wrote (request path -> header): every
     ``.feeder/*.map``, as nginx includes them (publish_site's feeds, each source's archives)."""
+    # Imported here: `feeder serve --help` should not load the publishing code.
+    from feeder.publish.site import CACHE_MAP
+
     found: dict[str, str] = {}
     for path in sorted((root / CACHE_MAP).parent.glob("*.map")):
         try:
@@ -152,6 +165,11 @@ class PreviewHandler(BaseHTTPRequestHandler):
     server_version = "feeder-preview"
     server: PreviewServer
 
+    def setup(self) -> None:
+        super().setup()
+        # Every read and write on this connection; a read that times out ends the connection.
+        self.connection.settimeout(self.server.idle_timeout)
+
     def log_message(self, format: str, *args: object) -> None:
         log.debug("serve.request client=%s " + format, self.client_address[0], *args)
 
@@ -175,7 +193,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
             return None
         if target.is_dir():
             if not raw.endswith("/"):
-                return raw + "/"
+                # Built from the cleaned parts, never from the raw path: "/\\evil.example/../x"
+                # would otherwise become a Location that browsers read as //evil.example/.
+                return "/" + "".join(f"{p}/" for p in parts)
             target = target / "index.html"
         if any(p.startswith(".") for p in parts) or not target.is_file():
             return None  # hidden files include the writer's temporary files
@@ -239,14 +259,47 @@ class PreviewHandler(BaseHTTPRequestHandler):
             self.wfile.write(text)
 
 
-class PreviewServer(ThreadingHTTPServer):
-    """A threading HTTP server bound to one output folder."""
+class PreviewServer(HTTPServer):
+    """An HTTP server bound to one output folder, answering from a fixed pool of threads."""
 
-    daemon_threads = True
-
-    def __init__(self, directory: Path, address: tuple[str, int]) -> None:
+    def __init__(self, directory: Path, address: tuple[str, int], *,
+                 threads: int = DEFAULT_THREADS,
+                 idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> None:
         self.directory = Path(directory).resolve()
-        super().__init__(address, PreviewHandler)
+        self.idle_timeout = idle_timeout
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="feeder-serve")
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(address, PreviewHandler)  # binds: OSError when the port is taken
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        self._pool.submit(self._answer, request, client_address)
+
+    def _answer(self, request: socket.socket, client_address: tuple[str, int]) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            with self._open_lock:
+                self._open.discard(request)
+            self.shutdown_request(request)
+
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        # A client that vanished or timed out is routine; log it instead of printing a trace.
+        log.debug("serve.client_error client=%s", client_address[0], exc_info=True)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        # Wake the threads still reading from a client, so that stopping is not held up by an
+        # idle connection, and close the connections still queued.
+        with self._open_lock:
+            for sock in self._open:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
     @property
     def url(self) -> str:
@@ -254,18 +307,19 @@ class PreviewServer(ThreadingHTTPServer):
         return f"http://{host!s}:{port}/"
 
 
-def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8080) -> PreviewServer:
+def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8080, *,
+                threads: int = DEFAULT_THREADS,
+                idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> PreviewServer:
     """A bound but not yet running preview server (``port=0`` picks a free port; see ``.url``).
 
     Run it with ``serve_forever()`` (in a thread for tests), stop it with ``shutdown()`` and
-    ``server_close()``.
+    ``server_close()``. Raises OSError when the address cannot be bound (port in use).
     """
-    return PreviewServer(directory, (host, port))
+    return PreviewServer(directory, (host, port), threads=threads, idle_timeout=idle_timeout)
 
 
-def serve(directory: Path, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Serve ``directory`` until interrupted (Ctrl-C / SIGINT); for ``feeder serve``."""
-    server = make_server(directory, host, port)
+def serve_until_interrupted(server: PreviewServer) -> None:
+    """Serve until Ctrl-C / SIGINT; for ``feeder serve``."""
     log.info("serve.start url=%s directory=%s", server.url, server.directory)
     try:
         server.serve_forever()
