@@ -188,7 +188,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from feeder.store import Store
 
     cfg = _load(args)
-    if not cfg.sources:
+    if not cfg.sources and (cfg.path is None or not cfg.path.exists()):
         # Most likely run from the wrong folder: an empty table with status 0 would read as
         # "all healthy" to a monitoring check, and opening the store would create a database.
         _no_sources(cfg)
