@@ -1,7 +1,7 @@
 """Listing discovery: ``feeder links`` on every page of ../shared/corpus/listings, scored.
 
 Usage: .venv/bin/python bench/discovery.py [--per-page] [--fold A|B] [--keep FILE]
-                                           [--listings DIR]
+                                           [--listings DIR] [--ablate]
 
 Each page goes through ``feeder links FILE --url URL`` (the CLI in-process: the code path a poll
 uses), its links are written as predictions and scored by ../shared/tools/score_listings.py:
@@ -24,7 +24,10 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
 # ../shared next to the checkout (a worktree sits one level deeper: the nearest ancestor wins).
@@ -66,8 +69,52 @@ def mean(rows: list[dict[str, object]], key: str) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
+def _rounded(value: object) -> object:
+    return round(value, 3) if isinstance(value, float) else value
+
+
 def figures(rows: list[dict[str, object]]) -> str:
     return "  ".join(f"{k} {mean(rows, k)}" for k in METRICS) + f"  ({len(rows)} pages)"
+
+
+# Each rule switched off in turn (--ablate): its gain is the difference it makes, per half of the
+# sites. A rule is judged on the half it was not developed on.
+def _ablations() -> dict[str, Callable[[], contextlib.AbstractContextManager[object]]]:
+    import re
+
+    import feeder.discover as discover
+    from feeder.discover import furniture
+    from feeder.urls import same_site
+
+    never = re.compile(r"(?!)")
+    return {
+        "box headings": lambda: mock.patch.object(furniture, "_BOX_HEADING_RE", never),
+        "furniture names": lambda: mock.patch.object(furniture, "_named_furniture",
+                                                     lambda el: False),
+        "secondary columns": lambda: mock.patch.object(furniture.Furniture, "_side_column",
+                                                       lambda self, el: False),
+        "listing guard": lambda: mock.patch.object(furniture.Furniture, "_holds_listing",
+                                                   lambda self, el: False),
+        "subdomains": lambda: mock.patch.object(discover, "same_site_family", same_site),
+        "folder support": lambda: mock.patch.object(discover, "_FOLDER_SUPPORT", 10**9),
+    }
+
+
+def run(listings: Path, manifest: list[dict[str, Any]],
+        predictions: Path) -> list[dict[str, object]]:
+    with predictions.open("w", encoding="utf-8") as out:
+        for m in manifest:
+            row = {"id": m["id"], **discover(listings / m["path"], m["url"])}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return score(listings, predictions)
+
+
+def halves(rows: list[dict[str, object]], fold: dict[str, str]) -> dict[str, tuple[float, float]]:
+    out = {}
+    for half in ("A", "B"):
+        mine = [r for r in rows if fold[str(r["id"])] == half]
+        out[half] = (mean(mine, "recall") or 0.0, mean(mine, "excluded_taken") or 0.0)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-page", action="store_true", help="one row per page")
     parser.add_argument("--fold", choices=("A", "B"), help="per-page rows of this half only")
     parser.add_argument("--keep", type=Path, help="also write the predictions here")
+    parser.add_argument("--ablate", action="store_true",
+                        help="also switch each rule off in turn and print its gain per half")
     args = parser.parse_args(argv)
 
     manifest = [json.loads(line) for line in
@@ -84,25 +133,33 @@ def main(argv: list[str] | None = None) -> int:
     fold = {m["id"]: site_fold(m["site"]) for m in manifest}
     with tempfile.TemporaryDirectory() as tmp:
         predictions = args.keep or Path(tmp) / "predictions.jsonl"
-        with predictions.open("w", encoding="utf-8") as out:
-            for m in manifest:
-                row = {"id": m["id"], **discover(args.listings / m["path"], m["url"])}
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        rows = score(args.listings, predictions)
+        rows = run(args.listings, manifest, predictions)
+        ablated = {}
+        if args.ablate:
+            for name, switch_off in _ablations().items():
+                with switch_off():
+                    ablated[name] = run(args.listings, manifest, Path(tmp) / "ablated.jsonl")
 
     if args.per_page:
         for r in rows:
             if args.fold in (None, fold[str(r["id"])]):
-                print(f"{fold[str(r['id'])]} {r['id']:36} "
-                      + "  ".join(f"{k[:4]} {r[k] if r[k] is None else round(float(r[k]), 3)}"
-                                  for k in METRICS)  # type: ignore[arg-type]
-                      + f"  returned {r['returned']}" + (f"  ERROR {r['error']}" if r["error"]
-                                                         else ""))
+                values = "  ".join(f"{k[:4]} {_rounded(r[k])}" for k in METRICS)
+                error = f"  ERROR {r['error']}" if r["error"] else ""
+                print(f"{fold[str(r['id'])]} {r['id']:36} {values}  returned {r['returned']}"
+                      + error)
     print(f"all          {figures(rows)}")
     for kind in ("home", "section"):
         print(f"  {kind:10} {figures([r for r in rows if r['kind'] == kind])}")
     for half in ("A", "B"):
         print(f"sites {half}      {figures([r for r in rows if fold[str(r['id'])] == half])}")
+    if ablated:
+        now = halves(rows, fold)
+        print("rule gains (recall, excluded taken: positive is better), per half of the sites")
+        for name, other in ablated.items():
+            off = halves(other, fold)
+            print(f"  {name:18} " + "   ".join(
+                f"{h}: recall {now[h][0] - off[h][0]:+.4f} excluded {off[h][1] - now[h][1]:+.4f}"
+                for h in ("A", "B")))
     errors = [r for r in rows if r["error"]]
     if errors:
         print(f"errors: {len(errors)} ({', '.join(str(r['id']) for r in errors)})")
