@@ -93,6 +93,7 @@ def _ablations() -> dict[str, Callable[[], contextlib.AbstractContextManager[obj
                                                      lambda el: False),
         "secondary columns": lambda: mock.patch.object(furniture.Furniture, "_side_column",
                                                        lambda self, el: False),
+        "ranked lists": lambda: mock.patch.object(furniture, "_ranked_lists", lambda soup: []),
         "listing guard": lambda: mock.patch.object(furniture.Furniture, "_holds_listing",
                                                    lambda self, el: False),
         "subdomains": lambda: mock.patch.object(discover, "same_site_family", same_site),

@@ -340,3 +340,37 @@ def test_short_slugs_vouched_for_by_their_folder() -> None:
     html += '<p><a href="/reviews/GTK-4.22-Released">GTK 4.22 released with many changes</a></p>'
     assert urls(links(page(html + "</main>"), source())) == [
         f"http://bao.example/news/{slug}" for slug in items]
+
+
+def test_ranked_boxes_and_headed_boxes_in_other_languages() -> None:
+    html = """<main><section><h2>Kinh tế</h2>
+      <ul><li><a href="/kinh-te/gia-lua-tang-manh-trong-tuan-qua-1001.html">Giá lúa tăng mạnh</a>
+          </li>
+          <li><a href="/kinh-te/xuat-khau-thuy-san-phuc-hoi-1002.html">Xuất khẩu phục hồi</a></li>
+      </ul></section>
+      <div class="w160"><ol>
+        <li><span>1</span><a href="/xa-hoi/bai-duoc-doc-nhieu-thu-nhat-2001.html">Một</a></li>
+        <li><span>2</span><a href="/xa-hoi/bai-duoc-doc-nhieu-thu-hai-2002.html">Hai</a></li>
+        <li><span>3</span><a href="/kinh-te/gia-lua-tang-manh-trong-tuan-qua-1001.html">Ba</a></li>
+      </ol></div>
+      <div><div class="title"><h2><a href="/ranking/">アクセスランキング</a></h2>
+        <a href="/ranking/">もっと見る</a></div>
+        <ul><li><a href="/articles/ASN9M05ZGN9LUTIL025.html">記事</a></li></ul></div>
+      <div><h3>Les plus partagés</h3>
+        <p><a href="/societe/article/2016/01/31/un-article-partage_4857.html">Partagé</a></p></div>
+      <div><h3>Δείτε επίσης</h3>
+        <p><a href="/live/news.php?lang=173&amp;newid=13177&amp;cat=155">Δείτε</a></p></div>
+    </main>"""
+    # The ranking repeats a main-list story: it keeps its main-list place and text.
+    found = links(page(html), source())
+    assert urls(found) == ["http://bao.example/kinh-te/gia-lua-tang-manh-trong-tuan-qua-1001.html",
+                           "http://bao.example/kinh-te/xuat-khau-thuy-san-phuc-hoi-1002.html"]
+    assert found[0].text == "Giá lúa tăng mạnh"
+
+
+def test_a_numbered_news_stream_that_holds_the_listing_is_kept() -> None:
+    items = "".join(f'<li><b>{i}</b> <a href="/tin/bai-so-{i}-trong-dong-tin-moi-{3000 + i}.html">'
+                    f"Bài số {i} trong dòng tin mới</a></li>" for i in range(1, 8))
+    html = f'<main><ol class="stream">{items}</ol><div class="sidebar"><a ' \
+           f'href="/tin/bai-ben-le-cua-trang-4001.html">Bài bên lề của trang tin</a></div></main>'
+    assert len(links(page(html), source())) == 7

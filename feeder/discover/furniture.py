@@ -116,6 +116,10 @@ class Furniture:
                                             and self._weight.get(id(box), 0) > _BOX_LIMIT):
                     self._memo[id(box)] = True
 
+        for box in _ranked_lists(soup):
+            if not self._holds_listing(box):
+                self._memo[id(box)] = True
+
     def __call__(self, el: Tag) -> bool:
         key = id(el)
         if key not in self._memo:
@@ -202,6 +206,27 @@ def _side_named(el: Tag) -> str | None:
     if tokens & _PLACE_TOKENS:
         return "place"
     return None
+
+
+_RANK_RE = re.compile(r"^(\d{1,2})(?!\d)")
+
+
+def _ranked_lists(soup: BeautifulSoup) -> list[Tag]:
+    """Lists whose items are numbered 1, 2, 3, ... in their text: a ranking ("most read"),
+    never how a site numbers its news stream."""
+    found = []
+    for lst in soup.find_all(("ol", "ul", "div", "dl", "section")):
+        items = [c for c in lst.children if isinstance(c, Tag)]
+        if len(items) < 3:
+            continue
+        ranks = []
+        for item in items[:3]:
+            first = next(item.stripped_strings, "")
+            match = _RANK_RE.match(first)
+            ranks.append(int(match.group(1)) if match else 0)
+        if ranks == [1, 2, 3]:
+            found.append(lst)
+    return found
 
 
 def _is_box_heading(el: Tag) -> bool:
