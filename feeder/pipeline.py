@@ -137,7 +137,7 @@ class Poller:
              allow_private: bool, until: float) -> Page | NotModified:
         started = time.monotonic()
         try:
-            return self.fetcher.get(url, self.store.cache_for(url), kind=kind,
+            return self.fetcher.get(url, self.store.cache_for(source.id, url), kind=kind,
                                     allow_private=allow_private, until=until)
         finally:
             self.metrics.fetched(source.id, kind, time.monotonic() - started)
@@ -146,8 +146,8 @@ class Poller:
                 allow_private: bool, until: float) -> Streamed | NotModified:
         started = time.monotonic()
         try:
-            return self.fetcher.stream(url, consume, self.store.cache_for(url), kind="sitemap",
-                                       allow_private=allow_private, until=until)
+            return self.fetcher.stream(url, consume, self.store.cache_for(source.id, url),
+                                       kind="sitemap", allow_private=allow_private, until=until)
         finally:
             self.metrics.fetched(source.id, "listing", time.monotonic() - started)
 

@@ -5,6 +5,22 @@ SQLAlchemy Core 2.x. SQLite (WAL) is the default; the same code runs on PostgreS
 unique on ``(source, article_id)``, ``article_id`` being derived from its canonical URL, so a poll
 that runs twice (or on two workers) cannot add an article twice.
 
+Many writers (threads, processes, machines) may share one database. Every write is an upsert
+(``INSERT ... ON CONFLICT``) or runs under an explicit lock: on SQLite every write transaction
+starts with ``BEGIN IMMEDIATE`` (the database's one write lock, taken up front, so a read made in
+the transaction is still true when it writes); on PostgreSQL a read that a write depends on locks
+its row (``SELECT ... FOR UPDATE``) after an ``INSERT ... ON CONFLICT DO NOTHING`` made sure the
+row exists. Pages and articles are keyed per source: an article listed by two sources (two
+sections of one paper) is stored, and published, once for each.
+
+Feeds carry versions (table ``feeds``): ``content_version`` is bumped in the same transaction as
+any change to a feed's articles, ``written_version`` is set once the feed's files are written.
+A feed whose files are behind its store is rebuilt, whatever happened in between (see
+:meth:`Store.claim_feed`).
+
+Migrations are versioned (``feeder_meta.schema_version``) and run once, under a lock, however
+many processes start together.
+
 All times are stored as naive UTC and come back aware (UTC); article times keep their own offset
 inside the JSON record.
 """
@@ -13,7 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -29,7 +45,11 @@ from feeder.model import Article, CacheInfo, SourceHealth
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: The ``feeds`` row of the site files (combined feed, index, OPML, status). Source ids start
+#: with a letter or digit (feeder.config), so this never names a source.
+SITE_FEED = "_site"
 
 # A known article is fetched again to look for edits this long after it was first seen; after the
 # last step it is left alone. Decaying, because news pages are edited mostly in their first hours.
@@ -81,8 +101,8 @@ sa.Index("ix_articles_source_sort", articles.c.source, articles.c.sort_time)
 
 pages = sa.Table(
     "pages", metadata,
-    sa.Column("url", sa.Text, primary_key=True),
     sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),  # listing | article
     sa.Column("etag", sa.Text),
     sa.Column("last_modified", sa.Text),
@@ -92,6 +112,8 @@ pages = sa.Table(
     sa.Column("checks", sa.Integer, nullable=False, server_default="0"),
     sa.Column("failures", sa.Integer, nullable=False, server_default="0"),  # in a row
     sa.Column("article_id", sa.String(36)),
+    # Per source: the same URL listed by two sources is two pages (schema 2; was url alone).
+    sa.PrimaryKeyConstraint("source", "url", name="pk_pages_source_url"),
 )
 
 sources = sa.Table(
@@ -111,6 +133,17 @@ robots = sa.Table(
     sa.Column("origin", sa.String(255), primary_key=True),  # scheme://host[:port]
     sa.Column("body", sa.Text),  # None: no robots.txt (allow all)
     sa.Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+feeds = sa.Table(
+    "feeds", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),  # a source id, or SITE_FEED
+    # Bumped in the transaction that changes the feed's articles.
+    sa.Column("content_version", sa.BigInteger, nullable=False, server_default="0"),
+    # The content_version the files were last built from (None: never built).
+    sa.Column("written_version", sa.BigInteger),
+    sa.Column("content_hash", sa.String(64)),  # sha256 of the files last written
+    sa.Column("written_at", UTCDateTime),
 )
 
 # WebSub publish notifications still to send (feeder.publish.websub): a persisted outbox, one row
@@ -206,15 +239,55 @@ def database_url(value: str | Path) -> str:
     return value if "://" in value else f"sqlite:///{Path(value).resolve()}"
 
 
+#: Database failures that are the environment's, not feeder's: a lost connection, a locked or
+#: full database. Only these become StoreError; an IntegrityError or a ProgrammingError is a bug
+#: and goes up as it is.
+_ENVIRONMENT_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+
+# Any 64-bit number, the same in every feeder process: the PostgreSQL advisory lock that
+# serialises migrations.
+_MIGRATION_LOCK = 0x66656564_65720001
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """A feed's versions as read under its build lock (see :meth:`Store.claim_feed`)."""
+
+    feed: str
+    content_version: int
+    written_version: int | None
+    content_hash: str | None
+
+    @property
+    def behind(self) -> bool:
+        """The files were never built, or were built from an older view than the store's."""
+        return self.written_version is None or self.written_version < self.content_version
+
+
+class FeedClaim:
+    """The build lock on one feed, held until the ``with`` block of :meth:`Store.claim_feed`
+    ends. :meth:`written` records, in the same transaction, what the files were built from."""
+
+    def __init__(self, conn: Connection, state: FeedState) -> None:
+        self._conn = conn
+        self.state = state
+
+    def written(self, content_hash: str) -> None:
+        self._conn.execute(feeds.update().where(feeds.c.id == self.state.feed).values(
+            written_version=self.state.content_version, content_hash=content_hash,
+            written_at=clock.now()))
+
+
 class Store:
-    """The one gateway to the database. Safe to share between threads."""
+    """The one gateway to the database. Safe to share between threads and between processes."""
 
     def __init__(self, url: str | Path) -> None:
         self.url = database_url(url)
         self.engine = self._engine(self.url)
+        self.is_postgresql = self.engine.dialect.name == "postgresql"
         try:
             self._migrate()
-        except sa.exc.SQLAlchemyError as exc:
+        except _ENVIRONMENT_ERRORS as exc:
             raise StoreError(f"cannot open the database {self._safe_url}: {exc}") from exc
 
     @property
@@ -231,70 +304,113 @@ class Store:
 
             @sa.event.listens_for(engine, "connect")
             def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                # The driver must not open transactions by itself (it would start them only at
+                # the first write, after the reads): feeder's "begin" below does.
+                dbapi_conn.isolation_level = None
                 cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA busy_timeout=30000")  # first: the next one may wait
                 # WAL: readers never block the writer, and a kill -9 loses at most the
                 # transaction in flight. NORMAL sync is durable across process crashes.
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
-                cur.execute("PRAGMA busy_timeout=30000")
                 cur.close()
+
+            @sa.event.listens_for(engine, "begin")
+            def _begin(conn: Connection) -> None:
+                # A write transaction takes the write lock at once (IMMEDIATE): one that read
+                # first and upgraded later could fail with "database is locked" without
+                # waiting, and what it read could be stale by the time it writes.
+                mode = "IMMEDIATE" if conn.get_execution_options().get("feeder_write") else ""
+                conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
             return engine
         return sa.create_engine(url, pool_pre_ping=True)
 
+    # -- schema ---------------------------------------------------------------------------
+
     def _migrate(self) -> None:
-        with self.engine.begin() as conn:
-            metadata.create_all(conn)
+        """Bring the schema to SCHEMA_VERSION, once, whoever else is starting right now.
+
+        The whole migration is one transaction under a lock that every starting process takes
+        (PostgreSQL: an advisory lock released at commit; SQLite: the write lock): the second
+        process waits, then finds the schema current.
+        """
+        with self._tx(write=True, wrap=False) as conn:
+            if self.is_postgresql:
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
+            meta_table.create(conn, checkfirst=True)
             row = conn.execute(sa.select(meta_table.c.value)
                                .where(meta_table.c.key == "schema_version")).first()
-            if row is None:
+            version = int(row[0]) if row else None
+            if version is not None and version > SCHEMA_VERSION:
+                raise StoreError(f"database schema {version} is newer than this feeder "
+                                 f"({SCHEMA_VERSION}); upgrade feeder")
+            if version is not None:
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    log.info("store.migrate to=%d", step)
+                    _MIGRATIONS[step](conn)
+            # New tables (also those of a newer module on an older database) appear here.
+            metadata.create_all(conn)
+            if version is None:
                 conn.execute(meta_table.insert().values(key="schema_version",
                                                         value=str(SCHEMA_VERSION)))
-            elif int(row[0]) > SCHEMA_VERSION:
-                raise StoreError(f"database schema {row[0]} is newer than this feeder "
-                                 f"({SCHEMA_VERSION}); upgrade feeder")
+            elif version < SCHEMA_VERSION:
+                conn.execute(meta_table.update().where(meta_table.c.key == "schema_version")
+                             .values(value=str(SCHEMA_VERSION)))
 
     def close(self) -> None:
         self.engine.dispose()
 
     @contextmanager
-    def _tx(self) -> Iterator[Connection]:
+    def _tx(self, *, write: bool = False, wrap: bool = True) -> Iterator[Connection]:
+        """One transaction. ``write``: it writes (SQLite takes the write lock up front).
+
+        Only environment failures become StoreError (see _ENVIRONMENT_ERRORS).
+        """
         try:
-            with self.engine.begin() as conn:
-                yield conn
-        except sa.exc.SQLAlchemyError as exc:
+            with self.engine.connect() as conn:
+                if write:
+                    conn.execution_options(feeder_write=True)
+                with conn.begin():
+                    yield conn
+        except _ENVIRONMENT_ERRORS as exc:
+            if not wrap:
+                raise
             raise StoreError(f"database error: {exc}") from exc
+
+    def _insert(self, table: sa.Table) -> Any:
+        """The dialect's INSERT, which has ``on_conflict_do_nothing`` / ``_do_update``."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        return (postgresql if self.is_postgresql else sqlite).insert(table)
+
+    def _locked_row(self, conn: Connection, table: sa.Table, key: Mapping[str, Any],
+                    defaults: Mapping[str, Any]) -> Any:
+        """The row of ``table`` with primary key ``key``, created from ``defaults`` if missing,
+        and locked until the transaction ends (SQLite: already, by BEGIN IMMEDIATE)."""
+        conn.execute(self._insert(table).values(**key, **defaults)
+                     .on_conflict_do_nothing(index_elements=list(key)))
+        where = [table.c[name] == value for name, value in key.items()]
+        return conn.execute(sa.select(table).where(*where).with_for_update()).one()
 
     # -- HTTP caching state ---------------------------------------------------------------
 
-    def cache_for(self, url: str) -> CacheInfo:
+    def cache_for(self, source: str, url: str) -> CacheInfo:
         with self._tx() as conn:
             row = conn.execute(sa.select(pages.c.etag, pages.c.last_modified)
-                               .where(pages.c.url == url)).first()
+                               .where(pages.c.source == source, pages.c.url == url)).first()
         return CacheInfo(row.etag, row.last_modified) if row else CacheInfo()
 
-    def _upsert_page(self, conn: Connection, *, url: str, source: str, kind: str,
-                     cache: CacheInfo, now: datetime, next_check: datetime | None,
-                     article_id: str | None, bump: bool = False) -> None:
-        values = {"etag": cache.etag, "last_modified": cache.last_modified,
-                  "last_fetched": now, "next_check": next_check, "failures": 0}
-        if article_id:
-            values["article_id"] = article_id
-        updated = conn.execute(
-            pages.update().where(pages.c.url == url)
-            .values(**values, checks=pages.c.checks + (1 if bump else 0))).rowcount
-        if not updated:
-            conn.execute(pages.insert().values(url=url, source=source, kind=kind, first_seen=now,
-                                               checks=0, **values))
-
     def links_to_fetch(self, source: str, urls: Sequence[str], now: datetime) -> list[str]:
-        """Of ``urls`` (in order), those never fetched or due for an edit check; then other
-        known articles of the source whose edit check is due although they left the listing."""
+        """Of ``urls`` (in order), those never fetched for this source or due for an edit check;
+        then other known articles of the source whose edit check is due although they left the
+        listing. Another source having fetched a URL does not count: each source has its own."""
         with self._tx() as conn:
             known: dict[str, datetime | None] = {}
             for chunk in _chunks(list(urls), 500):
                 for row in conn.execute(sa.select(pages.c.url, pages.c.next_check)
-                                        .where(pages.c.url.in_(chunk))):
+                                        .where(pages.c.source == source,
+                                               pages.c.url.in_(chunk))):
                     known[row.url] = row.next_check
             due_elsewhere = [row.url for row in conn.execute(
                 sa.select(pages.c.url).where(pages.c.source == source, pages.c.kind == "article",
@@ -349,19 +465,22 @@ class Store:
         """Write one poll's outcome for one source in one transaction; returns counts.
 
         ``not_modified`` are article pages that answered 304; ``listings`` the listing pages'
-        new validators, saved with the articles they led to.
+        new validators, saved with the articles they led to. When an article was added or
+        changed, the source's feed and the site get a new content version in the same
+        transaction, so a crash before publishing cannot leave the files behind unnoticed.
         """
         now = clock.now()
         counts = {"new": 0, "updated": 0, "unchanged": 0}
-        with self._tx() as conn:
+        with self._tx(write=True) as conn:
             for intent in intents:
                 a = intent.article
                 counts[intent.action] += 1
                 if intent.action == "new":
                     # Insert, unless another run or worker got there first: the unique key
                     # decides, in the database (ON CONFLICT DO NOTHING), not a prior SELECT.
-                    inserted = conn.execute(self._insert_new(articles).values(
+                    inserted = conn.execute(self._insert(articles).values(
                         source=source, article_id=a.id, first_seen=now, **_article_row(a, now))
+                        .on_conflict_do_nothing(index_elements=["source", "article_id"])
                         .returning(articles.c.pk)).first()
                     if inserted is None:  # (rowcount is -1 here on some drivers)
                         counts["new"] -= 1
@@ -376,27 +495,36 @@ class Store:
             for url, cache in not_modified:
                 self._mark_article_page(conn, source, url, cache, None, now)
             for url, cache in listings:
-                self._upsert_page(conn, url=url, source=source, kind="listing", cache=cache,
-                                  now=now, next_check=None, article_id=None)
+                values = {"etag": cache.etag, "last_modified": cache.last_modified,
+                          "last_fetched": now, "next_check": None, "failures": 0}
+                conn.execute(self._insert(pages).values(
+                    source=source, url=url, kind="listing", first_seen=now, checks=0, **values)
+                    .on_conflict_do_update(index_elements=["source", "url"], set_=values))
+            if counts["new"] or counts["updated"]:
+                # Last, so that the feed rows are locked (PostgreSQL) for the shortest time.
+                self._bump_feeds(conn, (source, SITE_FEED))
         return counts
 
-    def _insert_new(self, table: sa.Table) -> Any:
-        """INSERT that skips a row whose unique key exists (SQLite and PostgreSQL alike)."""
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        return dialect.insert(table).on_conflict_do_nothing(
-            index_elements=["source", "article_id"])
+    def _bump_feeds(self, conn: Connection, ids: Iterable[str]) -> None:
+        for feed in ids:
+            conn.execute(self._insert(feeds).values(id=feed, content_version=1)
+                         .on_conflict_do_update(index_elements=["id"], set_={
+                             "content_version": feeds.c.content_version + 1}))
 
     def _mark_article_page(self, conn: Connection, source: str, url: str, cache: CacheInfo,
                            article_id: str | None, now: datetime) -> None:
-        row = conn.execute(sa.select(pages.c.first_seen, pages.c.checks)
-                           .where(pages.c.url == url)).first()
-        first_seen = row.first_seen if row else now
-        checks = row.checks + 1 if row else 0
-        nxt = next_check(first_seen, checks, now)
-        self._upsert_page(conn, url=url, source=source, kind="article", cache=cache, now=now,
-                          next_check=nxt, article_id=article_id, bump=row is not None)
+        row = self._locked_row(conn, pages, {"source": source, "url": url},
+                               {"kind": "article", "first_seen": now, "checks": -1})
+        # checks -1: the row was created just now; the first fetch is no edit check.
+        checks = row.checks + 1
+        values: dict[str, Any] = {
+            "kind": "article", "etag": cache.etag, "last_modified": cache.last_modified,
+            "last_fetched": now, "next_check": next_check(row.first_seen, checks, now),
+            "failures": 0, "checks": checks}
+        if article_id:
+            values["article_id"] = article_id
+        conn.execute(pages.update().where(pages.c.source == source, pages.c.url == url)
+                     .values(**values))
 
     def record_page_failure(self, source: str, url: str, now: datetime, retry_in: timedelta,
                             *, permanent: bool = False) -> datetime | None:
@@ -405,18 +533,14 @@ class Store:
         After ``PAGE_GIVE_UP`` failures in a row, or a permanent one (404, 410, no article in
         the page), the page is not fetched again. Returns when it will be tried next.
         """
-        with self._tx() as conn:
-            row = conn.execute(sa.select(pages.c.failures).where(pages.c.url == url)).first()
-            failures = (row.failures if row else 0) + 1
+        with self._tx(write=True) as conn:
+            row = self._locked_row(conn, pages, {"source": source, "url": url},
+                                   {"kind": "article", "first_seen": now, "checks": 0})
+            failures = row.failures + 1
             retry = None if permanent or failures >= PAGE_GIVE_UP else (
                 now + retry_in * 2 ** (failures - 1))
-            if row:
-                conn.execute(pages.update().where(pages.c.url == url)
-                             .values(next_check=retry, failures=failures))
-            else:
-                conn.execute(pages.insert().values(url=url, source=source, kind="article",
-                                                   first_seen=now, next_check=retry, checks=0,
-                                                   failures=failures))
+            conn.execute(pages.update().where(pages.c.source == source, pages.c.url == url)
+                         .values(next_check=retry, failures=failures))
         return retry
 
     def articles_for(self, source: str, limit: int) -> tuple[Article, ...]:
@@ -484,6 +608,29 @@ class Store:
             return conn.execute(sa.select(sa.func.count()).select_from(articles)
                                 .where(articles.c.source == source)).scalar_one()
 
+    # -- feed versions ------------------------------------------------------------------------
+
+    def feed_state(self, feed: str) -> FeedState:
+        """A feed's versions, without a lock (to decide cheaply whether a build is needed)."""
+        with self._tx() as conn:
+            row = conn.execute(sa.select(feeds).where(feeds.c.id == feed)).first()
+        return _feed_state(feed, row)
+
+    @contextmanager
+    def claim_feed(self, feed: str) -> Iterator[FeedClaim]:
+        """Hold ``feed``'s build lock for the ``with`` block: one builder per feed at a time.
+
+        The lock is the feed's row (PostgreSQL: ``SELECT ... FOR UPDATE``; SQLite: the write
+        lock of ``BEGIN IMMEDIATE``). A change to the feed's articles bumps that row in its own
+        transaction, so it waits for the build to end: the articles read inside the block are
+        exactly ``claim.state.content_version``. Build, write, then call ``claim.written(hash)``
+        in the block; comparing versions under the lock is what keeps an older view from ever
+        replacing newer bytes.
+        """
+        with self._tx(write=True) as conn:
+            row = self._locked_row(conn, feeds, {"id": feed}, {"content_version": 0})
+            yield FeedClaim(conn, _feed_state(feed, row))
+
     # -- source state ---------------------------------------------------------------------
 
     def health(self, source: str) -> SourceHealth:
@@ -509,31 +656,31 @@ class Store:
 
     def record_poll(self, source: str, *, ok: bool, error: str | None, found_links: bool,
                     next_due: datetime, now: datetime | None = None) -> SourceHealth:
-        """Write a poll's outcome; failures and empty listings are counted in a row."""
+        """Write a poll's outcome; failures and empty listings are counted in a row.
+
+        One upsert whose counters are computed from the stored row by the database, so two
+        writers recording polls of one source at once both count.
+        """
         now = now or clock.now()
-        with self._tx() as conn:
-            row = conn.execute(sa.select(sources).where(sources.c.id == source)).first()
-            failures = 0 if ok else (row.consecutive_failures if row else 0) + 1
-            # Empty listings count only on polls that reached the listing; a failure keeps it.
-            previous_empty = row.empty_polls if row else 0
-            empty = previous_empty if not ok else 0 if found_links else previous_empty + 1
-            values: dict[str, Any] = {"last_poll": now, "consecutive_failures": failures,
-                                      "empty_polls": empty, "next_due": next_due}
-            if ok:
-                values.update(last_success=now, last_error=None)
-            else:
-                values["last_error"] = error
-            if row is None:
-                conn.execute(sources.insert().values(id=source, **values))
-            else:
-                conn.execute(sources.update().where(sources.c.id == source).values(**values))
+        values: dict[str, Any] = {"last_poll": now, "next_due": next_due}
+        if ok:
+            values.update(last_success=now, last_error=None, consecutive_failures=0)
+            # Empty listings count only on polls that reached the listing.
+            empty = 0 if found_links else sources.c.empty_polls + 1
+        else:
+            values.update(last_error=error, consecutive_failures=sources.c.consecutive_failures + 1)
+            empty = sources.c.empty_polls  # a failure keeps the count
+        first = {**values, "consecutive_failures": 0 if ok else 1,
+                 "empty_polls": 0 if (found_links or not ok) else 1}
+        with self._tx(write=True) as conn:
+            conn.execute(self._insert(sources).values(id=source, **first).on_conflict_do_update(
+                index_elements=["id"], set_={**values, "empty_polls": empty}))
         return self.health(source)
 
     def next_due(self, source: str) -> datetime | None:
         with self._tx() as conn:
             return conn.execute(sa.select(sources.c.next_due)
                                 .where(sources.c.id == source)).scalar_one_or_none()
-
 
     # -- robots.txt (feeder.fetch.RobotsCache) ---------------------------------------------
 
@@ -544,11 +691,11 @@ class Store:
         return (row.body, row.fetched_at) if row else None
 
     def put_robots(self, origin: str, body: str | None, fetched_at: datetime) -> None:
-        with self._tx() as conn:
-            if not conn.execute(robots.update().where(robots.c.origin == origin)
-                                .values(body=body, fetched_at=fetched_at)).rowcount:
-                conn.execute(robots.insert().values(origin=origin, body=body,
-                                                    fetched_at=fetched_at))
+        values = {"body": body, "fetched_at": fetched_at}
+        with self._tx(write=True) as conn:
+            conn.execute(self._insert(robots).values(origin=origin, **values)
+                         .on_conflict_do_update(index_elements=["origin"], set_=values))
+
 
     # -- WebSub outbox (feeder.publish.websub) -------------------------------------------
 
@@ -556,17 +703,18 @@ class Store:
         """Queue a publish notification per ``(hub, topic)``; one already pending is kept as it
         is (with its backoff), so a burst of changes costs one ping. Returns how many rows."""
         n = 0
-        with self._tx() as conn:
+        pending = websub_pings.c.state == "pending"
+        with self._tx(write=True) as conn:
             for hub, topic in pairs:
                 n += 1
-                key = (websub_pings.c.hub == hub) & (websub_pings.c.topic == topic)
-                pending = conn.execute(websub_pings.update().where(
-                    key, websub_pings.c.state == "pending").values(changed_at=now)).rowcount
-                if pending:
-                    continue
+                # One upsert: a pending row keeps its backoff, any other starts afresh.
                 fresh = {"state": "pending", "changed_at": now, "due_at": now, "attempts": 0}
-                if not conn.execute(websub_pings.update().where(key).values(**fresh)).rowcount:
-                    conn.execute(websub_pings.insert().values(hub=hub, topic=topic, **fresh))
+                conn.execute(self._insert(websub_pings).values(hub=hub, topic=topic, **fresh)
+                             .on_conflict_do_update(index_elements=["hub", "topic"], set_={
+                                 "state": "pending", "changed_at": now,
+                                 "due_at": sa.case((pending, websub_pings.c.due_at), else_=now),
+                                 "attempts": sa.case((pending, websub_pings.c.attempts),
+                                                     else_=0)}))
         return n
 
     def due_pings(self, now: datetime, limit: int = 100) -> list[HubPing]:
@@ -588,7 +736,7 @@ class Store:
         row pending, so the hub hears of the newer change too; a failure is retried at
         ``retry_at``, or given up (state ``failed``) when that is None."""
         key = (websub_pings.c.hub == ping.hub) & (websub_pings.c.topic == ping.topic)
-        with self._tx() as conn:
+        with self._tx(write=True) as conn:
             if error is None:
                 conn.execute(websub_pings.update().where(
                     key, websub_pings.c.changed_at == ping.changed_at).values(
@@ -609,6 +757,30 @@ class Store:
         return [HubPing(**r._mapping) for r in rows]
 
 
+# -- migrations: schema N-1 -> N, each run in the migration transaction --------------------
+
+def _to_v2(conn: Connection) -> None:
+    """Schema 2: pages keyed per source (was: by URL alone); feeds carry versions.
+
+    The pages table is rebuilt (neither database can change a primary key in place portably).
+    Every source with articles gets a feed row that is behind, so the first run after the
+    upgrade rewrites its files: they may be stale from before (issue 9).
+    """
+    conn.execute(sa.text("ALTER TABLE pages RENAME TO pages_v1"))
+    pages.create(conn)
+    columns = ", ".join(c.name for c in pages.columns)
+    conn.execute(sa.text(f"INSERT INTO pages ({columns}) SELECT {columns} FROM pages_v1"))
+    conn.execute(sa.text("DROP TABLE pages_v1"))
+    feeds.create(conn)
+    conn.execute(feeds.insert().from_select(
+        ["id", "content_version"],
+        sa.select(articles.c.source, sa.literal(1)).group_by(articles.c.source)))
+    conn.execute(feeds.insert().values(id=SITE_FEED, content_version=1))
+
+
+_MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_v2}
+
+
 def next_check(first_seen: datetime, checks_done: int, now: datetime) -> datetime | None:
     """When to look at a known article again: the decaying schedule, then never. Pure."""
     for i, after in enumerate(RECHECK_AFTER):
@@ -627,6 +799,12 @@ def _article_row(a: Article, now: datetime) -> dict[str, Any]:
         "newest_date": max((d for d in (a.published, a.updated) if d), default=None),
         "last_changed": now, "record": json.dumps(a.to_dict(), ensure_ascii=False),
     }
+
+
+def _feed_state(feed: str, row: Any) -> FeedState:
+    if row is None:
+        return FeedState(feed, 0, None, None)
+    return FeedState(feed, row.content_version, row.written_version, row.content_hash)
 
 
 def _stored(row: Any) -> StoredArticle:

@@ -44,7 +44,7 @@ def test_new_then_unchanged_then_updated_in_place(database_url: str) -> None:
     assert items[0].updated == T0 + timedelta(hours=2)  # edit noticed, no visible update time
     assert items[0].published == article().published
     assert items[0].published.utcoffset() == timedelta(hours=7)  # offset kept
-    assert store.cache_for(article().url) == CacheInfo('"e1"')
+    assert store.cache_for("bao", article().url) == CacheInfo('"e1"')
     store.close()
 
 

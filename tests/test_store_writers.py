@@ -1,0 +1,340 @@
+"""Many writers on one database (issue 11 §2, issue 9 "two processes on a fresh database").
+
+Real SQLite files and real PostgreSQL (the ``database_url`` fixture). Each test races two
+writers, as threads (one Store each, as two workers would have) and as processes, on every
+write the store makes, many rounds over fresh keys: no error and no duplicate, and counters
+that count every writer's call.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from feeder import clock
+from feeder.errors import StoreError
+from feeder.model import Article, CacheInfo
+from feeder.store import Intent, Store, articles, feeds, meta_table, pages, robots, sources
+
+T0 = datetime(2020, 12, 22, 10, 0, tzinfo=UTC)
+ROUNDS = 15
+WRITES = ("record_poll", "record_page_failure", "put_robots", "apply_new", "apply_listing",
+          "apply_not_modified")
+
+
+def _article(n: int) -> Article:
+    return Article(url=f"http://bao.example.vn/thoi-su/bai-{n}.html", title=f"Tiêu đề {n}",
+                   source="bao", content_html="<p>Nội dung</p>", content_text="Nội dung",
+                   published=T0 + timedelta(minutes=n))
+
+
+def _write(store: Store, kind: str, n: int) -> None:
+    """One write of ``kind`` on key ``n`` (the same key in both racing writers)."""
+    url = f"http://bao.example.vn/thoi-su/bai-{n}.html"
+    if kind == "record_poll":
+        store.record_poll(f"s{n}", ok=False, error="boom", found_links=False,
+                          next_due=T0 + timedelta(minutes=30), now=T0)
+    elif kind == "record_page_failure":
+        store.record_page_failure("bao", url, T0, timedelta(minutes=30))
+    elif kind == "put_robots":
+        store.put_robots(f"http://host-{n}.example", "User-agent: *\nDisallow:", T0)
+    elif kind == "apply_new":
+        store.apply("bao", [Intent("new", _article(n), url, CacheInfo(f'"e{n}"'))])
+    elif kind == "apply_listing":
+        store.apply("bao", [], listings=[(f"http://bao.example.vn/list-{n}/", CacheInfo('"l"'))])
+    elif kind == "apply_not_modified":
+        store.apply("bao", [], not_modified=[(url, CacheInfo('"e"'))])
+    else:
+        raise AssertionError(kind)
+
+
+def _check(store: Store, kind: str, writers: int) -> None:
+    """Every writer's call counted once, no key stored twice."""
+    with store.engine.connect() as conn:
+        def count(table: sa.Table, *where: Any) -> int:
+            return conn.execute(sa.select(sa.func.count()).select_from(table)
+                                .where(*where)).scalar_one()
+
+        if kind == "record_poll":
+            assert count(sources) == ROUNDS
+            failures = conn.execute(sa.select(sources.c.consecutive_failures)).scalars().all()
+            assert set(failures) == {writers}, failures  # each failed poll counted
+        elif kind == "record_page_failure":
+            assert count(pages) == ROUNDS
+            assert set(conn.execute(sa.select(pages.c.failures)).scalars()) == {writers}
+        elif kind == "put_robots":
+            assert count(robots) == ROUNDS
+        elif kind == "apply_new":
+            assert count(articles) == ROUNDS
+            assert count(pages) == ROUNDS
+            # The first writer's insert bumps the feed; the second finds the article there.
+            version = conn.execute(sa.select(feeds.c.content_version)
+                                   .where(feeds.c.id == "bao")).scalar_one()
+            assert version == ROUNDS
+        else:
+            assert count(pages) == ROUNDS
+
+
+def _race_in_threads(url: str, kind: str, writers: int = 2) -> None:
+    stores = [Store(url) for _ in range(writers)]
+    barrier = threading.Barrier(writers)
+    errors: list[BaseException] = []
+
+    def run(store: Store) -> None:
+        try:
+            for n in range(ROUNDS):
+                barrier.wait(timeout=60)
+                _write(store, kind, n)
+        except BaseException as exc:  # collected, asserted below
+            errors.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    try:
+        assert not [e for e in errors if not isinstance(e, threading.BrokenBarrierError)], errors
+        _check(stores[0], kind, writers)
+    finally:
+        for s in stores:
+            s.close()
+
+
+@pytest.mark.parametrize("kind", WRITES)
+def test_two_threads_racing_on_every_write(database_url: str, kind: str) -> None:
+    clock.freeze(T0)
+    Store(database_url).close()
+    _race_in_threads(database_url, kind)
+
+
+def _process_writer(url: str, kind: str, barrier: Any, errors: Any) -> None:
+    clock.freeze(T0)
+    store = Store(url)
+    try:
+        for n in range(ROUNDS):
+            barrier.wait(timeout=60)
+            _write(store, kind, n)
+    except threading.BrokenBarrierError:
+        pass
+    except BaseException as exc:
+        errors.put(repr(exc))
+        barrier.abort()
+    finally:
+        store.close()
+
+
+def _in_processes(target: Callable[..., None], url: str, *args: Any, count: int = 2
+                  ) -> list[str]:
+    """Run ``target(url, *args, barrier, errors)`` in ``count`` fresh processes at once;
+    return the errors they reported."""
+    ctx = multiprocessing.get_context("spawn")  # a fresh interpreter, as separate workers
+    barrier, errors = ctx.Barrier(count), ctx.Queue()
+    procs = [ctx.Process(target=target, args=(url, *args, barrier, errors))
+             for _ in range(count)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    found = []
+    while not errors.empty():
+        found.append(errors.get())
+    assert all(p.exitcode == 0 for p in procs), [p.exitcode for p in procs]
+    return found
+
+
+@pytest.mark.parametrize("kind", WRITES)
+def test_two_processes_racing_on_every_write(database_url: str, kind: str) -> None:
+    Store(database_url).close()
+    assert _in_processes(_process_writer, database_url, kind) == []
+    store = Store(database_url)
+    try:
+        _check(store, kind, 2)
+    finally:
+        store.close()
+
+
+# -- migrations under a lock ------------------------------------------------------------------
+
+def _open_store(url: str, barrier: Any, errors: Any) -> None:
+    try:
+        barrier.wait(timeout=60)
+        Store(url).close()
+    except BaseException as exc:
+        errors.put(repr(exc))
+
+
+def _drop_everything(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        meta = sa.MetaData()
+        meta.reflect(conn)
+        meta.drop_all(conn)
+    engine.dispose()
+
+
+def test_several_processes_opening_a_fresh_database_migrate_it_once(database_url: str) -> None:
+    """Four processes create the schema at once, five times over: no error (today: UNIQUE on
+    feeder_meta.key, or "table already exists"), one schema_version row."""
+    for attempt in range(5):
+        _drop_everything(database_url)
+        errors = _in_processes(_open_store, database_url, count=4)
+        assert errors == [], f"attempt {attempt}: {errors}"
+        engine = sa.create_engine(database_url)
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(meta_table.c.key, meta_table.c.value)).all() == [
+                ("schema_version", "2")]
+        engine.dispose()
+
+
+# -- one article, two sources -------------------------------------------------------------------
+
+def test_an_article_listed_by_two_sources_is_stored_for_both(database_url: str) -> None:
+    """Two sections of one paper list one article: each source fetches it and stores it."""
+    clock.freeze(T0)
+    store = Store(database_url)
+    a = _article(1)
+    assert store.links_to_fetch("thoi-su", [a.url], T0) == [a.url]
+    store.apply("thoi-su", [Intent("new", a, a.url, CacheInfo('"e1"'))])
+    # The other section has never fetched it: it must, or its feed would never show it.
+    assert store.links_to_fetch("kinh-te", [a.url], T0) == [a.url]
+    assert store.cache_for("kinh-te", a.url) == CacheInfo()  # no 304 from the other's ETag
+    store.apply("kinh-te", [Intent("new", a, a.url, CacheInfo('"e1"'))])
+    assert [x.url for x in store.articles_for("thoi-su", 10)] == [a.url]
+    assert [x.url for x in store.articles_for("kinh-te", 10)] == [a.url]
+    assert store.links_to_fetch("kinh-te", [a.url], T0) == []
+    store.close()
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+def test_a_programming_error_is_not_wrapped_as_a_store_error(database_url: str) -> None:
+    """An IntegrityError is a bug in feeder, not a database failure: it goes up as it is."""
+    store = Store(database_url)
+    row = {"origin": "http://a.example", "body": None, "fetched_at": T0}
+    with pytest.raises(sa.exc.IntegrityError), store._tx(write=True) as conn:
+        conn.execute(robots.insert().values(**row))
+        conn.execute(robots.insert().values(**row))
+    store.close()
+
+
+def test_a_database_failure_is_a_store_error(tmp_path: Any) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'f.db'}")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE sources")
+    with pytest.raises(StoreError, match="no such table"):
+        store.record_poll("s", ok=True, error=None, found_links=True, next_due=T0, now=T0)
+    store.close()
+
+
+# -- from the previous release's schema -------------------------------------------------------
+
+def _make_v1_database(url: str) -> None:
+    """A database as feeder 0.1.0 left it: one article of two sources, their pages, a source's
+    state, a robots.txt."""
+    import json
+
+    from tests.support import schema_v1
+
+    _drop_everything(url)
+    naive = T0.replace(tzinfo=None)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        schema_v1.metadata.create_all(conn)
+        conn.execute(schema_v1.metadata.tables["feeder_meta"].insert().values(
+            key="schema_version", value="1"))
+        for n, source in ((1, "thoi-su"), (2, "kinh-te")):
+            a = _article(n)
+            conn.execute(schema_v1.articles.insert().values(
+                source=source, article_id=a.id, url=a.url, content_hash=a.content_hash,
+                sort_time=naive, newest_date=naive, first_seen=naive, last_changed=naive,
+                record=json.dumps(a.to_dict(), ensure_ascii=False)))
+            conn.execute(schema_v1.metadata.tables["pages"].insert().values(
+                url=a.url, source=source, kind="article", etag=f'"e{n}"', first_seen=naive,
+                last_fetched=naive, next_check=naive + timedelta(hours=1), checks=0,
+                article_id=a.id))
+        conn.execute(schema_v1.metadata.tables["sources"].insert().values(
+            id="thoi-su", last_poll=naive, last_success=naive, consecutive_failures=0,
+            empty_polls=2, next_due=naive))
+        conn.execute(schema_v1.metadata.tables["robots"].insert().values(
+            origin="http://bao.example.vn", body="User-agent: *", fetched_at=naive))
+    engine.dispose()
+
+
+def test_a_database_of_the_previous_schema_is_migrated(database_url: str) -> None:
+    _make_v1_database(database_url)
+    clock.freeze(T0)
+    store = Store(database_url)
+    try:
+        with store.engine.connect() as conn:
+            assert conn.execute(sa.select(meta_table.c.value)).scalar_one() == "2"
+        # Everything kept, under the new keys.
+        assert [a.url for a in store.articles_for("thoi-su", 10)] == [_article(1).url]
+        assert store.cache_for("thoi-su", _article(1).url) == CacheInfo('"e1"')
+        assert store.cache_for("kinh-te", _article(2).url) == CacheInfo('"e2"')
+        assert store.health("thoi-su").empty_polls == 2
+        assert store.get_robots("http://bao.example.vn") == ("User-agent: *", T0)
+        assert store.links_to_fetch("thoi-su", [_article(1).url], T0) == []
+        # The feeds of the previous release may be stale (issue 9): each is rebuilt once.
+        assert store.feed_state("thoi-su").behind and store.feed_state("kinh-te").behind
+        assert store.feed_state("_site").behind
+        # Per source now: the other section's article is new to this one.
+        store.apply("kinh-te", [Intent("new", _article(1), _article(1).url)])
+        assert len(store.articles_for("kinh-te", 10)) == 2
+    finally:
+        store.close()
+
+
+def test_several_processes_migrating_the_previous_schema_at_once(database_url: str) -> None:
+    for attempt in range(3):
+        _make_v1_database(database_url)
+        assert _in_processes(_open_store, database_url, count=3) == [], attempt
+        store = Store(database_url)
+        assert store.cache_for("thoi-su", _article(1).url) == CacheInfo('"e1"')
+        store.close()
+
+
+def test_two_run_once_processes_on_a_fresh_database_never_fail(
+        database_url: str, tmp_path: Any) -> None:
+    """Issue 9: two ``feeder run --once`` at once on a fresh database failed 3 times in 8."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.support.site import Reply, SiteServer, article_html, listing_html, write_config
+
+    def resolve(path: str) -> Reply | None:
+        if path == "/s/":
+            return Reply.html(listing_html(f"/s/bai-{n}.html" for n in range(3)))
+        if path.startswith("/s/bai-"):
+            return Reply.html(article_html(srv.url(path), f"Bài {path[7]} hội nghị tổng kết"))
+        return None
+
+    root = Path(__file__).resolve().parent.parent
+    with SiteServer(resolve) as srv:
+        config = write_config(
+            tmp_path / "feeder.toml",
+            {"out": str(tmp_path / "out"), "database": database_url, "host_delay": 0.0,
+             "respect_robots": False},
+            [{"id": sid, "name": sid, "url": srv.url("/s/")} for sid in ("a", "b")])
+        for attempt in range(4):
+            if "postgresql" in database_url:
+                _drop_everything(database_url)
+            for suffix in ("", "-wal", "-shm"):
+                Path(database_url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+            procs = [subprocess.Popen(
+                [sys.executable, "-m", "feeder", "--config", str(config), "-q", "run", "--once"],
+                cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
+            for p in procs:
+                out, _ = p.communicate(timeout=120)
+                assert p.returncode == 0, f"attempt {attempt}: {out.decode()[-2000:]}"
+    store = Store(database_url)
+    assert len(store.articles_for("a", 10)) == len(store.articles_for("b", 10)) == 3
+    store.close()
