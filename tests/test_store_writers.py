@@ -115,20 +115,30 @@ def test_two_threads_racing_on_every_write(database_url: str, kind: str) -> None
     _race_in_threads(database_url, kind)
 
 
-def _process_writer(url: str, kind: str, barrier: Any, errors: Any) -> None:
+def _process_writer(url: str, barrier: Any, errors: Any) -> None:
+    """Race the other process on each kind of write in turn, on a fresh database each time
+    (prepared, then checked, by whichever process passes the barrier first)."""
     clock.freeze(T0)
-    store = Store(url)
     try:
-        for n in range(ROUNDS):
-            barrier.wait(timeout=60)
-            _write(store, kind, n)
+        for kind in WRITES:
+            if barrier.wait(timeout=120) == 0:
+                _drop_everything(url)
+                Store(url).close()
+            barrier.wait(timeout=120)
+            store = Store(url)
+            try:
+                for n in range(ROUNDS):
+                    barrier.wait(timeout=60)
+                    _write(store, kind, n)
+                if barrier.wait(timeout=120) == 0:
+                    _check(store, kind, 2)
+            finally:
+                store.close()
     except threading.BrokenBarrierError:
         pass
     except BaseException as exc:
         errors.put(repr(exc))
         barrier.abort()
-    finally:
-        store.close()
 
 
 def _in_processes(target: Callable[..., None], url: str, *args: Any, count: int = 2
@@ -150,25 +160,28 @@ def _in_processes(target: Callable[..., None], url: str, *args: Any, count: int 
     return found
 
 
-@pytest.mark.parametrize("kind", WRITES)
-def test_two_processes_racing_on_every_write(database_url: str, kind: str) -> None:
-    Store(database_url).close()
-    assert _in_processes(_process_writer, database_url, kind) == []
-    store = Store(database_url)
-    try:
-        _check(store, kind, 2)
-    finally:
-        store.close()
+def test_two_processes_racing_on_every_write(database_url: str) -> None:
+    assert _in_processes(_process_writer, database_url) == []
 
 
 # -- migrations under a lock ------------------------------------------------------------------
 
-def _open_store(url: str, barrier: Any, errors: Any) -> None:
+def _open_store_repeatedly(url: str, prepare: str, attempts: int, barrier: Any,
+                           errors: Any) -> None:
+    """Each attempt: the first process to pass the barrier prepares the database (``fresh`` or
+    ``v1``), then every process opens it at once. Long-lived processes: one interpreter start
+    for all attempts."""
     try:
-        barrier.wait(timeout=60)
-        Store(url).close()
+        for _ in range(attempts):
+            if barrier.wait(timeout=120) == 0:
+                (_drop_everything if prepare == "fresh" else _make_v1_database)(url)
+            barrier.wait(timeout=120)
+            Store(url).close()
+    except threading.BrokenBarrierError:
+        pass
     except BaseException as exc:
         errors.put(repr(exc))
+        barrier.abort()
 
 
 def _drop_everything(url: str) -> None:
@@ -183,15 +196,13 @@ def _drop_everything(url: str) -> None:
 def test_several_processes_opening_a_fresh_database_migrate_it_once(database_url: str) -> None:
     """Four processes create the schema at once, five times over: no error (today: UNIQUE on
     feeder_meta.key, or "table already exists"), one schema_version row."""
-    for attempt in range(5):
-        _drop_everything(database_url)
-        errors = _in_processes(_open_store, database_url, count=4)
-        assert errors == [], f"attempt {attempt}: {errors}"
-        engine = sa.create_engine(database_url)
-        with engine.connect() as conn:
-            assert conn.execute(sa.select(meta_table.c.key, meta_table.c.value)).all() == [
-                ("schema_version", "2")]
-        engine.dispose()
+    errors = _in_processes(_open_store_repeatedly, database_url, "fresh", 5, count=4)
+    assert errors == []
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(meta_table.c.key, meta_table.c.value)).all() == [
+            ("schema_version", "2")]
+    engine.dispose()
 
 
 # -- one article, two sources -------------------------------------------------------------------
@@ -293,12 +304,10 @@ def test_a_database_of_the_previous_schema_is_migrated(database_url: str) -> Non
 
 
 def test_several_processes_migrating_the_previous_schema_at_once(database_url: str) -> None:
-    for attempt in range(3):
-        _make_v1_database(database_url)
-        assert _in_processes(_open_store, database_url, count=3) == [], attempt
-        store = Store(database_url)
-        assert store.cache_for("thoi-su", _article(1).url) == CacheInfo('"e1"')
-        store.close()
+    assert _in_processes(_open_store_repeatedly, database_url, "v1", 3, count=3) == []
+    store = Store(database_url)
+    assert store.cache_for("thoi-su", _article(1).url) == CacheInfo('"e1"')
+    store.close()
 
 
 def test_two_run_once_processes_on_a_fresh_database_never_fail(
@@ -324,7 +333,7 @@ def test_two_run_once_processes_on_a_fresh_database_never_fail(
             {"out": str(tmp_path / "out"), "database": database_url, "host_delay": 0.0,
              "respect_robots": False},
             [{"id": sid, "name": sid, "url": srv.url("/s/")} for sid in ("a", "b")])
-        for attempt in range(4):
+        for attempt in range(3):
             if "postgresql" in database_url:
                 _drop_everything(database_url)
             for suffix in ("", "-wal", "-shm"):
