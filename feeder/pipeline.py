@@ -213,7 +213,8 @@ class Poller:
         urls = list(dict.fromkeys(a.url for a in found))[:MAX_LINKS_PER_POLL]
         to_fetch = self.store.links_to_fetch(source.id, urls, now)
         if any(a.modified is not None for a in found):
-            to_fetch = changed_since_fetched(found, to_fetch, self.store.last_fetched(urls))
+            fetched_at = self.store.last_fetched(source.id, urls)
+            to_fetch = changed_since_fetched(found, to_fetch, fetched_at)
         to_fetch = to_fetch[: self.settings.max_articles_per_poll]
         intents: list[Intent] = []
         pages: list[tuple[str, CacheInfo, Fetched]] = []

@@ -439,14 +439,15 @@ class Store:
                                 .where(pages.c.source == source, pages.c.kind == "listing")
                                 ).scalar_one_or_none()
 
-    def last_fetched(self, urls: Sequence[str]) -> dict[str, datetime | None]:
-        """When each known URL of ``urls`` was last fetched (``None``: never successfully);
-        unknown URLs are left out."""
+    def last_fetched(self, source: str, urls: Sequence[str]) -> dict[str, datetime | None]:
+        """When ``source`` last fetched each URL of ``urls`` it knows (``None``: never
+        successfully); unknown URLs are left out."""
         out: dict[str, datetime | None] = {}
         with self._tx() as conn:
             for chunk in _chunks(list(urls), 500):
                 for row in conn.execute(sa.select(pages.c.url, pages.c.last_fetched)
-                                        .where(pages.c.url.in_(chunk))):
+                                        .where(pages.c.source == source,
+                                               pages.c.url.in_(chunk))):
                     out[row.url] = row.last_fetched
         return out
 
