@@ -14,7 +14,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint accuracy speed poll adaptive discovery validate clean
+.PHONY: demo test test-all lint accuracy speed poll adaptive soak discovery validate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ poll: $(STAMP)
 
 adaptive: $(STAMP)
 	$(BIN)/python bench/adaptive.py
+
+soak: $(STAMP)
+	nice $(BIN)/python bench/soak.py
 
 discovery: $(STAMP)
 	$(BIN)/python bench/discovery.py

@@ -16,7 +16,6 @@ Quick: 20 sources on SQLite; slow (``-m slow``): 200, on SQLite and on PostgreSQ
 
 from __future__ import annotations
 
-import functools
 import json
 import random
 import subprocess
@@ -38,6 +37,9 @@ from tests.support.site import (
     listing_html,
     write_config,
 )
+from tests.support.site import (
+    gzip_bomb as bomb,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PORTS = 4  # four "hosts", so that a stalled host does not hold up all the others
@@ -46,14 +48,6 @@ MAX_BYTES = 2_000_000
 MAX_RSS_MB = 300
 TEN_MB = b"<p>" + b"x" * (10 * 1024 * 1024) + b"</p>"
 
-
-@functools.cache
-def bomb() -> bytes:
-    """~1 MB of gzip that inflates to 1 GB: 100 gzip members of 10 MB of zeros each (RFC 1952
-    allows concatenated members). A client that inflated it whole would blow the RSS bound."""
-    z = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    member = z.compress(bytes(10 * 1024 * 1024)) + z.flush()
-    return member * 100
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
 HOSTILE_KINDS = ("500", "timeout", "truncated", "garbage", "huge", "huge-stream", "bomb",

@@ -16,6 +16,7 @@ Pieces, each usable alone:
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import hashlib
 import json
@@ -23,6 +24,7 @@ import socket
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,6 +78,15 @@ def listing_html(hrefs: Iterable[str]) -> str:
 
 def article_title(source: int, n: int) -> str:
     return f"Bài {n} của nguồn {source}: hội nghị tổng kết công tác năm"
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    """~1 MB of gzip that inflates to 1 GB: 100 gzip members of 10 MB of zeros each (RFC 1952
+    allows concatenated members). A client that inflated it whole would blow any RSS bound."""
+    z = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    member = z.compress(bytes(10 * 1024 * 1024)) + z.flush()
+    return member * 100
 
 
 # -- server ----------------------------------------------------------------------------------
