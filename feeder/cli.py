@@ -209,12 +209,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         def t(d: datetime | None) -> str:
             return d.astimezone().strftime("%Y-%m-%d %H:%M") if d else "-"
 
-        print(f"{'source':20} {'last success':16} {'next poll':16} {'items':>5} {'fails':>5}  "
-              "last error")
+        print(f"{'source':20} {'last success':16} {'next poll':16} {'items':>5} {'lead-only':>9} "
+              f"{'fails':>5}  last error")
         for h in rows:
             flag = f" (no article in {h.empty_polls} polls: selectors broken?)" \
                 if h.selectors_broken else ""
             print(f"{h.source:20} {t(h.last_success):16} {t(h.next_due):16} {h.item_count:>5} "
+                  f"{h.lead_only:>9} "
                   f"{h.consecutive_failures:>5}  {(h.last_error or '')[:80]}{flag}")
             print(f"{'':20} next poll: {why[h.source]}")
         for p in hub_problems:

@@ -202,6 +202,7 @@ class SourceHealth:
     next_due: datetime | None = None
     item_count: int = 0
     empty_polls: int = 0  # polls in a row whose listing yielded no article
+    lead_only: int = 0  # stored items whose text was not found (lead and link only)
 
     @property
     def ok(self) -> bool:

@@ -646,13 +646,22 @@ class Store:
                 source: n for source, n in conn.execute(
                     sa.select(articles.c.source, sa.func.count())
                     .where(articles.c.source.in_(list(ids))).group_by(articles.c.source))}
+            # Items published with their lead only (see feeder/extract/body.py).
+            lead_only: dict[str, int] = {
+                source: n for source, n in conn.execute(
+                    sa.select(articles.c.source, sa.func.count())
+                    .where(articles.c.source.in_(list(ids)),
+                           articles.c.record.contains('"content": "lead-only"'))
+                    .group_by(articles.c.source))}
         out: dict[str, SourceHealth] = {}
         for sid in ids:
             row, count = rows.get(sid), counts.get(sid, 0)
-            out[sid] = SourceHealth(source=sid, item_count=count) if row is None else SourceHealth(
+            out[sid] = SourceHealth(source=sid, item_count=count, lead_only=lead_only.get(sid, 0)) \
+                if row is None else SourceHealth(
                 source=sid, last_poll=row.last_poll, last_success=row.last_success,
                 last_error=row.last_error, consecutive_failures=row.consecutive_failures,
-                next_due=row.next_due, item_count=count, empty_polls=row.empty_polls)
+                next_due=row.next_due, item_count=count, empty_polls=row.empty_polls,
+                lead_only=lead_only.get(sid, 0))
         return out
 
     def record_poll(self, source: str, *, ok: bool, error: str | None, found_links: bool,

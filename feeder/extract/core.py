@@ -19,7 +19,7 @@ from lxml import html as lxml_html
 from feeder import urls
 from feeder.charset import decode_html
 from feeder.errors import ExtractError
-from feeder.extract import byline, content, dates, metadata, title
+from feeder.extract import body, byline, content, dates, metadata, title
 from feeder.extract import images as pictures
 from feeder.extract import lead as leads
 from feeder.model import Article, Image, unique
@@ -83,13 +83,15 @@ def extract(html: str | bytes, url: str, *, source: str = "",
 
     ``timezone`` is the source's zone for naive times; ``None`` infers it from the page: the
     offset its other stamps declare, Asia/Ho_Chi_Minh for Vietnamese pages, else UTC.
-    Raises :class:`ExtractError` when the page holds no article.
+    Raises :class:`ExtractError` when the page cannot be parsed or has no title; a page whose
+    text is not found gives a lead-only record (``provenance["content"] == "lead-only"``).
     """
     try:
         tree = parse(html)
     except (ValueError, etree.ParserError) as exc:
         raise ExtractError(f"cannot parse page: {exc}", url=url) from exc
-    return extract_tree(tree, url, source=source, timezone=timezone, language=language)
+    return extract_tree(tree, url, source=source, timezone=timezone, language=language,
+                        page=html)
 
 
 def _visible_h1s(tree: lxml_html.HtmlElement) -> list[str]:
@@ -316,8 +318,12 @@ def _same_text(a: str, b: str) -> bool:
 
 def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
                  timezone: str | None = DEFAULT_TIMEZONE,
-                 language: str | None = None) -> Article:
-    """:func:`extract` on an already parsed tree (the tree is modified)."""
+                 language: str | None = None, page: str | bytes | None = None) -> Article:
+    """:func:`extract` on an already parsed tree (the tree is modified).
+
+    ``page`` is the page the tree was parsed from: where the body found in the tree is weak,
+    a second opinion reads it again (see :mod:`feeder.extract.body`); without it there is none.
+    """
     prov: dict[str, str] = {}
     meta = metadata.read(tree)
     base = url
@@ -357,7 +363,9 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     main = content.find_main(tree)
     found_lead = leads.find(tree, main)
     bold_lead = leads.bold_first(main)
-    blocks = content.render(main, base) if main is not None else []
+    chosen_body = body.choose(content.render(main, base) if main is not None else [], tree, page,
+                              base)
+    blocks = list(chosen_body.blocks)
 
     # Vietnamese credit lines at the end (or the top) of the body are the byline, not text.
     credit_authors: list[str] = []
@@ -442,8 +450,14 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
         body_blocks.insert(0, content.Block("p", lead, ""))
 
     text = content.to_text(body_blocks)
-    if len(text) < 40 and not summary:
-        raise ExtractError("no article content", url=url)
+    if text.strip() and not (lead and text.strip() == lead.strip()):
+        prov["content"] = chosen_body.source
+    else:
+        # No body text at all: the item goes out with its lead and a link to the page, marked,
+        # never with an empty body.
+        prov["content"] = "lead-only"
+        body_blocks = body.lead_only(summary, [b for b in body_blocks if b.kind == "figure"])
+        text = content.to_text(body_blocks)
 
     # Language and time zone.
     lang = language or _language(meta.language, text)
@@ -471,7 +485,9 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
         title=headline,
         source=source,
         summary=summary,
-        content_html=without_private_images(content.to_html(body_blocks), canonical),
+        content_html=without_private_images(
+            content.to_html(body_blocks) if prov["content"] != "lead-only"
+            else body.lead_only_html(body_blocks, canonical, headline), canonical),
         content_text=text,
         authors=tuple(authors),
         published=published,

@@ -1,0 +1,181 @@
+"""The body stage: the article's text blocks, with how sure we are of them.
+
+The main-block finder (:mod:`feeder.extract.content`) picks one container per page. Where its
+choice looks weak (little text, few paragraphs, or a small share of the page's paragraph text),
+a second opinion is taken from trafilatura, and the candidate with more text is kept: the usual
+failure of a block finder is a block that is too small (a teaser, one section of a page, nothing),
+and a second extractor that finds clearly more text has found the text the first one missed.
+The second opinion costs a second parse and extraction, so it is spent only where confidence is
+low. What was chosen, and why, is returned as :class:`BodyChoice` and goes into ``provenance``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass
+from html import escape
+
+from lxml import etree
+
+from feeder.extract.content import Block, norm_space, render, text_of, to_html, to_text, vis_len
+
+log = logging.getLogger(__name__)
+
+# The finder's choice is trusted when it gives at least this much text ...
+CONFIDENT_CHARS = 1000
+# ... in at least this many real paragraphs (of PARAGRAPH_CHARS or more) ...
+CONFIDENT_PARAGRAPHS = 3
+PARAGRAPH_CHARS = 80
+# ... holding at least this share of the paragraph text of the whole (pruned) page. A short
+# text is trusted too when it is nearly all the readable text of the page (a short article).
+CONFIDENT_SHARE = 0.5
+WHOLE_PAGE = 0.9
+# The second opinion wins when it has at least this much more text ...
+SECOND_OPINION_MARGIN = 1.1
+# ... and, when ours is a real text (AGREEMENT_CHARS or more), holds half of its words: two
+# texts that disagree are two readings of the page, and the finder's is the better one on the
+# development sets.
+AGREEMENT_CHARS = 500
+AGREEMENT = 0.5
+# Lines shorter than this (dates, labels, bylines) and tables (a layout table holds the whole
+# page) are no evidence of text.
+SHORT_LINE = 30
+# A second opinion with less text than this found a header line or a title, not an article.
+MIN_SECOND_OPINION = 100
+_TEXT_KINDS = frozenset(("p", "h", "quote", "ul", "ol", "pre"))
+_WORDS_RE = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the confidence of a body candidate rests on."""
+
+    chars: int  # characters of the candidate's text
+    paragraphs: int  # paragraphs of PARAGRAPH_CHARS characters or more
+    page_chars: int  # characters of all paragraph text in the page (after pruning)
+    page_text: int  # characters of all text outside links in the page (after pruning)
+
+    @property
+    def share(self) -> float:
+        """The candidate's text as a share of the page's paragraph text (1.0: no such text)."""
+        return min(1.0, self.chars / self.page_chars) if self.page_chars else 1.0
+
+    @property
+    def whole(self) -> float:
+        """The candidate's text as a share of all the page's text outside links."""
+        return min(1.0, self.chars / self.page_text) if self.page_text else 0.0
+
+    @property
+    def confidence(self) -> float:
+        """0 (nothing) to 1 (enough text in enough paragraphs, or nearly all of the page's
+        text; and a fair share of its paragraph text), each measured against its bar."""
+        size = min(self.chars / CONFIDENT_CHARS, self.paragraphs / CONFIDENT_PARAGRAPHS)
+        return min(1.0, max(size, self.whole / WHOLE_PAGE), self.share / CONFIDENT_SHARE)
+
+    def reasons(self) -> tuple[str, ...]:
+        """Why the confidence is below 1, in words (empty when it is not)."""
+        out: list[str] = []
+        if self.whole < WHOLE_PAGE and self.chars < CONFIDENT_CHARS:
+            out.append(f"{self.chars} characters of text")
+        if self.whole < WHOLE_PAGE and self.paragraphs < CONFIDENT_PARAGRAPHS:
+            out.append(f"{self.paragraphs} paragraphs")
+        if self.share < CONFIDENT_SHARE:
+            out.append(f"{self.share:.0%} of the page's paragraph text")
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class BodyChoice:
+    """The blocks chosen as the article's body, where they came from, and the evidence."""
+
+    blocks: tuple[Block, ...]
+    source: str  # "main-block" | "trafilatura" | "none"
+    confidence: float
+    evidence: Evidence
+    reasons: tuple[str, ...]
+
+
+def evidence(blocks: list[Block], page: tuple[int, int]) -> Evidence:
+    """The evidence for ``blocks`` on a page of ``page`` = (paragraph text, text) characters."""
+    text_blocks = [b for b in blocks if b.kind in _TEXT_KINDS and len(b.text) >= SHORT_LINE]
+    return Evidence(chars=sum(vis_len(b.text) for b in text_blocks),
+                    paragraphs=sum(1 for b in text_blocks if len(b.text) >= PARAGRAPH_CHARS),
+                    page_chars=page[0], page_text=page[1])
+
+
+def page_chars(tree: etree._Element) -> tuple[int, int]:
+    """Visible characters of every ``<p>`` of the (pruned) page, and of all its text outside
+    links: the text a reader could read."""
+    root = tree.find("body")
+    if root is None:
+        root = tree
+    linked = sum(vis_len(text_of(a)) for a in root.iter("a"))
+    return (sum(vis_len(text_of(p)) for p in root.iter("p")),
+            vis_len(text_of(root)) - linked)
+
+
+def choose(blocks: list[Block], tree: etree._Element, page: str | bytes | None, base: str
+           ) -> BodyChoice:
+    """The body: the finder's ``blocks`` when they are convincing, else the better of them and
+    trafilatura's reading of the original ``page`` (``None``: no second opinion)."""
+    page_size = page_chars(tree)
+    ours = evidence(blocks, page_size)
+    confidence = ours.confidence
+    if confidence >= 1.0 or page is None:
+        return BodyChoice(tuple(blocks), "main-block" if blocks else "none", confidence, ours,
+                          ours.reasons())
+    figures = [b for b in blocks if b.kind == "figure"]
+    # trafilatura reads captions as paragraphs; ours are captions of our pictures.
+    captions = tuple(norm_space(b.image.caption) for b in figures
+                     if b.image is not None and b.image.caption)
+    second = [b for b in second_opinion(page, base) if not b.text.startswith(captions)]
+    theirs = evidence(second, page_size)
+    more = theirs.chars >= MIN_SECOND_OPINION and theirs.chars > SECOND_OPINION_MARGIN * ours.chars
+    if more and (ours.chars < AGREEMENT_CHARS or _shared_words(blocks, second) >= AGREEMENT):
+        why = (*ours.reasons(), f"trafilatura found {theirs.chars} characters")
+        # Our pictures stay: trafilatura's reading is asked for text only.
+        return BodyChoice((*figures, *second), "trafilatura", confidence, theirs, why)
+    return BodyChoice(tuple(blocks), "main-block" if blocks else "none", confidence, ours,
+                      ours.reasons())
+
+
+def _shared_words(ours: list[Block], theirs: list[Block]) -> float:
+    """The share of our words (counted with repeats) that the other text holds too."""
+    mine = Counter(_WORDS_RE.findall(to_text(ours).lower()))
+    other = Counter(_WORDS_RE.findall(to_text(theirs).lower()))
+    total = sum(mine.values())
+    return sum((mine & other).values()) / total if total else 0.0
+
+
+def second_opinion(page: str | bytes, base: str) -> list[Block]:
+    """trafilatura's main text of ``page``, rendered into our blocks ([] when it finds none)."""
+    from trafilatura import extract as trafilatura_extract
+
+    from feeder.extract.core import parse
+
+    try:
+        found = trafilatura_extract(page, url=base or None, output_format="html",
+                                    with_metadata=False, include_comments=False,
+                                    include_tables=True, include_images=False)
+    except Exception as exc:  # a second opinion that fails is no opinion; ours stands
+        log.debug("trafilatura failed on %s: %s", base, exc)
+        return []
+    if not found:
+        return []
+    tree = parse(found)
+    root = tree.find("body")
+    return render(root if root is not None else tree, base)
+
+
+def lead_only(lead: str | None, figures: list[Block]) -> list[Block]:
+    """The body of an item whose text was not found: its lead (if any) and its pictures."""
+    return [*([Block("p", lead, escape(lead))] if lead else []), *figures]
+
+
+def lead_only_html(blocks: list[Block], url: str, headline: str) -> str:
+    """HTML of a lead-only body: the lead, then a link to the article on its site, so that the
+    item is never published empty."""
+    link = Block("p", headline, f'<a href="{escape(url)}">{escape(headline)}</a>')
+    return to_html([*blocks, link])
