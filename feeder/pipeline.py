@@ -41,7 +41,7 @@ from feeder.fetch import MAX_RETRY_AFTER, Consumer, Fetcher, Streamed, bounded, 
 from feeder.identity import Fetched, settle
 from feeder.metrics import Metrics
 from feeder.model import Article, CacheInfo, NotModified, Page, SourceFeed
-from feeder.publish import ALL_MAX_ITEMS, publish_site, publish_source
+from feeder.publish import ALL_MAX_ITEMS, chart, publish_site, publish_source
 from feeder.publish.archive import publish_archives
 from feeder.publish.websub import HubNotifier
 from feeder.schedule import plan_from_store
@@ -94,6 +94,13 @@ class _Read:
     not_modified: bool
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+
+
+def site_activity(store: Store, sources: Sequence[Source]) -> dict[str, chart.Activity]:
+    """Each source's last days for the index page's charts, from the store."""
+    failures, dates = store.activity([s.id for s in sources], chart.WINDOW_DAYS,
+                                     chart.RECENT_ITEMS)
+    return {s.id: chart.activity_from(s.id, s.tz, failures[s.id], dates[s.id]) for s in sources}
 
 
 class Poller:
@@ -304,6 +311,8 @@ class Poller:
         found = result.links > 0 or result.status == "not-modified"
         health = self.store.record_poll(source.id, ok=ok, error=result.error,
                                         found_links=found, next_due=due, now=now)
+        # Per day in the source's zone, for the index page's charts (feeder.publish.chart).
+        self.store.count_poll(source.id, now.astimezone(source.tz).date().isoformat(), ok=ok)
         self.metrics.polled(result, health)
         if self.settings.metrics_file:
             self.metrics.write(self.settings.metrics_file)
@@ -363,7 +372,7 @@ class Poller:
                 feeds.append(SourceFeed(
                     s, tuple(a for a in newest if a.source == s.id), healths[s.id],
                     item_count=count, newest=latest.astimezone(s.tz) if latest else None))
-            written = publish_site(self.settings, feeds)
+            written = publish_site(self.settings, feeds, site_activity(self.store, sources))
             self.hub.queue(written)
             return [str(p) for p in written]
 

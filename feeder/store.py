@@ -161,6 +161,16 @@ websub_pings = sa.Table(
     sa.Column("last_error", sa.Text),
 )
 
+# Poll outcomes per source and day (the day in the source's own zone, "YYYY-MM-DD"), for the
+# index page's charts (feeder.publish.chart): a row per source and day, however often it polls.
+poll_days = sa.Table(
+    "poll_days", metadata,
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("polls", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class HubPing:
@@ -706,6 +716,59 @@ class Store:
             conn.execute(self._insert(robots).values(origin=origin, **values)
                          .on_conflict_do_update(index_elements=["origin"], set_=values))
 
+
+    # -- activity per day (feeder.publish.chart) -----------------------------------------
+
+    def count_poll(self, source: str, day: str, *, ok: bool) -> None:
+        """Count one poll (and its failure) on ``day`` ("YYYY-MM-DD" in the source's zone)."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        failed = 0 if ok else 1
+        stmt = dialect.insert(poll_days).values(source=source, day=day, polls=1, failures=failed)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source", "day"],
+            set_={"polls": poll_days.c.polls + 1, "failures": poll_days.c.failures + failed})
+        with self._tx() as conn:
+            conn.execute(stmt)
+
+    def activity(self, ids: Sequence[str], days: int, recent: int
+                 ) -> tuple[dict[str, dict[str, int]], dict[str, list[datetime]]]:
+        """For each source: failed polls per day over its last ``days`` days of polling (every
+        day it polled, failures or not), and the dates of its articles in that window plus its
+        ``recent`` newest ones. The window ends on the source's last polled day: the answer
+        depends on the data only, never on the clock."""
+        if not ids:
+            return {}, {}
+        with self._tx() as conn:
+            last = dict(conn.execute(sa.select(poll_days.c.source, sa.func.max(poll_days.c.day))
+                                     .where(poll_days.c.source.in_(list(ids)))
+                                     .group_by(poll_days.c.source)).all())
+            starts = {sid: (datetime.fromisoformat(day) - timedelta(days=days - 1)).date()
+                      for sid, day in last.items()}
+            failures: dict[str, dict[str, int]] = {sid: {} for sid in ids}
+            since_day = min(starts.values()).isoformat() if starts else None
+            if since_day:
+                for r in conn.execute(sa.select(poll_days).where(
+                        poll_days.c.source.in_(list(last)), poll_days.c.day >= since_day)):
+                    if r.day >= starts[r.source].isoformat():
+                        failures[r.source][r.day] = r.failures
+            dates: dict[str, set[datetime]] = {sid: set() for sid in ids}
+            if since_day:
+                # A day early: a source's day may start before midnight UTC.
+                since = datetime.fromisoformat(since_day).replace(tzinfo=UTC) - timedelta(days=1)
+                for r in conn.execute(sa.select(articles.c.source, articles.c.sort_time).where(
+                        articles.c.source.in_(list(last)), articles.c.sort_time >= since)):
+                    dates[r.source].add(r.sort_time)
+            ranked = sa.select(
+                articles.c.source, articles.c.sort_time,
+                sa.func.row_number().over(partition_by=articles.c.source,
+                                          order_by=articles.c.sort_time.desc()).label("rank"),
+            ).where(articles.c.source.in_(list(ids))).subquery()
+            for r in conn.execute(sa.select(ranked.c.source, ranked.c.sort_time)
+                                  .where(ranked.c.rank <= recent)):
+                dates[r.source].add(r.sort_time)
+        return failures, {sid: sorted(d) for sid, d in dates.items()}
 
     # -- WebSub outbox (feeder.publish.websub) -------------------------------------------
 

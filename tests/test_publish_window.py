@@ -10,7 +10,7 @@ from pathlib import Path
 from feeder import clock
 from feeder.config import Config, Settings, Source
 from feeder.model import Article, SourceFeed
-from feeder.pipeline import Poller
+from feeder.pipeline import Poller, site_activity
 from feeder.publish import publish_site
 from feeder.store import Intent, Store
 
@@ -42,7 +42,7 @@ def test_window_equals_full_load(tmp_path: Path, database_url: str) -> None:
     Poller(cfg, store, fetcher=None).publish_site()  # type: ignore[arg-type]
     full = [SourceFeed(s, store.articles_for(s.id, s.max_items), store.health(s.id))
             for s in sources]
-    publish_site(settings(full_out), full)
+    publish_site(settings(full_out), full, site_activity(store, sources))
     store.close()
 
     names = sorted(p.relative_to(full_out).as_posix() for p in full_out.rglob("*") if p.is_file())

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from feeder.config import Settings
 from feeder.errors import PublishError
 from feeder.model import SourceFeed
 from feeder.publish import atom, gate, jsonfeed, rss, site
+from feeder.publish.chart import Activity
 from feeder.publish.items import ALL_MAX_ITEMS, Channel, combined_channel, source_channel
 from feeder.publish.write import write_if_changed, write_with_gzip
 
@@ -92,11 +93,13 @@ def publish_source(settings: Settings, feed: SourceFeed, *,
     return changed
 
 
-def publish_site(settings: Settings, feeds: Sequence[SourceFeed]) -> list[Path]:
+def publish_site(settings: Settings, feeds: Sequence[SourceFeed],
+                 activity: Mapping[str, Activity] | None = None) -> list[Path]:
     """Write the combined feed ``<out>/all/``, ``index.html``, ``feeds.opml``, ``status.json`` and
     ``static/feed.xsl`` (each + ``.gz``), each only when its bytes change; return those paths.
 
-    ``feeds`` holds every configured source (also those without articles), in display order.
+    ``feeds`` holds every configured source (also those without articles), in display order;
+    ``activity`` (by source id) draws each source's last days on the index page.
     When the combined feed fails the gate, the other files are still written and PublishError
     (``source="all"``) is raised afterwards.
     """
@@ -112,7 +115,7 @@ def publish_site(settings: Settings, feeds: Sequence[SourceFeed]) -> list[Path]:
     except PublishError as exc:
         failure = exc
     pages = {
-        "index.html": site.index_html(channels, healths, combined),
+        "index.html": site.index_html(channels, healths, combined, activity),
         "feeds.opml": site.opml(channels),
         "static/feed.xsl": site.stylesheet(),
     }

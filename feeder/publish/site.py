@@ -9,7 +9,7 @@ which publish_site rewrites when a state changes and otherwise only as a heartbe
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -17,8 +17,9 @@ from typing import Any
 from lxml import etree
 
 from feeder.model import SourceHealth
-from feeder.publish import atom, jsonfeed, rss
+from feeder.publish import atom, chart, jsonfeed, rss
 from feeder.publish.atom import rfc3339
+from feeder.publish.chart import Activity
 from feeder.publish.items import Channel
 from feeder.publish.xsl import STYLESHEET
 
@@ -58,23 +59,33 @@ def _links(channel: Channel) -> str:
                       for name, label, kind in FEED_FILES)
 
 
-def _row(name_cell: str, channel: Channel, health_html: str) -> str:
+def _activity_html(activity: Activity | None, channel: Channel) -> str:
+    if activity is None:
+        return ""
+    return f"{chart.svg(activity, channel.title)}<br>{chart.since_html(activity)}"
+
+
+def _row(name_cell: str, channel: Channel, health_html: str, activity_html: str = "",
+         quiet: bool = False) -> str:
     """One table row of the index page; the first cell comes ready-made."""
-    return ("<tr>"
+    return ('<tr class="quiet">' if quiet else "<tr>") + (
             f"{name_cell}"
             f"<td>{_links(channel)}</td>"
             f"<td>{escape(_when(channel.updated))}</td>"
             f'<td class="n">{channel.size}</td>'
             f"<td>{health_html}</td>"
+            f'<td class="activity">{activity_html}</td>'
             "</tr>")
 
 
 def index_html(channels: Sequence[Channel], healths: Sequence[SourceHealth | None],
-               combined: Channel) -> bytes:
-    """The site's front page: every feed with autodiscovery links, last update, items, health.
+               combined: Channel, activity: Mapping[str, Activity] | None = None) -> bytes:
+    """The site's front page: every feed with autodiscovery links, its last 30 days as a chart
+    (``activity``, by source id; see :mod:`feeder.publish.chart`), last update, items, health.
 
     Links are relative so the page works wherever the folder is served (preview or production).
     """
+    activity = activity or {}
     alternates = []
     for ch in (combined, *channels):
         for name, label, kind in FEED_FILES:
@@ -84,8 +95,10 @@ def index_html(channels: Sequence[Channel], healths: Sequence[SourceHealth | Non
     rows = []
     for ch, health in zip(channels, healths, strict=True):
         lang = f' lang="{escape(ch.language)}"' if ch.language else ""
+        act = activity.get(ch.key)
         rows.append(_row(f'<td{lang}><a href="{escape(ch.home_url)}">{escape(ch.title)}</a></td>',
-                         ch, _health_html(health)))
+                         ch, _health_html(health), _activity_html(act, ch),
+                         quiet=act is not None and act.quiet))
     rows.append(_row(f"<td><strong>{escape(combined.title)}</strong></td>", combined, ""))
     nl = "\n"
     page = f"""<!DOCTYPE html>
@@ -94,6 +107,7 @@ def index_html(channels: Sequence[Channel], healths: Sequence[SourceHealth | Non
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Feeds</title>
+<link rel="icon" href="data:,">
 {nl.join(alternates)}
 <style>
 body {{ font: 16px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 70rem;
@@ -103,6 +117,8 @@ th, td {{ border-bottom: 1px solid #ddd; padding: .4rem .6rem; text-align: left;
          vertical-align: top; }}
 td.n {{ text-align: right; }}
 .ok {{ color: #060; }} .fail {{ color: #a00; }} .warn, .unknown {{ color: #850; }}
+td.activity {{ font-size: .85rem; color: #444; }}
+tr.quiet {{ background: #fff4e0; }} .since.quiet {{ color: #850; }}
 </style>
 </head>
 <body>
@@ -110,7 +126,8 @@ td.n {{ text-align: right; }}
 <p>Subscribe to a feed in your feed reader, or import <a href="feeds.opml">feeds.opml</a>
 (all sources). Polling status: <a href="status.json">status.json</a>.</p>
 <table>
-<thead><tr><th>Source</th><th>Feeds</th><th>Last update</th><th>Items</th><th>Health</th></tr>
+<thead><tr><th>Source</th><th>Feeds</th><th>Last update</th><th>Items</th><th>Health</th>
+<th>Last {chart.WINDOW_DAYS} days</th></tr>
 </thead>
 <tbody>
 {nl.join(rows)}
