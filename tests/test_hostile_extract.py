@@ -25,6 +25,9 @@ CONTROL_BODIES = {
     "after-nav": "<p>Mở đầu <nav><a href='/'>Trang chủ</a></nav>\x0b tiếp theo.</p>",
     "in-href": "<p>Xem <a href='/thoi-su/bai\x0bviet.html'>bài viết</a> liên quan.</p>",
     "in-title-attr": "<p>Ảnh <img src='/a.jpg' alt='Ảnh\x0c1'> trong bài.</p>",
+    "in-json-ld": ('<script type="application/ld+json">{"@type": "NewsArticle", "author": '
+                   '{"@type": "Person", "name": "Trí\x0bNhân"}, "description": "Dòng một\n'
+                   'dòng hai"}</script><p>Nội dung bài viết có dữ liệu cấu trúc.</p>'),
 }
 
 
