@@ -6,7 +6,8 @@ Every file gets an ETag (a hash of its bytes) and a Last-Modified header; a cond
 matching If-None-Match, or with If-Modified-Since not older than the file, gets 304 Not Modified,
 so feeder's second poll costs one small request. HTML is sent as ``text/html; charset=utf-8``.
 The query string is ignored (``?utm_source=...`` reaches the same page), ``/section/`` serves
-``section/index.html``, and ``robots.txt`` is a file of the site.
+``section/index.html``, and ``robots.txt`` is a file of the site. The site has a news sitemap
+(``/sitemap.xml``) and a truncated RSS feed (``/rss.xml``), for feeder's three source kinds.
 
 Importable for tests: :func:`make_server` returns a ready, unstarted server bound to a port.
 """
@@ -28,6 +29,7 @@ from typing import Any
 from feeder.serve import not_modified
 
 SITE = Path(__file__).resolve().parent / "site"
+DEMO_ORIGIN = "127.0.0.1:8081"  # the host:port demo/site's sitemap.xml and rss.xml are written for
 
 
 class DemoHandler(SimpleHTTPRequestHandler):
@@ -57,6 +59,8 @@ class DemoHandler(SimpleHTTPRequestHandler):
             self.send_error(HTTPStatus.NOT_FOUND, "Not found")
             return None
         data = path.read_bytes()
+        if path.suffix == ".xml":
+            data = self._on_this_origin(data)
         etag = '"' + hashlib.sha1(data).hexdigest()[:16] + '"'
         mtime = int(os.stat(path).st_mtime)
         last_modified = email.utils.formatdate(mtime, usegmt=True)
@@ -75,6 +79,14 @@ class DemoHandler(SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "max-age=60")
         self.end_headers()
         return BytesIO(data)
+
+
+    def _on_this_origin(self, data: bytes) -> bytes:
+        """The sitemap and the feed hold absolute URLs (the protocols want them) written for
+        ``make demo``'s port; a server started elsewhere (tests use free ports) names its own,
+        as a real site's generated sitemap does."""
+        host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
+        return data.replace(b"http://" + DEMO_ORIGIN.encode(), b"http://" + host.encode())
 
 
 def make_server(port: int = 0, *, root: Path = SITE, host: str = "127.0.0.1",

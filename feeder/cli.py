@@ -159,6 +159,20 @@ def cmd_links(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_probe(args: argparse.Namespace) -> int:
+    from feeder import probe
+    from feeder.config import _check_url
+    from feeder.fetch import Fetcher
+
+    try:
+        _check_url(args.url)
+    except ValueError as exc:
+        raise ConfigError(f"probe URL: {exc}") from None
+    cfg = _load(args)
+    with Fetcher(cfg.settings) as fetcher:
+        return probe.run(args.url, cfg, fetcher, write=args.write, force=args.force)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from feeder.serve import make_server, serve_until_interrupted
 
@@ -200,20 +214,27 @@ def cmd_status(args: argparse.Namespace) -> int:
     failing = sum(h.consecutive_failures > 0 for h in rows)
     hub_problems = hub_failures(store.hub_pings())
     why = _next_poll_reasons(store, cfg, rows)
+    reshaped = _reshaped(store, cfg)
     store.close()
     if args.json:
-        json.dump([{**_health_dict(h), "next_poll_reason": why[h.source]} for h in rows],
+        json.dump([{**_health_dict(h), "next_poll_reason": why[h.source],
+                    "links_changed_shape": h.source in reshaped} for h in rows],
                   sys.stdout, indent=2)
         print()
     else:
         def t(d: datetime | None) -> str:
             return d.astimezone().strftime("%Y-%m-%d %H:%M") if d else "-"
 
+        urls = {s.id: s.url for s in cfg.sources}
         print(f"{'source':20} {'last success':16} {'next poll':16} {'items':>5} {'lead-only':>9} "
               f"{'fails':>5}  last error")
         for h in rows:
             flag = f" (no article in {h.empty_polls} polls: selectors broken?)" \
                 if h.selectors_broken else ""
+            if h.source in reshaped:
+                flag += " (the latest new links all have a new URL shape: has the site changed?)"
+            if flag:
+                flag += f"; `feeder probe {urls[h.source]}` suggests a fix"
             print(f"{h.source:20} {t(h.last_success):16} {t(h.next_due):16} {h.item_count:>5} "
                   f"{h.lead_only:>9} "
                   f"{h.consecutive_failures:>5}  {(h.last_error or '')[:80]}{flag}")
@@ -224,7 +245,15 @@ def cmd_status(args: argparse.Namespace) -> int:
                   f"{(p.last_error or '')[:120]}")
         print(f"as of {clock.now().astimezone().strftime('%Y-%m-%d %H:%M')}")
     gave_up = any(p.state == "failed" for p in hub_problems)
-    return 1 if failing or gave_up or any(h.selectors_broken for h in rows) else 0
+    return 1 if failing or gave_up or reshaped or any(h.selectors_broken for h in rows) else 0
+
+
+def _reshaped(store: Store, cfg: Config) -> set[str]:
+    """Sources whose latest new article URLs all have shapes their earlier ones never had."""
+    from feeder.policy import shape_changed
+
+    return {s.id for s in cfg.sources if shape_changed(*reversed(
+        store.latest_article_urls(s.id)))}
 
 
 def _next_poll_reasons(store: Store, cfg: Config, rows: Sequence[SourceHealth]) -> dict[str, str]:
@@ -333,6 +362,16 @@ def build_parser() -> argparse.ArgumentParser:
     ln.add_argument("--url", help="the page's URL, for a file (default: its canonical URL)")
     ln.add_argument("--selector", metavar="CSS", help="a source's link_selector to try")
     ln.set_defaults(func=cmd_links)
+
+    pr = sub.add_parser("probe", help="look at a site and propose a source for it",
+                        description="Fetch URL politely, find its feeds, sitemaps and article "
+                                    "links, propose a source (kind, URLs, timezone, language, "
+                                    "interval), preview its first five items as subscribers "
+                                    "get them and warn about what looks wrong.")
+    pr.add_argument("url", metavar="URL")
+    pr.add_argument("--write", action="store_true", help="save the proposal as feeds/ID.toml")
+    pr.add_argument("--force", action="store_true", help="with --write: replace an existing file")
+    pr.set_defaults(func=cmd_probe)
 
     sv = sub.add_parser("serve", help="serve the output folder on 127.0.0.1 for a preview",
                         description="Serve the output folder with feed Content-Types, ETag and "

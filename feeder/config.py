@@ -136,6 +136,7 @@ class Config:
     sources: tuple[Source, ...]
     path: Path | None = None
     files: tuple[Path, ...] = field(default=())
+    feeds_dir: Path = Path("feeds")  # where per-source files live (feeder probe --write)
 
 
 #: The longest duration a configuration may give: longer ones are typos, and the scheduler
@@ -490,5 +491,6 @@ def load(path: Path | str | None = None) -> Config:
             raise ConfigError(f"duplicate source id (also defined in {seen[s.id].file})",
                               file=s.file, source=s.id, key="id")
         seen[s.id] = s
-    return Config(settings=settings, sources=tuple(sources), path=cfg_path, files=tuple(files))
+    return Config(settings=settings, sources=tuple(sources), path=cfg_path, files=tuple(files),
+                  feeds_dir=feeds_dir)
 

@@ -308,6 +308,20 @@ class Fetcher:
         """Seconds left before ``until`` (negative once it has passed)."""
         return until - self._monotonic()
 
+    def robots_sitemaps(self, url: str, *, allow_private: bool = False) -> tuple[str, ...]:
+        """The sitemaps the robots.txt of ``url``'s host declares (``Sitemap:`` lines), absolute.
+
+        Reads the same cached rules as every request (fetching them when needed), whether or not
+        ``respect_robots`` is set; a robots.txt that cannot be had declares none.
+        """
+        try:
+            rules = self._robots(url, allow_private=allow_private, until=None)
+        except FetchError:
+            return ()
+        if rules is None:
+            return ()
+        return tuple(dict.fromkeys(urljoin(url, s) for s in rules.sitemaps))
+
     def host_delay(self, url: str) -> float:
         """The minimum seconds between two requests to ``url``'s host (Crawl-delay included)."""
         return max(self.settings.host_delay, self._host(url).crawl_delay)

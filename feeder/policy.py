@@ -22,12 +22,14 @@ Counting items (not stories) weighs each hour by the delay its subscribers would
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-__all__ = ["Cadence", "PollPlan", "learn", "next_poll"]
+__all__ = ["Cadence", "PollPlan", "learn", "next_poll", "shape_changed", "url_shape"]
 
 #: How far back the history counts.
 WINDOW = timedelta(days=28)
@@ -149,3 +151,37 @@ def _duration(delta: timedelta) -> str:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d}" if minutes else f"{hours} h"
+
+
+# -- has a source changed shape? -------------------------------------------------------------
+
+#: Articles seen before the latest poll that make a source's URL shapes known.
+SHAPE_KNOWN = 10
+#: New articles in the latest poll needed to judge a change.
+SHAPE_RECENT = 3
+_DIGITS = re.compile(r"\d+")
+_WORDS = re.compile(r"[^\W\d_]+(?:[-_][^\W\d_]+)*")
+
+
+def url_shape(url: str) -> str:
+    """The shape of an article URL: folders as ``w`` (words) or ``9`` (numbers), the last part
+    with its words and numbers folded (``/thoi-su/khoi-to-10262.html`` -> ``w/w-9.html``)."""
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    if not segments:
+        return ""
+    folders = ["9" if _DIGITS.search(s) else "w" for s in segments[:-1]]
+    stem, dot, extension = segments[-1].rpartition(".")
+    if not dot or not extension.isalnum() or len(extension) > 5:
+        stem, dot, extension = segments[-1], "", ""
+    leaf = _WORDS.sub("w", _DIGITS.sub("9", stem)) + dot + extension.lower()
+    return "/".join([*folders, leaf])
+
+
+def shape_changed(known: Sequence[str], recent: Sequence[str]) -> bool:
+    """True when a poll's new article URLs (``recent``) all have shapes none of the source's
+    earlier articles (``known``) had: the site moved its articles, or discovery now follows
+    something else (tags, a new menu). Pure; needs enough of both to judge."""
+    if len(known) < SHAPE_KNOWN or len(recent) < SHAPE_RECENT:
+        return False
+    shapes = {url_shape(u) for u in known}
+    return not any(url_shape(u) in shapes for u in recent)

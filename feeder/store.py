@@ -442,6 +442,21 @@ class Store:
                 .order_by(articles.c.sort_time.desc()).limit(limit)).all()
         return sorted(min(r.sort_time, r.first_seen) for r in rows)
 
+    def latest_article_urls(self, source: str, limit: int = 100) -> tuple[list[str], list[str]]:
+        """The URLs of the source's newest ``limit`` article pages, split into those first seen
+        by the latest poll that found any and those seen before (feeder.policy.shape_changed)."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                sa.select(pages.c.url, pages.c.first_seen)
+                .where(pages.c.source == source, pages.c.kind == "article",
+                       pages.c.article_id.is_not(None))
+                .order_by(pages.c.first_seen.desc()).limit(limit)).all()
+        if not rows:
+            return [], []
+        latest = rows[0].first_seen
+        return ([r.url for r in rows if r.first_seen == latest],
+                [r.url for r in rows if r.first_seen != latest])
+
     def watched_since(self, source: str) -> datetime | None:
         """When one of the source's listing pages (or sitemaps, or feeds) was first stored."""
         with self._tx() as conn:

@@ -90,3 +90,33 @@ def test_demo_site_to_valid_feeds(demo_site: str, tmp_path: Path) -> None:
     # Newest first.
     dates = [i["date_published"] for i in json_feed["items"]]
     assert dates == sorted(dates, reverse=True)
+
+
+def test_demo_site_three_kinds(demo_site: str, tmp_path: Path) -> None:
+    """`make demo`'s three sources (listing, news sitemap, truncated feed) on the demo site: each
+    publishes the same seven articles in full, with the same times and bylines."""
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    for name in ("demo.toml", "demo-sitemap.toml", "demo-rss.toml"):
+        text = (ROOT / "feeds" / name).read_text(encoding="utf-8")
+        (feeds / name).write_text(text.replace("http://127.0.0.1:8081/", demo_site),
+                                  encoding="utf-8")
+    cfg = tmp_path / "feeder.toml"
+    cfg.write_text('[feeder]\nout = "public"\ndatabase = "var/feeder.db"\nhost_delay = 0.0\n',
+                   encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "feeder", "--config", str(cfg), "run", "--once"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for sid in ("tanphuoc", "tanphuoc-sitemap", "tanphuoc-rss"):
+        out = tmp_path / "public" / sid
+        for name in ("rss.xml", "atom.xml"):
+            parsed = feedparser.parse((out / name).read_bytes())
+            assert not parsed.bozo, (sid, name, parsed.get("bozo_exception"))
+        items = json.loads((out / "feed.json").read_text(encoding="utf-8"))["items"]
+        by_slug = {Path(item["url"]).stem: item for item in items}
+        assert set(by_slug) == set(EXPECTED), sid
+        for slug, (title, published, authors) in EXPECTED.items():
+            item = by_slug[slug]
+            assert (item["title"], item["date_published"]) == (title, published), (sid, slug)
+            assert [a["name"] for a in item.get("authors", [])] == authors, (sid, slug)
+            assert "<figcaption" in item["content_html"], (sid, slug)  # full text, not a line

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from feeder.config import Source
-from feeder.policy import LEARNING_INTERVAL, next_poll
+from feeder.policy import LEARNING_INTERVAL, next_poll, shape_changed, url_shape
 from feeder.schedule import plan_poll
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -125,3 +125,49 @@ def test_status_shows_the_next_poll_and_why(tmp_path: Path) -> None:
     text = subprocess.run([sys.executable, "-m", "feeder", "--config", str(cfg_file), "status"],
                           capture_output=True, text=True, timeout=60).stdout
     assert "next poll: " in text and "items a day" in text
+
+
+def test_url_shapes() -> None:
+    assert url_shape("https://a.vn/thoi-su/khoi-to-doi-tuong-10262.html") == "w/w-9.html"
+    assert url_shape("https://a.vn/kinh-te/lua-thu-dong-10241.html") == "w/w-9.html"
+    assert url_shape("https://a.vn/news/2024/06/02/lua-thu-dong") == "w/9/9/9/w"
+    old = [f"https://a.vn/thoi-su/tin-so-{i}.html" for i in range(12)]
+    assert shape_changed(old, [f"https://a.vn/tin/2024/06/bai-{i}" for i in range(4)])
+    assert not shape_changed(old, [f"https://a.vn/kinh-te/bai-{i}.html" for i in range(4)])
+    assert not shape_changed(old[:5], [f"https://a.vn/tin/2024/06/bai-{i}" for i in range(4)])
+
+
+def test_status_flags_a_source_whose_links_changed_shape(tmp_path: Path) -> None:
+    from feeder import clock
+    from feeder.config import load
+    from feeder.model import Article
+    from feeder.store import Intent, Store
+
+    cfg_file = tmp_path / "feeder.toml"
+    cfg_file.write_text('[feeder]\ndatabase = "f.db"\n'
+                        '[[sources]]\nid = "doi"\nurl = "https://a.vn/"\n'
+                        '[[sources]]\nid = "van"\nurl = "https://b.vn/"\n', encoding="utf-8")
+    store = Store(load(cfg_file).settings.database)
+
+    def add(source: str, urls: list[str]) -> None:
+        store.apply(source, [Intent("new", Article(url=u, title=u, published=clock.now()), u)
+                             for u in urls])
+        store.record_poll(source, ok=True, error=None, found_links=True,
+                          next_due=clock.now() + timedelta(minutes=30))
+
+    clock.freeze(datetime(2026, 3, 2, 8, tzinfo=UTC))
+    add("doi", [f"https://a.vn/thoi-su/tin-so-{i}.html" for i in range(12)])
+    add("van", [f"https://b.vn/thoi-su/tin-so-{i}.html" for i in range(12)])
+    clock.freeze(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    add("doi", [f"https://a.vn/tin/2026/03/bai-moi-{i}" for i in range(4)])
+    add("van", [f"https://b.vn/kinh-te/bai-moi-{i}.html" for i in range(4)])
+    store.close()
+    clock.freeze(None)
+    out = subprocess.run([sys.executable, "-m", "feeder", "--config", str(cfg_file), "status",
+                          "--json"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    flags = {row["source"]: row["links_changed_shape"] for row in json.loads(out.stdout)}
+    assert flags == {"doi": True, "van": False}
+    text = subprocess.run([sys.executable, "-m", "feeder", "--config", str(cfg_file), "status"],
+                          capture_output=True, text=True, timeout=60).stdout
+    assert "new URL shape" in text and "`feeder probe https://a.vn/` suggests a fix" in text

@@ -79,6 +79,9 @@ class SitemapRead:
     validators: tuple[tuple[str, CacheInfo], ...]  # every sitemap fetched, for the store
     not_modified: bool  # the top sitemap answered 304
     errors: tuple[str, ...] = ()  # sitemaps of an index that failed (the others still count)
+    is_index: bool = False  # the URL is a sitemap index
+    news: bool = False  # a sitemap read carries news:publication_date
+    count: int = 0  # entries of the top document (<url> or <sitemap> elements)
 
 
 Fetch = Callable[[str, Consumer], "Streamed | NotModified"]
@@ -97,9 +100,11 @@ def collect(url: str, fetch: Fetch, *, tz: ZoneInfo, max_bytes: int | None = Non
     top: Sitemap = got.value
     validators = [(url, got.cache)]
     if not top.is_index:
-        return SitemapRead(top.entries, tuple(validators), not_modified=False)
+        return SitemapRead(top.entries, tuple(validators), not_modified=False, news=top.news,
+                           count=top.count)
     announced: list[Announcement] = []
     errors: list[str] = []
+    news = False
     for child in top.children[:keep_children]:
         try:
             sub = fetch(child.url, _consumer(child.url, tz, keep, max_bytes))
@@ -114,8 +119,9 @@ def collect(url: str, fetch: Fetch, *, tz: ZoneInfo, max_bytes: int | None = Non
             errors.append(f"{child.url}: a sitemap index inside a sitemap index, not followed")
             continue
         announced += sub.value.entries
+        news = news or sub.value.news
     return SitemapRead(tuple(announced), tuple(validators), not_modified=False,
-                       errors=tuple(errors))
+                       errors=tuple(errors), is_index=True, news=news, count=top.count)
 
 
 def _consumer(url: str, tz: ZoneInfo, keep: int, max_bytes: int | None) -> Consumer:
