@@ -262,6 +262,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
 class PreviewServer(HTTPServer):
     """An HTTP server bound to one output folder, answering from a fixed pool of threads."""
 
+    #: The listen backlog: socketserver's 5 makes a burst of clients wait for SYN retries.
+    request_queue_size = 256
+
     def __init__(self, directory: Path, address: tuple[str, int], *,
                  threads: int = DEFAULT_THREADS,
                  idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> None:
