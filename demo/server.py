@@ -101,11 +101,13 @@ def make_server(port: int = 0, *, root: Path = SITE, host: str = "127.0.0.1",
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve the demo newspaper on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (0.0.0.0 in a container; default: 127.0.0.1)")
     parser.add_argument("--root", type=Path, default=SITE, help="folder to serve (demo/site)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
-    server = make_server(args.port, root=args.root, verbose=args.verbose)
-    print(f"demo site: http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)", flush=True)
+    server = make_server(args.port, root=args.root, host=args.host, verbose=args.verbose)
+    print(f"demo site: http://{args.host}:{server.server_address[1]}/ (Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,11 +1,19 @@
 """Shared fixtures: real databases (SQLite file; PostgreSQL when FEEDER_TEST_POSTGRES is set);
-no HTTP connection from the test process leaves 127.0.0.1."""
+no HTTP connection from the test process leaves 127.0.0.1.
+
+Skip policy: a test skips with a visible reason when a system part (nginx, newsboat, PostgreSQL,
+chromium) is missing on a developer's machine. Under CI (``CI=true``, as .ci/run and CI services
+set it) or with ``FEEDER_REQUIRE_SYSTEM=1`` that skip is a failure: CI installs those parts, so
+a skip there means the install broke and the test silently stopped testing.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +21,28 @@ from feeder import clock
 from tests.support.http import loopback_only
 
 POSTGRES_URL = os.environ.get("FEEDER_TEST_POSTGRES")
+
+#: Skip reasons that name a system part CI provides (the words the skips use).
+SYSTEM_PARTS = re.compile(r"\b(nginx|newsboat|PostgreSQL|chromium)\b", re.IGNORECASE)
+
+
+def system_parts_required() -> bool:
+    return (os.environ.get("CI", "").lower() in ("true", "1")
+            or os.environ.get("FEEDER_REQUIRE_SYSTEM") == "1")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    """Under CI, turn a skip for a missing system part into a failure (see the module doc)."""
+    outcome = yield
+    report = outcome.get_result()
+    if not (report.skipped and system_parts_required() and isinstance(report.longrepr, tuple)):
+        return
+    reason = str(report.longrepr[2])
+    if SYSTEM_PARTS.search(reason):
+        report.outcome = "failed"
+        report.longrepr = (f"{reason}\n[CI] a missing nginx, newsboat, PostgreSQL or chromium "
+                           "fails under CI=true / FEEDER_REQUIRE_SYSTEM=1: .ci/run installs them")
 
 
 def _reset_postgres(url: str) -> None:

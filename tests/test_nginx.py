@@ -75,6 +75,17 @@ def start_nginx(workdir: Path, out: Path,
     binary = find_nginx()
     assert binary
     port = port or free_port()
+    write_nginx_conf(workdir, out, port)
+    test = subprocess.run([binary, "-t", "-p", str(workdir), "-c", str(workdir / "nginx.conf")],
+                          capture_output=True, text=True, check=False)
+    assert test.returncode == 0, test.stderr
+    proc = subprocess.Popen([binary, "-p", str(workdir), "-c", str(workdir / "nginx.conf")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return _wait_listening(proc, workdir, port)
+
+
+def write_nginx_conf(workdir: Path, out: Path, port: int) -> Path:
+    """An nginx.conf in ``workdir`` around deploy's server block, serving ``out`` on ``port``."""
     (workdir / "logs").mkdir(parents=True, exist_ok=True)
     (workdir / "server.conf").write_text(server_block(out, port), "utf-8")
     # A single foreground process: no daemon, no user switch (so root can read the pytest tmp
@@ -99,11 +110,11 @@ http {{
     include {workdir}/server.conf;
 }}
 """, "utf-8")
-    test = subprocess.run([binary, "-t", "-p", str(workdir), "-c", str(workdir / "nginx.conf")],
-                          capture_output=True, text=True, check=False)
-    assert test.returncode == 0, test.stderr
-    proc = subprocess.Popen([binary, "-p", str(workdir), "-c", str(workdir / "nginx.conf")],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return workdir / "nginx.conf"
+
+
+def _wait_listening(proc: subprocess.Popen[bytes], workdir: Path,
+                    port: int) -> tuple[subprocess.Popen[bytes], int]:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if proc.poll() is not None:
