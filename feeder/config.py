@@ -6,7 +6,8 @@ source id and the key; the CLI turns it into exit status 2.
 ``feeder.toml``::
 
     [feeder]
-    out = "public"                      # output folder, relative to this file
+    out = "public"                      # output folder, relative to this file, or
+                                        # "s3://bucket/prefix" (with s3_endpoint_url if not AWS)
     database = "var/feeder.db"          # a path (SQLite) or an SQLAlchemy URL
     base_url = "http://127.0.0.1:8080/" # public URL of the output folder, for self links
     user_agent = "feeder/0.1 (+https://example.org/feeder)"
@@ -121,6 +122,8 @@ class Settings:
     workers: int = 4  # sources polled at once (each host still sees one request at a time)
     metrics_file: Path | None = None  # Prometheus text format, for node_exporter's textfile
     hubs: tuple[str, ...] = ()  # WebSub hubs every feed declares and pings (setting ``hub``)
+    s3_url: str | None = None  # ``out = "s3://bucket/prefix"``: publish there (feeder.output.s3)
+    s3_endpoint_url: str | None = None  # an S3-compatible service other than AWS
 
     @property
     def full_user_agent(self) -> str:
@@ -291,12 +294,23 @@ def _path_text(value: Any) -> str:
     return text
 
 
+def _out(value: Any) -> str:
+    """A folder, or an ``s3://bucket/prefix`` URL (checked here, used by feeder.output.s3)."""
+    text = _path_text(value)
+    if text.startswith("s3:"):
+        from feeder.output.s3 import split_s3_url
+
+        split_s3_url(text)
+    return text
+
+
 _text = _typed(str, "a string")
 _number = (int, float)
 _HOUR = 3600.0
 
 _SETTINGS_KEYS: dict[str, Callable[[Any], Any]] = {
-    "out": _path_text,
+    "out": _out,
+    "s3_endpoint_url": _check_url,
     "database": _text,
     "base_url": _check_url,
     "user_agent": _text,
@@ -469,8 +483,11 @@ def load(path: Path | str | None = None) -> Config:
         values["hubs"] = values.pop("hub")
     if "metrics_file" in values:
         values["metrics_file"] = (base / values["metrics_file"]).resolve()
+    out = values.pop("out", "public")
+    if out.startswith("s3:"):  # objects there; the local folder keeps only private state
+        values["s3_url"], out = out, "public"
     settings = Settings(
-        out=(base / values.pop("out", "public")).resolve(),
+        out=(base / out).resolve(),
         database=_database_setting(values.pop("database", "var/feeder.db"), base, file),
         **values,
     )

@@ -23,6 +23,7 @@ skipped. Every step is safe to run twice.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -41,6 +42,7 @@ from feeder.fetch import MAX_RETRY_AFTER, Consumer, Fetcher, Streamed, bounded, 
 from feeder.identity import Fetched, settle
 from feeder.metrics import Metrics
 from feeder.model import Article, CacheInfo, NotModified, Page, SourceFeed
+from feeder.output import open_output
 from feeder.publish import ALL_MAX_ITEMS, chart, publish_site, publish_source
 from feeder.publish.archive import publish_archives
 from feeder.publish.websub import HubNotifier
@@ -48,7 +50,7 @@ from feeder.schedule import plan_from_store
 from feeder.sources import Announcement, changed_since_fetched, with_evidence
 from feeder.sources import feed as feed_source
 from feeder.sources import sitemap as sitemap_source
-from feeder.store import Intent, Store, decide
+from feeder.store import SITE_FEED, Intent, Store, content_digest, decide
 from feeder.urls import same_site
 
 log = logging.getLogger(__name__)
@@ -114,7 +116,7 @@ class Poller:
         self.store = store
         self.fetcher = fetcher
         self.stop = stop or threading.Event()
-        self._site_lock = threading.Lock()
+        self.output = open_output(self.settings)
         # WebSub: publishing queues the changed feeds; the notifier tells the hubs afterwards.
         self.hub = HubNotifier(self.settings, store)
 
@@ -336,32 +338,45 @@ class Poller:
                           self.store.health(source.id))
 
     def publish(self, source: Source, *, force: bool = False) -> list[str]:
-        """Write a source's feeds (publishers skip files whose bytes would not change).
+        """Make the source's feed files equal the store (publishers skip unchanged files).
 
-        Without ``force`` (nothing new) the files are only written when one is missing, so an idle
-        poll costs no database read of articles.
+        The trigger is the feed's version in the store, not what this poll found: files behind
+        their feed's content version (a crash or a full disk after the articles were stored, on
+        this process or another) are rebuilt by the next poll, and so are files built with
+        another configuration. A feed up to date costs one small read, and no read of articles.
+        ``force`` builds anyway.
         """
-        if not force and self._feed_files_exist(source):
+        built_with = self._fingerprint(source)
+        if not (force or self.store.feed_state(source.id).stale(built_with)):
             return []
-        # A PublishError goes up to poll(), which reports it as this poll's error. Archives
-        # first: the feed's prev-archive link then never points at a missing document.
-        archives = publish_archives(self.settings, source, self.store)
-        written = [*archives.changed, *publish_source(self.settings, self.feed(source),
-                                                      prev_archive=archives.newest)]
-        self.hub.queue(written)
+        # One builder per feed (the feed's row lock); the versions are compared under it.
+        with self.store.claim_feed(source.id) as claim:
+            if not (force or claim.state.stale(built_with)):
+                return []  # another worker built this version meanwhile
+            # A PublishError goes up to poll(), which reports it as this poll's error; the
+            # version is then not marked written, so the next poll tries again. Archives
+            # first: the feed's prev-archive link then never points at a missing document.
+            archives = publish_archives(self.settings, source, self.store)
+            feed = self.feed(source)
+            written = [*archives.changed, *publish_source(
+                self.settings, feed, prev_archive=archives.newest, output=self.output)]
+            claim.written(content_digest(feed.articles), built_with)
+        self.hub.queue(written)  # after the claim: it writes to the store
         return [str(p) for p in written]
 
-    def _feed_files_exist(self, source: Source) -> bool:
-        folder = self.settings.out / source.id
-        return all((folder / name).exists() for name in ("rss.xml", "atom.xml", "feed.json"))
+    def _fingerprint(self, source: Source) -> str:
+        """What a source's feed files depend on besides its articles."""
+        s = self.settings
+        return hashlib.sha256(repr((source, s.base_url, s.hubs, s.s3_url)).encode()).hexdigest()
 
     def publish_site(self) -> list[str]:
         """The combined feed, index page, OPML and status for all sources.
 
         Only the articles that reach the combined feed are loaded, plus each feed's size and
-        newest date: an idle run over a thousand sources stays small and quick.
+        newest date: an idle run over a thousand sources stays small and quick. Built under the
+        site's build lock, from what the store holds then; an older view never overwrites it.
         """
-        with self._site_lock:
+        with self.store.claim_feed(SITE_FEED) as claim:
             sources = self.config.sources
             summary, newest = self.store.feed_window({s.id: s.max_items for s in sources},
                                                      ALL_MAX_ITEMS)
@@ -372,9 +387,11 @@ class Poller:
                 feeds.append(SourceFeed(
                     s, tuple(a for a in newest if a.source == s.id), healths[s.id],
                     item_count=count, newest=latest.astimezone(s.tz) if latest else None))
-            written = publish_site(self.settings, feeds, site_activity(self.store, sources))
-            self.hub.queue(written)
-            return [str(p) for p in written]
+            written = publish_site(self.settings, feeds, site_activity(self.store, sources),
+                                   output=self.output)
+            claim.written(content_digest(newest))
+        self.hub.queue(written)
+        return [str(p) for p in written]
 
     # -- all sources once ------------------------------------------------------------------
 

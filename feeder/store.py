@@ -27,6 +27,7 @@ inside the JSON record.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -45,7 +46,7 @@ from feeder.model import Article, CacheInfo, SourceHealth
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: The ``feeds`` row of the site files (combined feed, index, OPML, status). Source ids start
 #: with a letter or digit (feeder.config), so this never names a source.
@@ -142,8 +143,11 @@ feeds = sa.Table(
     sa.Column("content_version", sa.BigInteger, nullable=False, server_default="0"),
     # The content_version the files were last built from (None: never built).
     sa.Column("written_version", sa.BigInteger),
-    sa.Column("content_hash", sa.String(64)),  # sha256 of the files last written
+    sa.Column("content_hash", sa.String(64)),  # content_digest() of the articles last written
     sa.Column("written_at", UTCDateTime),
+    # A hash of the configuration the files were built with (schema 3): a renamed source or a
+    # new max_items rebuilds the feed although no article changed.
+    sa.Column("built_with", sa.String(64)),
 )
 
 # WebSub publish notifications still to send (feeder.publish.websub): a persisted outbox, one row
@@ -267,11 +271,16 @@ class FeedState:
     content_version: int
     written_version: int | None
     content_hash: str | None
+    built_with: str | None = None
 
     @property
     def behind(self) -> bool:
         """The files were never built, or were built from an older view than the store's."""
         return self.written_version is None or self.written_version < self.content_version
+
+    def stale(self, built_with: str) -> bool:
+        """The files are behind the store, or were built with another configuration."""
+        return self.behind or self.built_with != built_with
 
 
 class FeedClaim:
@@ -282,10 +291,10 @@ class FeedClaim:
         self._conn = conn
         self.state = state
 
-    def written(self, content_hash: str) -> None:
+    def written(self, content_hash: str, built_with: str | None = None) -> None:
         self._conn.execute(feeds.update().where(feeds.c.id == self.state.feed).values(
             written_version=self.state.content_version, content_hash=content_hash,
-            written_at=clock.now()))
+            written_at=clock.now(), built_with=built_with))
 
 
 class Store:
@@ -866,7 +875,13 @@ def _to_v2(conn: Connection) -> None:
     conn.execute(feeds.insert().values(id=SITE_FEED, content_version=1))
 
 
-_MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_v2}
+def _to_v3(conn: Connection) -> None:
+    """Schema 3: feeds remember the configuration they were built with."""
+    if "built_with" not in {c["name"] for c in sa.inspect(conn).get_columns("feeds")}:
+        conn.execute(sa.text("ALTER TABLE feeds ADD COLUMN built_with VARCHAR(64)"))
+
+
+_MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_v2, 3: _to_v3}
 
 
 def next_check(first_seen: datetime, checks_done: int, now: datetime) -> datetime | None:
@@ -889,10 +904,19 @@ def _article_row(a: Article, now: datetime) -> dict[str, Any]:
     }
 
 
+def content_digest(items: Iterable[Article]) -> str:
+    """A hash of what a feed shows: its articles' ids and content hashes, in order."""
+    digest = hashlib.sha256()
+    for a in items:
+        digest.update(f"{a.id} {a.content_hash}\n".encode())
+    return digest.hexdigest()
+
+
 def _feed_state(feed: str, row: Any) -> FeedState:
     if row is None:
         return FeedState(feed, 0, None, None)
-    return FeedState(feed, row.content_version, row.written_version, row.content_hash)
+    return FeedState(feed, row.content_version, row.written_version, row.content_hash,
+                     row.built_with)
 
 
 def _stored(row: Any) -> StoredArticle:

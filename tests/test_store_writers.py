@@ -20,7 +20,17 @@ import sqlalchemy as sa
 from feeder import clock
 from feeder.errors import StoreError
 from feeder.model import Article, CacheInfo
-from feeder.store import Intent, Store, articles, feeds, meta_table, pages, robots, sources
+from feeder.store import (
+    SCHEMA_VERSION,
+    Intent,
+    Store,
+    articles,
+    feeds,
+    meta_table,
+    pages,
+    robots,
+    sources,
+)
 
 T0 = datetime(2020, 12, 22, 10, 0, tzinfo=UTC)
 ROUNDS = 15
@@ -201,7 +211,7 @@ def test_several_processes_opening_a_fresh_database_migrate_it_once(database_url
     engine = sa.create_engine(database_url)
     with engine.connect() as conn:
         assert conn.execute(sa.select(meta_table.c.key, meta_table.c.value)).all() == [
-            ("schema_version", "2")]
+            ("schema_version", str(SCHEMA_VERSION))]
     engine.dispose()
 
 
@@ -285,7 +295,8 @@ def test_a_database_of_the_previous_schema_is_migrated(database_url: str) -> Non
     store = Store(database_url)
     try:
         with store.engine.connect() as conn:
-            assert conn.execute(sa.select(meta_table.c.value)).scalar_one() == "2"
+            assert conn.execute(sa.select(meta_table.c.value)).scalar_one() == str(
+                SCHEMA_VERSION)
         # Everything kept, under the new keys.
         assert [a.url for a in store.articles_for("thoi-su", 10)] == [_article(1).url]
         assert store.cache_for("thoi-su", _article(1).url) == CacheInfo('"e1"')

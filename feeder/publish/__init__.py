@@ -6,9 +6,10 @@
     | items.source_channel     clean text, order newest first, limit, stable dates
     | rss / atom / jsonfeed    .render(channel) -> bytes (pure; same channel, same bytes)
     | gate.check_*             well-formed, required elements, dates, unique ids
-    | write.write_with_gzip    atomic, only if the bytes differ, deterministic .gz sibling
+    | output.publish           one set per feed: only if the bytes differ, deterministic .gz
+                               siblings, plain files before .gz (feeder.output: folder or S3)
 
-Output layout under ``settings.out``::
+Output layout under ``settings.out`` (or the ``s3://`` prefix)::
 
     <source id>/rss.xml atom.xml feed.json (+ .gz)    one folder per source
     all/rss.xml atom.xml feed.json (+ .gz)            every source together
@@ -29,12 +30,12 @@ from feeder import clock
 from feeder.config import Settings
 from feeder.errors import PublishError
 from feeder.model import SourceFeed
+from feeder.output import OutFile, Output, open_output
 from feeder.publish import atom, gate, jsonfeed, rss, site
 from feeder.publish.chart import Activity
 from feeder.publish.items import ALL_MAX_ITEMS, Channel, combined_channel, source_channel
-from feeder.publish.write import write_if_changed, write_with_gzip
 
-__all__ = ["ALL_MAX_ITEMS", "publish_site", "publish_source", "render_channel"]
+__all__ = ["ALL_MAX_ITEMS", "channel_files", "publish_site", "publish_source", "render_channel"]
 
 log = logging.getLogger(__name__)
 
@@ -62,39 +63,49 @@ def render_channel(channel: Channel) -> dict[str, bytes]:
     return out
 
 
-def _write_channel(out_dir: Path, channel: Channel) -> list[Path]:
-    # Render and check all three before writing any, so a failure leaves the set consistent.
-    files = render_channel(channel)
-    changed: list[Path] = []
-    for name, data in files.items():
-        path = out_dir / channel.key / name
-        try:
-            changed += write_with_gzip(path, data)
-        except OSError as exc:
-            raise PublishError(f"cannot write: {exc}", source=channel.key, path=str(path)) from exc
-    return changed
+def channel_files(channel: Channel) -> list[OutFile]:
+    """The three feed files of ``channel`` (rendered and gated), cached for its poll interval."""
+    cache = f"public, max-age={site.feed_max_age(channel.ttl_minutes)}"
+    return [OutFile(f"{channel.key}/{name}", data, cache)
+            for name, data in render_channel(channel).items()]
 
 
-def publish_source(settings: Settings, feed: SourceFeed, *,
-                   prev_archive: str | None = None) -> list[Path]:
+def _publish(settings: Settings, output: Output, files: list[OutFile], *,
+             source: str | None = None) -> list[Path]:
+    """Publish ``files`` as one set; the changed ones as paths under ``settings.out``."""
+    try:
+        names = output.publish(files)
+    except OSError as exc:
+        where = ", ".join(f.name for f in files)
+        raise PublishError(f"cannot write to {output.describe()}: {exc}", source=source,
+                           path=where) from exc
+    return [Path(settings.out) / name for name in names]
+
+
+def publish_source(settings: Settings, feed: SourceFeed, *, prev_archive: str | None = None,
+                   output: Output | None = None) -> list[Path]:
     """Write ``<out>/<source id>/{rss.xml,atom.xml,feed.json}`` (+ ``.gz``) for ``feed``.
 
     The articles are re-sorted newest first and limited to ``source.max_items`` whatever order
     they come in. Returns the paths that changed (empty when nothing did). Raises PublishError
     with ``source`` set when a feed fails the validity gate or cannot be written; the previously
-    published files then stay as they were. The feeds name ``settings.hubs`` (WebSub) and
+    published files then stay as they were (all three: they are rendered and gated before any
+    is written, and written as one set). The feeds name ``settings.hubs`` (WebSub) and
     ``prev_archive``, the newest archive document (RFC 5005, see :mod:`feeder.publish.archive`).
+    ``output`` defaults to the target ``settings`` name (feeder.output.open_output).
     """
     channel = source_channel(feed.source, feed.articles, settings.base_url,
                              hubs=settings.hubs, prev_archive=prev_archive)
-    changed = _write_channel(Path(settings.out), channel)
+    changed = _publish(settings, output or open_output(settings), channel_files(channel),
+                       source=channel.key)
     log.info("publish.source source=%s items=%d changed=%d", channel.key, len(channel.items),
              len(changed))
     return changed
 
 
 def publish_site(settings: Settings, feeds: Sequence[SourceFeed],
-                 activity: Mapping[str, Activity] | None = None) -> list[Path]:
+                 activity: Mapping[str, Activity] | None = None, *,
+                 output: Output | None = None) -> list[Path]:
     """Write the combined feed ``<out>/all/``, ``index.html``, ``feeds.opml``, ``status.json`` and
     ``static/feed.xsl`` (each + ``.gz``), each only when its bytes change; return those paths.
 
@@ -103,7 +114,7 @@ def publish_site(settings: Settings, feeds: Sequence[SourceFeed],
     When the combined feed fails the gate, the other files are still written and PublishError
     (``source="all"``) is raised afterwards.
     """
-    out = Path(settings.out)
+    output = output or open_output(settings)
     channels = [source_channel(f.source, f.articles, settings.base_url, count=f.item_count,
                                latest=f.newest) for f in feeds]
     healths = [f.health for f in feeds]
@@ -111,28 +122,20 @@ def publish_site(settings: Settings, feeds: Sequence[SourceFeed],
     changed: list[Path] = []
     failure: PublishError | None = None
     try:
-        changed += _write_channel(out, combined)
+        changed += _publish(settings, output, channel_files(combined), source=combined.key)
     except PublishError as exc:
         failure = exc
-    pages = {
-        "index.html": site.index_html(channels, healths, combined, activity),
-        "feeds.opml": site.opml(channels),
-        "static/feed.xsl": site.stylesheet(),
-    }
+    pages = [
+        OutFile("index.html", site.index_html(channels, healths, combined, activity)),
+        OutFile("feeds.opml", site.opml(channels)),
+        OutFile("static/feed.xsl", site.stylesheet()),
+    ]
     status = site.status_json(channels, healths)
-    if _status_due(out / "status.json", status):
-        pages["status.json"] = status
-    for name, data in pages.items():
-        try:
-            changed += write_with_gzip(out / name, data)
-        except OSError as exc:
-            raise PublishError(f"cannot write: {exc}", path=str(out / name)) from exc
-    cache_map = out / site.CACHE_MAP
-    try:
-        if write_if_changed(cache_map, site.cache_control_map([*channels, combined])):
-            changed.append(cache_map)
-    except OSError as exc:
-        raise PublishError(f"cannot write: {exc}", path=str(cache_map)) from exc
+    if _status_due(output, status):
+        pages.append(OutFile("status.json", status))
+    pages.append(OutFile(site.CACHE_MAP, site.cache_control_map([*channels, combined]),
+                         gzip=False))
+    changed += _publish(settings, output, pages)
     log.info("publish.site sources=%d changed=%d", len(channels), len(changed))
     if failure is not None:
         raise failure
@@ -154,12 +157,14 @@ def _status_state(data: bytes) -> object:
     return doc
 
 
-def _status_due(path: Path, data: bytes) -> bool:
+def _status_due(output: Output, data: bytes) -> bool:
     try:
-        old = path.read_bytes()
-        age = clock.now().timestamp() - path.stat().st_mtime
+        old, modified = output.read("status.json"), output.modified("status.json")
     except OSError:
         return True
+    if old is None or modified is None:
+        return True
+    age = clock.now().timestamp() - modified
     try:
         same_state = _status_state(old) == _status_state(data)
     except ValueError:  # a damaged file is replaced

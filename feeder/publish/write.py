@@ -14,6 +14,11 @@ Why each rule matters:
   Younger ones may belong to a writer still at work in another process.
 * **gzip with mtime=0 and no file name**: the ``.gz`` sibling (for nginx ``gzip_static``) depends
   only on the content, so it is as stable as the file it compresses.
+* **a feed's files as one set** (:func:`write_set`): every changed file and its ``.gz`` is staged
+  (written and fsynced under a temp name) before any is renamed into place, plain files first,
+  then their ``.gz``. A full disk fails while staging, so no file changes at all and the three
+  formats and their ``.gz`` still agree; only a kill -9 in the short run of renames can leave a
+  mix, which the next build repairs (its version was not recorded as written).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Mapping
 from glob import escape as glob_escape
 from pathlib import Path
 
@@ -40,25 +46,22 @@ def gzip_bytes(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=9, mtime=0)
 
 
+def _holds(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() == data
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+
+
 def write_if_changed(path: Path, data: bytes) -> bool:
     """Atomically make ``path`` hold ``data``; return False (and touch nothing) if it already does.
 
     Raises OSError when the file cannot be written; the old file is then left as it was.
     """
+    if _holds(path, data):
+        return False
+    tmp = _stage(path, data)
     try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, FILE_MODE)  # mkstemp makes 0600, which nginx could not read
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -68,6 +71,56 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     log.debug("publish.write path=%s bytes=%d", path, len(data))
     _sweep_stale_temps(path)
     return True
+
+
+def write_set(files: Mapping[Path, bytes]) -> list[Path]:
+    """Make every path of ``files`` hold its bytes, and its ``.gz`` sibling the gzip of them, as
+    one set: all are staged before any is renamed into place (plain files, then ``.gz``). Only
+    files whose bytes differ are touched; returns those paths.
+
+    Raises OSError when one cannot be staged (a full disk): then no file has changed.
+    """
+    wanted = {**files, **{_gz(p): gzip_bytes(d) for p, d in files.items()}}
+    todo = [(p, d) for p, d in wanted.items() if not _holds(p, d)]
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, data in todo:
+            staged.append((_stage(path, data), path))
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        raise
+    for tmp, path in staged:  # `wanted` lists the plain files first
+        os.replace(tmp, path)
+    for folder in dict.fromkeys(path.parent for _, path in staged):
+        _fsync_dir(folder)
+    for _, path in staged:
+        log.debug("publish.write path=%s", path)
+        _sweep_stale_temps(path)
+    return [path for _, path in staged]
+
+
+def _gz(path: Path) -> Path:
+    return path.with_name(path.name + ".gz")
+
+
+def _stage(path: Path, data: bytes) -> Path:
+    """``data`` in a complete, fsynced temp file beside ``path``; OSError leaves no temp file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, FILE_MODE)  # mkstemp makes 0600, which nginx could not read
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return tmp
 
 
 def _sweep_stale_temps(path: Path) -> None:
@@ -95,15 +148,6 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def write_with_gzip(path: Path, data: bytes) -> list[Path]:
-    """Write ``path`` and ``path.gz`` (each only if changed); return the paths that changed.
-
-    The ``.gz`` goes first, so that when the plain file changes its compressed twin is already
-    current (nginx prefers the ``.gz`` when the client accepts gzip).
-    """
-    changed = []
-    gz = path.with_name(path.name + ".gz")
-    if write_if_changed(gz, gzip_bytes(data)):
-        changed.append(gz)
-    if write_if_changed(path, data):
-        changed.append(path)
-    return changed
+    """Write ``path`` and ``path.gz`` (each only if changed) as one set (:func:`write_set`);
+    return the paths that changed."""
+    return write_set({path: data})

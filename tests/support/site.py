@@ -316,8 +316,8 @@ def check_published(out: Path, previous: Mapping[str, bytes] | None = None) -> d
 
     * a file a web server would serve (no dot-component) parses completely (XML, JSON, HTML);
     * a ``.gz`` decompresses completely to its plain sibling's bytes, except after a crash
-      between the two renames: the ``.gz`` (written first) is then a complete new version and
-      the plain file is still exactly the previous version;
+      between the renames of one set: the plain file (renamed first) is then a complete new
+      version and the ``.gz`` still exactly the previous one;
     * leftovers of interrupted writes are dot-files (nginx's ``location ~ /\\.`` hides them).
     """
     files: dict[str, bytes] = {}
@@ -339,8 +339,10 @@ def check_published(out: Path, previous: Mapping[str, bytes] | None = None) -> d
             inflated = gzip.decompress(data)  # raises on a cut-short file
             parse_feed(plain, inflated)
             if plain in files and inflated != files[plain]:
-                assert previous is not None and files[plain] == previous.get(plain), (
-                    f"{rel} differs from {plain}, which is not the previous version either")
+                # A crash between the renames of one set: the plain file (renamed first) is
+                # new and its .gz still the previous version (the next build repairs it).
+                assert previous is not None and inflated == previous.get(plain), (
+                    f"{rel} differs from {plain}, and is not its previous version either")
         else:
             try:
                 parse_feed(Path(rel).name, data)
