@@ -740,20 +740,16 @@ class Store:
             conn.execute(self._insert(robots).values(origin=origin, **values)
                          .on_conflict_do_update(index_elements=["origin"], set_=values))
 
-
     # -- activity per day (feeder.publish.chart) -----------------------------------------
 
     def count_poll(self, source: str, day: str, *, ok: bool) -> None:
         """Count one poll (and its failure) on ``day`` ("YYYY-MM-DD" in the source's zone)."""
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         failed = 0 if ok else 1
-        stmt = dialect.insert(poll_days).values(source=source, day=day, polls=1, failures=failed)
+        stmt = self._insert(poll_days).values(source=source, day=day, polls=1, failures=failed)
         stmt = stmt.on_conflict_do_update(
             index_elements=["source", "day"],
             set_={"polls": poll_days.c.polls + 1, "failures": poll_days.c.failures + failed})
-        with self._tx() as conn:
+        with self._tx(write=True) as conn:
             conn.execute(stmt)
 
     def activity(self, ids: Sequence[str], days: int, recent: int
