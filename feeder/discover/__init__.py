@@ -8,9 +8,10 @@ and unique. With ``source.link_selector`` the selector decides; otherwise automa
    whose URL looks like an article (:func:`feeder.discover.articles.article_score`), or looks
    a little like one and sits in a URL folder with several clear articles of the page
    ("/news/Wine-11.4-Released" beside "/news/linux-7-0-brings-new-scheduler-options");
-2. minus the links inside page furniture (:mod:`feeder.discover.furniture`): menus, sidebars,
-   footers, "most read" and related boxes. A sidebar often repeats a main-list article; since the
-   sidebar is skipped, the article keeps its main-list position.
+2. minus the links inside page furniture (:mod:`feeder.discover.furniture`): menus, headers and
+   footers, sidebars and secondary columns, "most read", ranking and related boxes. A sidebar
+   often repeats a main-list article; since the sidebar is skipped, the article keeps its
+   main-list position.
 
 Discovery is generic: no rule names a site.
 """

@@ -6,7 +6,10 @@ common naming, never a site's own markup:
 - elements that are furniture by nature (``<nav>``, ``<aside>``, ``<form>``, the page's own
   ``<header>``/``<footer>``) or by landmark role;
 - elements whose class or id names furniture (menu, sidebar, footer, most-read, ...);
-- boxes headed "Most read", "Đọc nhiều", "Meistgelesen", "Les plus lus", ... in several languages.
+- secondary columns: a column named as one (sidebar, rail, sub, small; or only "right", then at
+  half the size) beside a sibling region with more article links;
+- boxes headed "Most read", "Đọc nhiều", "Meistgelesen", "Les plus lus", ... in several languages;
+- rankings: lists whose items are numbered 1, 2, 3 in their text.
 
 A region that holds most of the page's article links is the listing itself, whatever it is called
 (a wrapper named "nav-col", a layout that puts everything in a ``<header>``), so naming and landmark
