@@ -418,3 +418,12 @@ LAZY_ARTICLES = ("/wirtschaft/strompreise-sinken-im-fruehjahr-1.2849393",
 ])
 def test_whole_pages_of_typical_layouts(name: str, url: str, expected: tuple[str, ...]) -> None:
     assert layout(name, url) == expected
+
+
+def test_a_label_inside_the_listing_is_not_a_box_title() -> None:
+    # "Anzeige" marks an empty ad slot between teasers: it heads nothing, the listing stays.
+    teasers = [f'<div class="teaser"><a href="/politik/meldung-nummer-{i}-des-tages-1.28{i}0000">'
+               f"Meldung Nummer {i} des Tages</a></div>" for i in range(4)]
+    html = (f'<div id="content">{teasers[0]}{teasers[1]}<div class="slot"><p>Anzeige</p>'
+            f'<div id="tile"></div></div>{teasers[2]}{teasers[3]}</div>')
+    assert len(links(page(html), source())) == 4

@@ -82,7 +82,7 @@ def _discovered(soup: BeautifulSoup, base: str, page: Page,
                   or len(folders.get(url_folder(url), ())) >= _FOLDER_SUPPORT]
     weight: dict[int, int] = {}
     for a, _ in candidates:
-        for el in a.parents:
+        for el in (a, *a.parents):  # the anchor too: box titles come before its links
             weight[id(el)] = weight.get(id(el), 0) + 1
     furniture = Furniture(soup, weight, len(candidates))
     for a, url in candidates:

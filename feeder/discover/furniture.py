@@ -141,10 +141,22 @@ class Furniture:
         for _ in range(4):
             if node is None or node.name in ("body", "html", "main", "[document]"):
                 return None
+            if not self._opens(heading, node):
+                return None  # a label inside a region ("Anzeige" on an ad slot), not its title
             if self._weight.get(id(node), 0) > own:
                 return node
             node = node.parent
         return None
+
+    def _opens(self, heading: Tag, box: Tag) -> bool:
+        """True when no article link of ``box`` comes before ``heading``: a title heads what
+        it names."""
+        for el in box.descendants:
+            if el is heading:
+                return True
+            if isinstance(el, Tag) and el.name == "a" and self._weight.get(id(el), 0):
+                return False
+        return False
 
     def _holds_listing(self, el: Tag) -> bool:
         return self._total > 0 and self._weight.get(id(el), 0) >= _LISTING_SHARE * self._total
