@@ -220,6 +220,19 @@ def test_truncated_feed_becomes_a_full_text_feed(
     assert site.requests[before].headers.get("If-None-Match") == '"f1"'
     assert len(site.requests) == before + 1
 
+    # A new entry: only its page is fetched, not the two known ones.
+    fresh = serve_article(site, "tin-moi-them-vao-1003", "Tin mới thêm vào", minute=90)
+    site.route("/rss.xml", rss(
+        (fresh, "Tin mới", "Tue, 07 Jan 2020 08:00:00 +0700", "Minh Thư"),
+        (dated, "Hội nghị", "Sun, 05 Jan 2020 09:00:00 +0700", "Người Khác"),
+        (undated, "Bài không ngày", "Mon, 06 Jan 2020 10:15:00 +0700", "Minh Thư")),
+        headers={"ETag": '"f2"', "Content-Type": "application/rss+xml"})
+    before = len(site.requests)
+    [r3] = poll(cfg)
+    assert (r3.status, r3.new) == ("ok", 1), r3
+    assert [r.path for r in site.requests[before:]] == [
+        "/rss.xml", "/thoi-su/tin-moi-them-vao-1003.html"]
+
 
 def test_broken_feed_is_a_clear_error(site: LoopbackServer, tmp_path: Path) -> None:
     site.route("/rss.xml", "<html><body>Trang lỗi</body></html>")
