@@ -225,7 +225,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         def t(d: datetime | None) -> str:
             return d.astimezone().strftime("%Y-%m-%d %H:%M") if d else "-"
 
-        urls = {s.id: s.url for s in cfg.sources}
+        # A listing is probed as itself; a sitemap or feed source from its site's home page.
+        urls = {s.id: s.url if s.kind == "listing" else s.home for s in cfg.sources}
         print(f"{'source':20} {'last success':16} {'next poll':16} {'items':>5} {'lead-only':>9} "
               f"{'fails':>5}  last error")
         for h in rows:

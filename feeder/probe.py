@@ -516,8 +516,12 @@ def run(url: str, cfg: Config, fetcher: Fetcher, *, write: bool = False, force: 
     print("\nwarnings:" if problems else "\nwarnings: none", file=out)
     for problem in problems:
         print(f"  - {problem}", file=out)
+    # A configured source of this site: its listing is this page, or it reads a sitemap or feed
+    # found here.
+    seen = {url, found.page.final_url, *(f.url for f in found.feeds),
+            *(m.url for m in found.sitemaps)}
     for configured in cfg.sources:
-        if url in configured.urls or (found.page.final_url in configured.urls):
+        if seen & set(configured.urls):
             fixes = fix_for(configured, proposal, found)
             where = configured.file or "the configuration"
             if fixes:

@@ -211,3 +211,18 @@ def _probe_demo(tmp_path: Path, base: str) -> tuple[dict, str]:
     assert probed.returncode == 0, probed.stdout + probed.stderr
     [written] = (tmp_path / "feeds").glob("*.toml")
     return tomllib.loads(written.read_text(encoding="utf-8")), probed.stdout
+
+
+def test_probe_names_a_configured_sitemap_source_of_the_site(
+        site: LoopbackServer, tmp_path: Path) -> None:
+    """A source configured on the site's sitemap, probed from the home page: the probe finds that
+    the site now announces its articles in a feed and says how the source should change."""
+    build_site(site, feed=True, listing=False)
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    (feeds / "cu.toml").write_text(f'id = "cu"\nkind = "sitemap"\n'
+                                   f'url = "{site.url("/rss.xml")}"\n', encoding="utf-8")
+    out = feeder(tmp_path, "probe", site.url("/"))
+    assert out.returncode == 0, out.stderr
+    assert "configured source 'cu'" in out.stdout
+    assert 'kind = "feed"' in out.stdout and '(now: kind = "sitemap"' in out.stdout
