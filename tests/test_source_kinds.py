@@ -338,3 +338,34 @@ def test_50mb_sitemap_index_is_streamed_under_100mb_rss(
     assert report["peak_rss_mb"] < 100, report["peak_rss_mb"]
     print(f"50 MB sitemap index: peak RSS {report['peak_rss_mb']:.0f} MB, "
           f"{report['seconds']:.1f} s")
+
+
+def test_streamed_sitemap_cap_holds_after_decompression(site: LoopbackServer) -> None:
+    """A small gzip body (Content-Encoding) that inflates past the cap is refused while it
+    streams, as whole bodies are (fetch.py's cap before and after decompression)."""
+    from zoneinfo import ZoneInfo
+
+    from feeder.errors import FetchRefused
+    from feeder.sources.sitemap import collect
+
+    entries = "".join(f"<url><loc>http://127.0.0.1/tin-so-{i}.html</loc></url>"
+                      for i in range(20_000))
+    doc = ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+           f"{entries}</urlset>").encode()
+    packed = gzip.compress(doc)
+    assert len(packed) < 200_000 < len(doc)
+    site.route("/sitemap.xml", packed, headers={"Content-Encoding": "gzip",
+                                                "Content-Type": "application/xml"})
+
+    def read(cap: int):  # type: ignore[no-untyped-def]
+        settings = Settings(host_delay=0.0, respect_robots=False, max_sitemap_bytes=cap)
+        with Fetcher(settings, retries=0) as fetcher:
+            return collect(site.url("/sitemap.xml"),
+                           lambda url, consume: fetcher.stream(url, consume, allow_private=True),
+                           tz=ZoneInfo("UTC"))
+
+    with pytest.raises(FetchRefused, match="exceeds the byte cap"):
+        read(200_000)
+    whole = read(10_000_000)
+    assert whole.count == 20_000 and len(whole.announced) == 1000  # the first KEEP_ENTRIES
+    assert whole.announced[0].url == "http://127.0.0.1/tin-so-0.html"
