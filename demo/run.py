@@ -70,9 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     ports = {"demo site": args.site_port, "WebSub hub": args.hub_port, "feeds": args.feeds_port}
     taken = [f"{port} ({what})" for what, port in ports.items() if port_in_use(port)]
     if taken:
-        print(f"demo: port {', '.join(taken)} already in use on 127.0.0.1: is another "
-              "`make demo` still running? Stop it (Ctrl-C in its terminal) and try again.",
-              file=sys.stderr)
+        print(f"demo: {'ports' if len(taken) > 1 else 'port'} {', '.join(taken)} already in "
+              "use on 127.0.0.1: is another `make demo` still running? Stop it (Ctrl-C in its "
+              "terminal) and try again.", file=sys.stderr)
         return 1
 
     py = sys.executable

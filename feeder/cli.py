@@ -84,7 +84,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             _print_summary(results)
             return 0 if all(r.status != "error" for r in results) else 1
         if args.metrics_port:
-            poller.metrics.serve(args.metrics_port)
+            try:
+                poller.metrics.serve(args.metrics_port)
+            except OSError as exc:
+                raise FeederError(f"cannot serve metrics on 127.0.0.1:{args.metrics_port}: "
+                                  f"{exc.strerror or exc}") from None
         runner = Runner(poller, jitter=cfg.settings.jitter)
         print(f"feeder: polling {len(cfg.sources)} source(s); feeds in {cfg.settings.out}; "
               "Ctrl-C stops", file=sys.stderr)

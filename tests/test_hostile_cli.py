@@ -134,3 +134,14 @@ def test_serve_on_a_port_in_use(tmp_path: Path) -> None:
                           cwd=tmp_path, timeout=30)
     assert proc.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in proc.stderr
+
+
+def test_run_with_the_metrics_port_in_use(tmp_path: Path) -> None:
+    (tmp_path / "feeder.toml").write_text(ONE_SOURCE, encoding="utf-8")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run_feeder(["run", "--metrics-port", str(port)], cwd=tmp_path, timeout=30)
+    assert proc.returncode == 1
+    assert f"cannot serve metrics on 127.0.0.1:{port}: Address already in use" in proc.stderr
