@@ -31,6 +31,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 from lxml import html as lxml_html
 
@@ -60,6 +61,9 @@ _ZONES = {
     2: "Europe/Athens", 3: "Europe/Moscow", 5.5: "Asia/Kolkata", -5: "America/New_York",
 }
 _NICE_INTERVALS = tuple(timedelta(minutes=m) for m in (5, 10, 15, 30, 60, 120, 180, 360))
+# Times without an offset in a feed or sitemap, while probing: the default source timezone (the
+# written proposal gets the zone the page's own offsets suggest).
+_NAIVE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _OFFSET_RE = re.compile(r"T\d\d:\d\d(?::\d\d(?:\.\d+)?)?([+-]\d\d):?(\d\d)\b")
 
 
@@ -147,8 +151,7 @@ def _read_feed(url: str, fetcher: Fetcher, allow_private: bool) -> FeedFound:
     try:
         got = fetcher.get(url, kind="feed", allow_private=allow_private)
         assert not isinstance(got, NotModified)
-        return FeedFound(url, feed_source.parse(got.content, got.final_url,
-                                                tz=Source(id="p", name="p", urls=(url,)).tz))
+        return FeedFound(url, feed_source.parse(got.content, got.final_url, tz=_NAIVE_TZ))
     except FetchError as exc:
         return FeedFound(url, error=str(exc))
 
@@ -159,7 +162,7 @@ def _read_sitemap(url: str, fetcher: Fetcher, allow_private: bool, *,
         read = sitemap_source.collect(
             url, lambda u, consume: fetcher.stream(u, consume, kind="sitemap",
                                                    allow_private=allow_private),
-            tz=Source(id="p", name="p", urls=(url,)).tz,
+            tz=_NAIVE_TZ,
             max_bytes=fetcher.settings.max_sitemap_bytes)
     except FetchError as exc:
         return SitemapFound(url, error=str(exc), declared=declared)
@@ -486,7 +489,7 @@ def run(url: str, cfg: Config, fetcher: Fetcher, *, write: bool = False, force: 
     out = out or sys.stdout
     found = survey(url, fetcher)
     if found.refused is not None:
-        if "robots.txt" in found.refused:
+        if "disallowed by robots.txt" in found.refused:
             print(f"robots.txt disallows {url} for {fetcher.robots_agent!r}: feeder will not "
                   f"poll it, so there is nothing to propose ({found.refused})", file=out)
         else:
