@@ -58,8 +58,8 @@ def _gzip_bomb(folder: Path) -> str:
 
 # (case id, makes the FILE argument in a folder, exit status, words in the message)
 EXTRACT_CASES: list[tuple[str, Callable[[Path], str], int, str]] = [
-    ("fake-gz", _fake_gz, 1, "page.html.gz: not valid gzip data"),
-    ("truncated-gz", _truncated_gz, 1, "cut.html.gz: not valid gzip data"),
+    ("fake-gz", _fake_gz, 1, "page.html.gz: not a valid gzip file"),
+    ("truncated-gz", _truncated_gz, 1, "cut.html.gz: not a valid gzip file"),
     # Read for ever (and into memory) before: the cap applies while reading.
     ("dev-zero", lambda _folder: "/dev/zero", 1, "/dev/zero: more than 5,000,000 bytes"),
     ("gzip-bomb", _gzip_bomb, 1, "bomb.html.gz: more than 5,000,000 bytes"),
@@ -74,6 +74,18 @@ def test_extract_bad_file(tmp_path: Path, make_target: Callable[[Path], str], st
     assert proc.returncode == status, proc.stderr
     assert words in proc.stderr, proc.stderr
     assert proc.stdout == ""
+
+
+@pytest.mark.parametrize(("make_target", "words"), [
+    (lambda _folder: "/dev/zero", "/dev/zero: more than 5,000,000 bytes"),
+    (_gzip_bomb, "bomb.html.gz: more than 5,000,000 bytes"),
+], ids=["dev-zero", "gzip-bomb"])
+def test_links_reads_a_file_with_the_same_cap(tmp_path: Path, make_target: Callable[[Path], str],
+                                              words: str) -> None:
+    proc = run_feeder(["links", make_target(tmp_path), "--url", "http://bao.example/"],
+                      cwd=tmp_path, timeout=30)
+    assert proc.returncode == 1, proc.stderr
+    assert words in proc.stderr, proc.stderr
 
 
 def test_extract_into_a_closed_pipe_stops_quietly(tmp_path: Path) -> None:

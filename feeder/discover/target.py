@@ -7,7 +7,6 @@ links printed are the links a source would follow.
 
 from __future__ import annotations
 
-import gzip
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 from feeder.charset import decode_html
 from feeder.errors import ConfigError, FeederError
 from feeder.model import NotModified, Page
+from feeder.pagefile import read_page
 
 
 def is_url(target: str) -> bool:
@@ -41,15 +41,7 @@ def read_listing(path: Path, url: str | None) -> Page:
     """
     if url is not None and not is_url(url):
         raise ConfigError(f"--url must be an http(s) URL, got {url!r}")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FeederError(f"{path}: cannot read: {exc.strerror}") from None
-    if path.suffix == ".gz":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise FeederError(f"{path}: not a valid gzip file: {exc}") from None
+    data = read_page(path)  # capped at max_bytes: /dev/zero or a gzip bomb end with an error
     text, encoding = decode_html(data)
     address = url or _stated_url(text)
     if address is None:

@@ -7,45 +7,15 @@ Manifest lines are ``{"id", "path", "url"}`` with ``path`` relative to the manif
 
 from __future__ import annotations
 
-import gzip
 import json
-import zlib
 from pathlib import Path
 from typing import Any, TextIO
 
-from feeder.config import Settings
-from feeder.errors import ExtractError, FeederError
+from feeder.errors import FeederError
 from feeder.extract.core import extract
+from feeder.pagefile import read_page
 
-#: The same cap a fetched page gets by default (``max_bytes``): a saved page is no bigger, and
-#: ``/dev/zero`` or a gzip bomb must not be read into memory for ever.
-DEFAULT_MAX_BYTES = Settings().max_bytes
-
-
-def read_page(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    """The bytes of a saved page, gunzipped when its name ends in ``.gz``.
-
-    Reads at most ``max_bytes`` (decompressed); raises ExtractError for a larger page or for a
-    ``.gz`` that is not gzip data, FeederError when the file cannot be read.
-    """
-    try:
-        with path.open("rb") as raw:
-            if path.suffix != ".gz":
-                return _capped(raw.read(max_bytes + 1), path, max_bytes)
-            with gzip.GzipFile(fileobj=raw) as unzipped:
-                return _capped(unzipped.read(max_bytes + 1), path, max_bytes)
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise ExtractError(f"{path}: not valid gzip data ({exc or type(exc).__name__})") from None
-    except OSError as exc:
-        raise FeederError(f"{path}: cannot read: {exc.strerror or exc}") from None
-
-
-def _capped(data: bytes, path: Path, max_bytes: int) -> bytes:
-    if len(data) > max_bytes:
-        raise ExtractError(f"{path}: more than {max_bytes:,} bytes (max_bytes); "
-                           "not read further")
-    return data
-
+__all__ = ["read_page", "run_batch"]  # read_page: the benchmarks read manifests' pages with it
 
 def _manifest_object(line: bytes) -> dict[str, Any]:
     """One manifest line as a JSON object; ValueError says what is wrong with it."""
