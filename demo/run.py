@@ -1,7 +1,8 @@
 """`make demo`: the demo site, the real scheduler and the feed server, until Ctrl-C or SIGTERM.
 
 Starts four processes from the project's own venv:
-  1. demo/server.py serving demo/site on 127.0.0.1:8081 (a Vietnamese provincial paper),
+  1. demo/server.py serving demo/site on 127.0.0.1:8081 (a Vietnamese provincial paper), with
+     a new bulletin under /tin-moi/ every 2 minutes,
   2. demo/hub.py, a small WebSub hub on 127.0.0.1:8082 that records feeder's publish
      notifications (open it in a browser to see them) and pushes new content to subscribers,
   3. `feeder run` (APScheduler, every source on its interval) with ./feeder.toml,
@@ -86,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGHUP, _stop)
     try:
-        start(py, "demo/server.py", "--port", str(args.site_port))
+        # A live bulletin every 2 minutes (the source's interval): new articles keep arriving.
+        start(py, "demo/server.py", "--port", str(args.site_port), "--live-every", "120")
         if not wait_for(f"http://127.0.0.1:{args.site_port}/"):
             print("demo: the demo site did not start on port", args.site_port, file=sys.stderr)
             return 1

@@ -46,6 +46,12 @@ EXPECTED = {
 }
 
 
+# In the monthly archives (the bundled source keeps its 7 newest articles in the feed).
+OLDER = ("tan-phuoc-ra-quan-lam-thuy-loi-noi-dong-mua-kho-10088",
+         "ngay-hoi-dai-doan-ket-toan-dan-toc-tai-xa-cu-lao-10071",
+         "tan-phuoc-ho-tro-nguoi-dan-vung-lu-mien-trung-10035")
+
+
 @pytest.fixture
 def demo_site() -> Iterator[str]:
     with serve_demo_site() as base:
@@ -90,6 +96,21 @@ def test_demo_site_to_valid_feeds(demo_site: str, tmp_path: Path) -> None:
     # Newest first.
     dates = [i["date_published"] for i in json_feed["items"]]
     assert dates == sorted(dates, reverse=True)
+
+    # The older articles (October and November) fell off the feed into monthly archives, which
+    # a reader reaches from the feed through prev-archive.
+    assert sorted(p.name for p in (out / "archive").glob("*.xml")) == ["2020-10.xml",
+                                                                      "2020-11.xml"]
+    seen: list[str] = []
+    doc = feedparser.parse((out / "atom.xml").read_bytes())
+    while True:
+        seen += [Path(e.link).stem for e in doc.entries]
+        prev = [ln.href for ln in doc.feed.links if ln.rel == "prev-archive"]
+        if not prev:
+            break
+        doc = feedparser.parse((out / "archive" / Path(prev[0]).name).read_bytes())
+        assert not doc.bozo and doc.entries
+    assert sorted(seen) == sorted([*EXPECTED, *OLDER])
 
 
 def test_demo_site_three_kinds(demo_site: str, tmp_path: Path) -> None:
