@@ -28,6 +28,7 @@ import argparse
 import hashlib
 import importlib.util
 import json
+import os
 import re
 import statistics
 import sys
@@ -40,8 +41,10 @@ from types import ModuleType
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = next((p / "shared" for p in ROOT.parents if (p / "shared" / "corpus").is_dir()),
-              ROOT.parent / "shared")  # ../shared from /work/main or from a worktree
+# ../shared from /work/main or from a worktree; FEEDER_SHARED names it elsewhere.
+SHARED = Path(os.environ.get("FEEDER_SHARED") or next(
+    (p / "shared" for p in ROOT.parents if (p / "shared" / "corpus").is_dir()),
+    ROOT.parent / "shared"))
 CORPUS = SHARED / "corpus"
 SCORER = SHARED / "tools" / "score_extraction.py"
 sys.path.insert(0, str(ROOT))
@@ -245,11 +248,12 @@ def ablate(names: Iterable[str], sets: list[tuple[str, Path, list[dict[str, obje
     print("\n## rules: gain of each rule (base minus rule switched off), per site group")
     print("page value: body F1, else mean of with/without; gains are sums over pages")
     header = " | ".join(f"{name[:16]:>16s}" for name, _, _ in sets)
-    print(f"| {'rule':28s} | pages | sites | {header} | held-out gain |")
+    print(f"| {'rule':28s} | pages | sites | {header} | held-out gain | captions |")
     for rule in names:
         rules.disabled.add(rule)
         cells: list[str] = []
         per_site: dict[str, float] = defaultdict(float)
+        captions = 0.0  # caption recall: the pictures' side of a rule, apart from the text
         touched = 0
         try:
             for name, set_dir, entries in sets:
@@ -265,6 +269,8 @@ def ablate(names: Iterable[str], sets: list[tuple[str, Path, list[dict[str, obje
                 for page_id in off:
                     before = page_value(base_pages[name][page_id])
                     after = page_value(pages[page_id])
+                    captions += base_pages[name][page_id].get("caption_recall", 0.0) - pages[
+                        page_id].get("caption_recall", 0.0)
                     if before is not None and after is not None:
                         per_site[f"{name}/{sites[name][page_id]}"] += before - after
                         gain += before - after
@@ -274,7 +280,7 @@ def ablate(names: Iterable[str], sets: list[tuple[str, Path, list[dict[str, obje
         n_sites = len({f"{n}/{sites[n][i]}" for n, _, es in sets for e in es
                        if (i := str(e["id"])) in fired.get(rule, set())})
         print(f"| {rule:28s} | {touched:5d} | {n_sites:5d} | {' | '.join(cells)} | "
-              f"{held_out_gain(per_site):+13.2f} |")
+              f"{held_out_gain(per_site):+13.2f} | {captions:+8.2f} |")
 
 
 def main() -> int:

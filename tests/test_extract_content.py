@@ -130,18 +130,6 @@ def test_an_unclosed_nav_that_swallowed_the_main_region_is_kept() -> None:
     assert tree.find(".//nav") is None and tree.find(".//footer") is None
 
 
-def test_a_story_quoted_in_italics_inside_a_div_is_the_container() -> None:
-    quote = ("<i>Graduates of the river school are struggling to find work on the bank, "
-             "where the boats have stopped, and the ferry has not run since spring.</i> ")
-    story = ("<div class='body'><div class='p'>Someone writes: " + quote * 4 + "</div></div>")
-    tree = _tree("<div class='tray'><div>Want to read this on your phone? Point it at the "
-                 "mobile site and keep reading, any time you like.</div></div>"
-                 f"<article><h1>Headline</h1>{story}</article>")
-    content.prune(tree)
-    main = content.find_main(tree)
-    assert main is not None and "ferry" in content.text_of(main)
-
-
 def test_a_page_wide_form_holding_the_headline_is_kept() -> None:
     divs = "".join(f"<div>Line {n} of the story tells what happened on the river bank that "
                    f"morning, and who was there to see it.</div>" for n in range(6))
@@ -190,19 +178,6 @@ def test_a_glossary_of_definition_list_entries_is_the_text() -> None:
     assert main is not None and "Term 5 names" in content.text_of(main)
 
 
-def test_a_page_of_picture_cards_gives_the_card_texts() -> None:
-    cards = "".join(
-        f"<div class='card'><div class='media'><img src='/c{n}.png' alt=''></div>"
-        f"<h3>Course {n}</h3><div class='text'>A short course {n} on building web pages, from "
-        f"the first tag to a finished site.</div></div>" for n in range(4))
-    tree = _tree(f"<main><div class='grid'>{cards}</div></main>")
-    content.prune(tree)
-    main = content.find_main(tree)
-    assert main is not None
-    text = content.to_text(content.render(main, "https://example.org/"))
-    assert "Course 3" in text and "A short course 0 on building web pages" in text
-
-
 def test_a_closed_accordion_panel_is_text_but_a_hidden_box_is_not() -> None:
     panel = ("<h3><button aria-controls='step-2' aria-expanded='false'>Step 2</button></h3>"
              "<div id='step-2' role='region' aria-labelledby='step-2-head' style='display:none'>"
@@ -219,21 +194,6 @@ def test_a_closed_accordion_panel_is_text_but_a_hidden_box_is_not() -> None:
     text = content.to_text(content.render(main, "https://example.org/"))
     assert "Step two is to compare" in text and "Most buyers take" in text
     assert "old version" not in text
-
-
-def test_a_series_of_like_sections_is_taken_whole() -> None:
-    def review(n: int, paras: int) -> str:
-        body = "".join(f"<p>Mover {n} packed the boxes with care, arrived on time and kept the "
-                       f"price they had quoted, customers say in review {k}.</p>"
-                       for k in range(paras))
-        services = "".join(f"<li>Service {k}</li>" for k in range(60 if paras < 5 else 0))
-        return f"<div class='profile card'><h2>Mover {n}</h2>{body}<ul>{services}</ul></div>"
-
-    tree = _tree("<main><article><p>Intro to the list of the best movers in the state.</p>"
-                 + review(1, 10) + review(2, 3) + review(3, 3) + "</article></main>")
-    content.prune(tree)
-    main = content.find_main(tree)
-    assert main is not None and main.tag == "article"
 
 
 def test_centred_text_after_a_picture_is_a_caption_only_when_the_text_is_not_centred() -> None:
@@ -294,19 +254,6 @@ def test_the_named_article_body_is_preferred_to_a_wrapper_with_a_side_column() -
     content.prune(tree)
     main = content.find_main(tree)
     assert main is not None and main.tag == "main"
-
-
-def test_a_page_builder_widget_inside_the_article_body_is_text() -> None:
-    tips = "".join(f"<li>Tip {n}: ask what the budget of the position is based on, and say "
-                   f"calmly why your number fits the work you will do.</li>" for n in range(4))
-    tree = _tree(f"<div class='entry-content'>{PARAS}<div class='panel widget widget_text'>"
-                 f"<ul>{tips}</ul></div></div><div class='widget widget_recent'>"
-                 "<p>Recent: a post about the river bank and the people there that day.</p></div>")
-    content.prune(tree)
-    main = content.find_main(tree)
-    assert main is not None
-    text = content.to_text(content.render(main, "https://example.org/"))
-    assert "Tip 3: ask what the budget" in text and "Recent:" not in text
 
 
 def test_a_long_run_of_links_is_not_a_paragraph() -> None:
@@ -371,16 +318,6 @@ def test_a_table_of_contents_heading_is_not_text() -> None:
     assert main is not None
     text = content.to_text(content.render(main, "https://example.org/"))
     assert "Contents" not in text and text.startswith("Paragraph 0")
-
-
-def test_a_line_crediting_the_pictures_is_not_text() -> None:
-    tree = _tree(f"<article><p>Image credit: © Stock Agency/A. Painter</p>{PARAS}"
-                 "<p>Featured image from the brand's press kit</p></article>")
-    content.prune(tree)
-    main = content.find_main(tree)
-    assert main is not None
-    text = content.to_text(content.render(main, "https://example.org/"))
-    assert text.startswith("Paragraph 0") and text.endswith("see it.")
 
 
 def test_the_filing_line_and_the_feed_footer_under_the_text_are_not_text() -> None:

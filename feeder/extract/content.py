@@ -20,6 +20,7 @@ from itertools import islice
 from lxml import etree
 from lxml import html as lxml_html
 
+from feeder.extract import rules
 from feeder.extract.byline import smart_title
 from feeder.model import Image
 from feeder.sanitize import sanitize_html
@@ -47,9 +48,6 @@ _POSITIVE_RE = re.compile(
     r"detail[-_]?content|body[-_]?text|main[-_]?content|news[-_]?content|rich[-_]?text|"
     r"text[-_]?content|fck_detail|article__body|article__content|content-body|the-content|"
     r"chi-tiet|noi-dung|noidung|detail__content|detail-body|singular-content|cms-body")
-_NEGATIVE_RE = re.compile(
-    r"comment|related|share|social|sidebar|footer|widget|promo|advert|banner|sponsor|"
-    r"recommend|popular|newsletter|breadcrumb|menu|nav|teaser-list|list-news|caption")
 _CAPTION_CLASS_RE = re.compile(r"caption|desc|legend|chu-thich|chuthich|image-note|photo-note|"
                                r"img-note|credit|note")
 _CREDIT_RE = re.compile(r"\(?\s*(?:Ảnh|Photo|Foto|Image|Bild|Crédit|Credit|Photograph|Picture)"
@@ -65,8 +63,6 @@ _BLOCKS = {"p", "div", "section", "article", "main", "ul", "ol", "li", "table", 
            "summary", "picture"}
 _INLINE_KEEP = {"a", "b", "strong", "i", "em", "u", "sup", "sub", "br", "small", "mark", "q",
                 "cite", "abbr", "code", "s", "del", "ins", "time", "span", "font"}
-# Inline quotation and emphasis (bold lines are teaser titles as often as text).
-_EMPHASIS = frozenset(("i", "em", "q", "cite"))
 _LAZY_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-lazy", "data-url",
                "data-srcset", "data-original-src", "data-hi-res-src", "data-full-src", "data-img",
                "data-image", "lazy-src")
@@ -166,19 +162,20 @@ def prune(tree: lxml_html.HtmlElement) -> None:
         if not isinstance(tag, str) or tag in _DROP_TAGS:  # comments, scripts, navigation
             # ASP.NET pages wrap the whole page in one <form>; an unclosed <button> swallows what
             # follows it: neither is dropped when it holds the paragraphs.
-            if tag in ("form", "button") and _holds_paragraphs(el):
-                pass
-            elif tag == "form" and (el.find(".//h1") is not None or el.find(".//main") is not None):
+            if tag == "form" and (el.find(".//h1") is not None or el.find(".//main") is not None
+                                    ) and rules.applies("form-page-wrapper"):
                 pass  # the page's own form wrapper (ASP.NET), text in <div>s rather than <p>s
-            elif (tag in ("nav", "footer", "aside") and _holds_page_body(el)) or (
-                    tag == "aside" and _holds_many_paragraphs(el)):
+            elif ((tag in ("nav", "footer", "aside") and _holds_page_body(el)) or (
+                    tag == "aside" and _holds_many_paragraphs(el))) \
+                    and rules.applies("unclosed-nav-keeps-body"):
                 pass  # an unclosed <nav> that swallowed the page's <main> (the parser nests it)
             elif tag == "button" and (el.find(".//figcaption") is not None
                                       or el.find(".//figure") is not None
                                       or (el.find(".//img") is not None
-                                          and not text_of(el).strip())):
+                                          and not text_of(el).strip())) \
+                    and rules.applies("button-picture"):
                 pass  # a picture that opens a viewer when clicked
-            elif tag == "noscript" and _noscript_picture(el):
+            elif tag == "noscript" and _noscript_picture(el) and rules.applies("noscript-picture"):
                 pass  # the only real <img> of a lazy-loaded picture
             else:
                 never.append(el)
@@ -191,7 +188,7 @@ def prune(tree: lxml_html.HtmlElement) -> None:
                 continue  # no class, no id, nothing hidden
             named = dict(items)
             if "-" in tag and _CUSTOM_IMAGE_RE.search(tag) and "src" in named \
-                    and el.find(".//img") is None:
+                    and el.find(".//img") is None and rules.applies("custom-image-element"):
                 # A web component that draws the picture from its own ``src`` ("amp-img",
                 # "x-image"): the picture, read like an <img>.
                 el.tag = tag = "img"
@@ -227,23 +224,20 @@ def prune(tree: lxml_html.HtmlElement) -> None:
             dropped.add(el)
             continue
         text_len = vis_len(text_of(el))
-        if text_len > 1200 and _link_density(el, text_len) < 0.3:
+        if text_len > 1200 and _link_density(el, text_len) < 0.3 \
+                and rules.applies("long-text-survives-name"):
             continue
         # The headline's own header ("sidebar-grid__header") and a picture with its caption in
         # a "widget" or "footer" wrapper are content, whatever the wrapper is called.
-        if el in headline_boxes or _is_captioned_picture(el, text_len):
+        if el in headline_boxes and rules.applies("headline-box-kept"):
             continue
-        if el.tag in ("img", "picture") and _captioned_figure_picture(el):
+        if _is_captioned_picture(el, text_len) and rules.applies("captioned-picture-kept"):
+            continue
+        if el.tag in ("img", "picture") and _captioned_figure_picture(el) \
+                and rules.applies("figure-picture-kept"):
             continue  # the picture of a captioned figure, whatever its class names say
-        if el.tag == "img" and _declared_large(el):
+        if el.tag == "img" and _declared_large(el) and rules.applies("large-img-kept"):
             continue  # a photo ("img-share": one readers can share), not a share-button icon
-        # Page builders (SiteOrigin, Divi) call every block of the text a "widget": one inside
-        # the article's own body container that holds a stretch of text (not a title, a pull
-        # quote or a list of links) is a block of the text, not a sidebar box.
-        if text_len >= 300 and _WIDGET_RE.search(attrs := _attrs(el)) and not is_boilerplate(
-                _WIDGET_RE.sub(" ", attrs)) and _in_article_body(el) \
-                and _link_density(el, text_len) < 0.3:
-            continue
         _drop(el)
         dropped.add(el)
 
@@ -285,19 +279,11 @@ def _collapsed_panel(el: etree._Element, named: dict[str, str]) -> bool:
         and _holds_paragraphs(el)
 
 
-_WIDGET_RE = re.compile(r"(?:^|\s)widget(?:[_-][\w-]*)?(?=$|\s)")
-
-
-def _in_article_body(el: etree._Element) -> bool:
-    """Inside a container named as the article's body ("entry-content", "article-body")."""
-    return any(_POSITIVE_RE.search(_attrs(a)) for a in el.iterancestors()
-               if a.tag not in ("html", "body"))
-
-
 def _hidden(named: dict[str, str], tag: str, attrs: str) -> bool:
     """Hidden from readers (by the element's attributes ``named``): ``hidden``, ``aria-hidden``,
     a dialog, ``display: none``."""
-    if "hidden" in named and tag not in ("html", "body") and not _PAYWALL_RE.search(attrs):
+    if "hidden" in named and tag not in ("html", "body") and not (
+            _PAYWALL_RE.search(attrs) and rules.applies("paywall-text-shown")):
         return True
     # aria-hidden only hides from screen readers; sites set it on visible captions that repeat
     # the image's alt text.
@@ -395,15 +381,9 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
         if tag in ("p", "pre", "blockquote"):
             text = text_of(el)
         else:
-            # A div/td/span counts only for its own text (Vietnamese CMSs often skip <p>), with
-            # the emphasis inside a block of running text (a quoted story set in <i>); links and
-            # spans count apart.
-            if tag in ("div", "td") and any(c.tag in _EMPHASIS for c in el) \
-                    and not _has_block_child(el) and _role(_attrs(el)) != "caption":
-                text = "".join([el.text or ""] + [(text_of(c) if c.tag in _EMPHASIS else "")
-                                                  + (c.tail or "") for c in el])
-            else:
-                text = "".join([el.text or ""] + [c.tail or "" for c in el])
+            # A div/td/span counts only for its own text (Vietnamese CMSs often skip <p>); links
+            # and spans count apart.
+            text = "".join([el.text or ""] + [c.tail or "" for c in el])
             if len(text.strip()) < 60:
                 continue
         length = vis_len(text)
@@ -432,10 +412,6 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
         if _POSITIVE_RE.search(attrs):
             score *= 1.5
             score += 25
-        elif _NEGATIVE_RE.search(attrs):
-            score *= 0.5
-        if el.get("itemprop") == "articleBody":
-            score += 40
         ranked.append((score, el))
     if not ranked:
         # The paragraphs sit right in <body> (a bare page): the body is the article.
@@ -466,10 +442,10 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
     while improved:
         improved = False
         for el, value in values.items():
-            if value >= floor and el is not node and is_inside(el, node):
+            if value >= floor and el is not node and is_inside(el, node) \
+                    and rules.applies("inner-container-85"):
                 node, improved = el, True
                 break
-    node = _whole_series(node, values, para)
     # A container named as the article's body ("article-body", itemprop=articleBody) that holds
     # most of the paragraph text is the article; the rest of a wider wrapper is a side column
     # (newsletter box, most-read list) that readability scores cannot tell from text.
@@ -482,28 +458,9 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
         if not any(para.get(el, 0) >= 0.2 * para.get(node, 0) and el is not body
                    and not is_inside(el, body) and not is_inside(body, el)
                    and (_POSITIVE_RE.search(_attrs(el)) or el.get("itemprop") == "articleBody")
-                   for el in node.iter()):
+                   for el in node.iter()) and rules.applies("named-body-inside"):
             node = body
-    # Infinite scroll: the next stories follow as more <article>s with their own headline; the
-    # page's story is the first.
-    stories = [a for a in node.iter("article") if a.find(".//h1") is not None]
-    if len(stories) >= 2 and para.get(stories[0], 0) >= 300:
-        node = stories[0]
     return node
-
-
-def _whole_series(node: etree._Element, values: dict[etree._Element, float],
-                  para: dict[etree._Element, int]) -> etree._Element:
-    """The parent, when ``node`` is one item of a series of like sections (same tag and class:
-    one review, one product, one step each) and the others hold paragraphs too: the article is
-    the series, not its longest item. The parent must not be mostly other text."""
-    parent = node.getparent()
-    cls = node.get("class")
-    if parent is None or not cls or parent not in values or values[parent] < 0.5 * values[node]:
-        return node
-    like = sum(1 for sib in parent if sib is not node and sib.tag == node.tag
-               and sib.get("class") == cls and para.get(sib, 0) >= 200)
-    return parent if like >= 2 else node
 
 
 @lru_cache(maxsize=8192)
@@ -635,7 +592,6 @@ class _Renderer:
         self.blocks: list[Block] = []
         self.seen_images: set[str] = set()
         self.pending_image: Block | None = None  # an image that may get the next paragraph
-        self.cards = False  # image boxes with a heading are cards, not figures (see render)
 
     # -- helpers ---------------------------------------------------------------------------
     def _inline_html(self, el: etree._Element) -> str:
@@ -694,7 +650,7 @@ class _Renderer:
         if not isinstance(tag, str):
             return
         role = _role(_attrs(el))
-        if role == "meta" and vis_len(text_of(el)) < 120:
+        if role == "meta" and vis_len(text_of(el)) < 120 and rules.applies("meta-role-skipped"):
             return  # a byline, date or reading-time line beside the text, not the text
         if (tag == "figcaption" or role == "caption") \
                 and el.find(".//img") is None and vis_len(text_of(el)) < 400:
@@ -721,18 +677,19 @@ class _Renderer:
         if tag == "figure" or (tag in ("table", "div", "span", "section", "a", "picture")
                                and self._is_image_box(el)):
             img = el.find(".//img")
-            if tag != "figure" and img is not None and _teaser_picture(img, self.base):
+            if tag != "figure" and img is not None and _teaser_picture(img, self.base) \
+                    and rules.applies("teaser-picture"):
                 return
             self._figure(el)
             return
         if tag == "img":
-            if _teaser_picture(el, self.base):
+            if _teaser_picture(el, self.base) and rules.applies("teaser-picture"):
                 return
             self.pending_image = self._image(el)
             self._caption_flag = False
             return
         if tag == "a" and el.get("href") and el.find(".//img") is None \
-                and len(norm_space(text_of(el))) < 200:
+                and len(norm_space(text_of(el))) < 200 and rules.applies("block-link-skipped"):
             # A link wrapped around blocks ("<a><div>See price at Shop</div></a>", a teaser
             # card) is a button or a teaser: all of it is link text, like a short link run.
             return
@@ -745,7 +702,8 @@ class _Renderer:
         if tag in ("ul", "ol"):
             lis = [li for li in el if li.tag == "li"]
             if lis and all(li.find(".//img") is not None for li in lis) \
-                    and any(li.find(".//figure") is not None for li in lis):
+                    and any(li.find(".//figure") is not None for li in lis) \
+                    and rules.applies("gallery-list"):
                 # A gallery: one figure per item; the item texts are captions.
                 for li in lis:
                     fig = li.find(".//figure")
@@ -796,7 +754,8 @@ class _Renderer:
         if self.pending_image is not None:
             self._caption_flag = _is_caption_like(el, ntext)
         density = _link_density(el, vis_len(ntext))
-        if (len(ntext) < 200 and density > 0.6) or density >= 0.95:
+        if ((len(ntext) < 200 and density > 0.6) or density >= 0.95) \
+                and rules.applies("link-paragraph-skipped"):
             return  # a button, or a run of links (tags, topics) however long
         self._emit_text("p", ntext, self._inline_html(el))
 
@@ -871,10 +830,6 @@ class _Renderer:
             return False
         # The headline's block (headline, standfirst, lead photo) is not a figure.
         if box.find(".//h1") is not None:
-            return False
-        # On a page of cards (picture, heading, a line of text) that gave no text, a box with a
-        # heading is a card: its text is the page's text, not a caption.
-        if self.cards and any(True for _ in islice(box.iter(*_HEADINGS), 1)):
             return False
         # Two real paragraphs next to a picture are text, not a caption.
         return sum(1 for p in box.iter("p") if len(text_of(p)) > 80) < 2
@@ -1186,12 +1141,6 @@ _NOTICE_RE = re.compile(r"^(?:article réservé aux abonnés|il vous reste \d|le
                         re.IGNORECASE)
 
 
-# A line that credits the pictures ("Featured image from X", "Image credit: © Y"), on its own
-# outside any caption.
-_IMAGE_CREDIT_LINE_RE = re.compile(
-    r"\W{0,3}(?:(?:featured|header|cover|top|lead|hero) )?(?:images?|photos?|pictures?|"
-    r"photography) (?:credits?|courtesy|source|from|via|by|used under|licensed)\b",
-    re.IGNORECASE)
 # Short lines between the paragraphs that only point elsewhere: ad separators, teaser prompts.
 _PROMPT_RE = re.compile(r"^\W{0,3}(?:you (?:may|might) (?:also )?(?:like|enjoy|be interested in)|"
                         r"(?:the )?(?:article|story|text) continues (?:below|after)|"
@@ -1206,40 +1155,39 @@ def render(node: etree._Element, base: str) -> list[Block]:
     """
     r = _Renderer(base)
     r.walk(node)
-    if not any(b.kind != "figure" for b in r.blocks) and vis_len(text_of(node)) > 200:
-        # Only pictures came out of a container with text: a landing page of cards whose texts
-        # were all taken for captions. Walk it again, reading the cards as text.
-        r = _Renderer(base)
-        r.cards = True
-        r.walk(node)
     out: list[Block] = []
     said: set[str] = set()  # long paragraphs already given
     for b in r.blocks:
         if b.kind == "p" and len(b.text) >= 50:
             # The same paragraph twice is one text laid out twice (a desktop and a mobile
             # version of a section), not something the writer said again.
-            if b.text in said:
+            if b.text in said and rules.applies("repeated-paragraph"):
                 continue
             said.add(b.text)
         if b.kind in ("p", "h") and len(b.text) < 200 and (
-                _READ_ALSO_RE.search(b.text) or _NOTICE_RE.search(b.text)
-                or (len(b.text) < 150 and _IMAGE_CREDIT_LINE_RE.match(b.text))
-                or (len(b.text) < 100 and _PROMPT_RE.search(b.text))):
+                (_READ_ALSO_RE.search(b.text) and rules.applies("read-also-line"))
+                or (_NOTICE_RE.search(b.text) and rules.applies("notice-line"))
+                or (len(b.text) < 100 and _PROMPT_RE.search(b.text)
+                    and rules.applies("prompt-line"))):
             continue
         if b.kind == "figure" and b.image is not None and b.image.caption and (
                 _READ_ALSO_RE.search(b.image.caption)
-                or _TEASER_CAPTION_RE.search(b.image.caption)):
+                or _TEASER_CAPTION_RE.search(b.image.caption)) \
+                and rules.applies("teaser-caption-figure"):
             continue  # a teaser card's picture ("Read more: ..."): another article's
-        if b.kind == "p" and len(out) < 3 and (_is_byline_line(b.text) or (
-                len(b.text) < 80 and _TOP_META_RE.search(b.text)) or (
-                len(b.text) < 300 and _DISCLOSURE_RE.search(b.text))):
+        if b.kind == "p" and len(out) < 3 and (
+                (_is_byline_line(b.text) and rules.applies("top-byline-line"))
+                or (len(b.text) < 300 and _DISCLOSURE_RE.search(b.text)
+                    and rules.applies("disclosure-line"))):
             continue
         out.append(b)
     # The end of the container: an author's bio box and share/newsletter prompts.
     while out and out[-1].kind in ("p", "h") and (
-            _is_author_bio(out[-1].text)
-            or (len(out[-1].text) < 60 and _TAIL_PROMPT_RE.search(out[-1].text))
-            or (len(out[-1].text) < 300 and _TAIL_META_RE.search(out[-1].text))):
+            (_is_author_bio(out[-1].text) and rules.applies("tail-author-bio"))
+            or (len(out[-1].text) < 60 and _TAIL_PROMPT_RE.search(out[-1].text)
+                and rules.applies("tail-prompt"))
+            or (len(out[-1].text) < 300 and _TAIL_META_RE.search(out[-1].text)
+                and rules.applies("tail-meta"))):
         out.pop()
     # A heading with no text under it, only pictures or nothing at all, heads a box whose
     # content is not text ("Other posts you may enjoy" over teaser pictures, "Mehr zum Thema"
@@ -1249,7 +1197,8 @@ def render(node: etree._Element, base: str) -> list[Block]:
     while last >= 0 and out[last].kind == "figure":
         last -= 1
     if last >= 0 and out[last].kind == "h" and not (
-            last == len(out) - 1 and out[last].text.endswith(":")):
+            last == len(out) - 1 and out[last].text.endswith(":")) \
+            and rules.applies("trailing-heading"):
         del out[last]
     return out
 
@@ -1275,10 +1224,6 @@ def _is_author_bio(text: str) -> bool:
         and _BIO_ROLE_RE.search(text[:200]) is not None
 
 
-# Time-stamp and reading-time lines above the text ("2 hours ago", "Lesedauer: 2 Min.").
-_TOP_META_RE = re.compile(r"\b\d+\s*(?:minutes?|mins?|hours?|hrs?|days?)\s+ago\b|"
-                          r"\b(?:lesedauer|lesezeit|min(?:ute)?s? read|reading time|"
-                          r"temps de lecture|tiempo de lectura)\b", re.IGNORECASE)
 # The affiliate disclosure above a buying guide ("We may earn a commission when you buy
 # through links on our site").
 _DISCLOSURE_RE = re.compile(r"\b(?:earns?|receive|get)\b[^.]{0,40}\bcommissions?\b|"
