@@ -23,7 +23,9 @@ from tests.support.http import loopback_only
 POSTGRES_URL = os.environ.get("FEEDER_TEST_POSTGRES")
 
 #: Skip reasons that name a system part CI provides (the words the skips use).
-SYSTEM_PARTS = re.compile(r"\b(nginx|newsboat|PostgreSQL|chromium)\b", re.IGNORECASE)
+# What .ci/run installs or starts: a test skipped for want of one of these fails under CI.
+SYSTEM_PARTS = re.compile(r"\b(nginx|newsboat|PostgreSQL|chromium|playwright|boto3|moto|S3)\b",
+                          re.IGNORECASE)
 
 
 def system_parts_required() -> bool:
@@ -41,8 +43,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     reason = str(report.longrepr[2])
     if SYSTEM_PARTS.search(reason):
         report.outcome = "failed"
-        report.longrepr = (f"{reason}\n[CI] a missing nginx, newsboat, PostgreSQL or chromium "
-                           "fails under CI=true / FEEDER_REQUIRE_SYSTEM=1: .ci/run installs them")
+        report.longrepr = (f"{reason}\n[CI] a missing nginx, newsboat, PostgreSQL, chromium, "
+                           "playwright, boto3 or S3 server fails under CI=true / "
+                           "FEEDER_REQUIRE_SYSTEM=1: .ci/run installs and starts them")
 
 
 def _reset_postgres(url: str) -> None:
