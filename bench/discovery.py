@@ -93,6 +93,8 @@ def _ablations() -> dict[str, Callable[[], contextlib.AbstractContextManager[obj
                                                      lambda el: False),
         "secondary columns": lambda: mock.patch.object(furniture.Furniture, "_side_column",
                                                        lambda self, el: False),
+        "centre column names": lambda: mock.patch.object(furniture.Furniture, "_names_main",
+                                                         lambda self, el, depth: False),
         "ranked lists": lambda: mock.patch.object(furniture, "_ranked_lists", lambda soup: []),
         "listing guard": lambda: mock.patch.object(furniture.Furniture, "_holds_listing",
                                                    lambda self, el: False),

@@ -309,25 +309,30 @@ def test_teaser_cards_with_taxonomy_classes_and_story_folders() -> None:
     ]
 
 
-def columns(side_class: str, side_items: int) -> str:
+def columns(side_class: str, side_items: int, main_class: str = "col-main") -> str:
     main = "".join(f'<li><a href="/tin/bai-chinh-so-{i}-trong-danh-sach-{1000 + i}.html">'
                    f"Bài chính số {i} trong danh sách</a></li>" for i in range(6))
     side = "".join(f'<li><a href="/tin/bai-cot-phu-so-{i}-cua-trang-{2000 + i}.html">'
                    f"Bài cột phụ số {i}</a></li>" for i in range(side_items))
-    return (f'<div class="row"><div class="col-main"><ul>{main}</ul></div>'
+    return (f'<div class="row"><div class="{main_class}"><ul>{main}</ul></div>'
             f'<div class="{side_class}"><ul>{side}</ul></div></div>')
 
 
-@pytest.mark.parametrize(("side_class", "side_items", "kept"), [
-    ("colSub", 4, 6),           # a secondary column beside a bigger one
-    ("right-rail", 5, 6),
-    ("col_droite", 3, 6),       # named by place only, and half the size: secondary
-    ("col-right", 4, 10),       # named by place only, comparable: a second main column
-    ("col-sub", 8, 14),         # the "side" column is the bigger one: it is not a sidebar
-    ("col-small", 2, 8),        # two links are a teaser pair, not a column
+@pytest.mark.parametrize(("side_class", "side_items", "main_class", "kept"), [
+    ("colSub", 4, "col-main", 6),       # a secondary column beside a bigger one
+    ("right-rail", 5, "col-main", 6),
+    ("col_droite", 3, "col-a", 6),      # named by place only, and half the size: secondary
+    ("col-right", 4, "col-a", 10),      # named by place only, comparable: a second main column
+    ("col-right", 4, "col-left", 10),   # left and right, comparable: two main columns
+    ("col-right", 4, "col-main", 6),    # ... unless the bigger one names itself the main column
+    ("left-col", 5, "center-col", 6),
+    ("col-sub", 8, "col-main", 14),     # the "side" column is the bigger one: not a sidebar
+    ("box-sub", 4, "col-main", 10),     # a box's sub-list, not a column
+    ("col-small", 2, "col-main", 8),    # two links are a teaser pair, not a column
 ])
-def test_secondary_columns(side_class: str, side_items: int, kept: int) -> None:
-    assert len(links(page(columns(side_class, side_items)), source())) == kept
+def test_secondary_columns(side_class: str, side_items: int, main_class: str, kept: int) -> None:
+    html = columns(side_class, side_items, main_class)
+    assert len(links(page(html), source())) == kept
 
 
 def test_short_slugs_vouched_for_by_their_folder() -> None:
@@ -407,6 +412,15 @@ LAZY_ARTICLES = ("/wirtschaft/strompreise-sinken-im-fruehjahr-1.2849393",
                  "/wirtschaft/haefen-melden-rekordumschlag-1.2849394",
                  "/wirtschaft/mittelstand-sucht-fachkraefte-1.2849395")
 
+THREE_COLUMN_ARTICLES = tuple(f"/kinh-te/{slug}.htm" for slug in (
+    "gia-lua-thu-dong-tang-manh-2026030712000001",
+    "xuat-khau-trai-cay-dat-ky-luc-2026030712000002",
+    "popular-uprising-of-prices-at-the-rice-market-2026030712000003",
+    "hop-tac-xa-nuoi-tom-lai-lon-2026030712000004",
+    "cang-ca-mua-vu-moi-nhon-nhip-202603071200005",
+    "nong-dan-chuyen-doi-cay-trong-202603071200006",
+    "cho-dau-moi-keo-dai-gio-ban-202603071200007"))
+
 
 @pytest.mark.parametrize(("name", "url", "expected"), [
     # Top story with its sub-stories and every section block; not the mega-menu teaser, the
@@ -416,6 +430,10 @@ LAZY_ARTICLES = ("/wirtschaft/strompreise-sinken-im-fruehjahr-1.2849393",
     ("category-featured.html", "https://times.example/science/", CATEGORY_ARTICLES),
     # Only the first three teasers are in the HTML; the "most read" box beside them is bigger.
     ("lazy-category.html", "https://zeitung.example/wirtschaft/", LAZY_ARTICLES),
+    # The centre column: its lead and the list under it ("box-sub"), whose one headline starts
+    # like a box title; not the left column of opinion tabs and partners (named only by its
+    # place, beside a bigger column named the centre), not the long-titled "Best of" box.
+    ("three-columns.html", "https://baomau.vn/kinh-te/", THREE_COLUMN_ARTICLES),
 ])
 def test_whole_pages_of_typical_layouts(name: str, url: str, expected: tuple[str, ...]) -> None:
     assert layout(name, url) == expected

@@ -6,9 +6,11 @@ common naming, never a site's own markup:
 - elements that are furniture by nature (``<nav>``, ``<aside>``, ``<form>``, the page's own
   ``<header>``/``<footer>``) or by landmark role;
 - elements whose class or id names furniture (menu, sidebar, footer, most-read, ...);
-- secondary columns: a column named as one (sidebar, rail, sub, small; or only "right", then at
-  half the size) beside a sibling region with more article links;
-- boxes headed "Most read", "Đọc nhiều", "Meistgelesen", "Les plus lus", ... in several languages;
+- secondary columns: a column named as one (sidebar, rail, "sub" at the head of its name, small)
+  beside a sibling region with more article links; or named only by its place ("right", "left"),
+  then at half the size, or beside a bigger sibling that names itself the main or centre column;
+- boxes headed "Most read", "Đọc nhiều", "Meistgelesen", "Les plus lus", "Best of", ... in several
+  languages (a heading that links to an article is a story's headline, never a box title);
 - rankings: lists whose items are numbered 1, 2, 3 in their text.
 
 A region that holds most of the page's article links is the listing itself, whatever it is called
@@ -43,13 +45,19 @@ _FURNITURE_PHRASES = ("most-read", "most_read", "most-viewed", "most-shared", "m
                       "top-header", "header-top", "main-header", "site-footer")
 # Class values that label an item's taxonomy ("tag-elections", "category-science"), not its role.
 _TAXONOMY_RE = re.compile(r"^(tag|category|cat|post|type|format|status|topic)[-_]", re.IGNORECASE)
-# Tokens that name a secondary column ("sidebar", "right-rail", "SubInner"). A column so named
-# is furniture when a sibling region holds more of the page's article links: the main column.
-_SIDE_TOKENS = frozenset({"sub", "side", "sidebar", "rail", "secondary", "small", "narrow",
-                          "aside"})
-# "Right" says where, not what: two main columns side by side are "left" and "right". A column
-# named only by its place is secondary when a sibling holds at least twice its links.
-_PLACE_TOKENS = frozenset({"right", "droite", "rechts", "derecha", "destra"})
+# Tokens that name a secondary column ("sidebar", "right-rail"). A column so named is furniture
+# when a sibling region holds more of the page's article links: the main column.
+_SIDE_TOKENS = frozenset({"side", "sidebar", "rail", "secondary", "small", "narrow", "aside"})
+# "Sub" names a column only at the head of a name or after "col" ("Sub", "SubInner", "col-sub");
+# after anything else it names a part of a box ("box-sub": the list under a box's lead story).
+_COLUMN_WORDS = frozenset({"col", "column"})
+# "Right" and "left" say where, not what: two main columns side by side are "left" and "right". A
+# column named only by its place is secondary when a sibling holds at least twice its links, or
+# when a sibling with more links names itself the main or centre column.
+_PLACE_TOKENS = frozenset({"right", "droite", "rechts", "derecha", "destra", "left", "gauche",
+                           "izquierda", "sinistra"})
+_MAIN_TOKENS = frozenset({"main", "center", "centre", "middle", "primary", "content"})
+_MAIN_DEPTH = 2  # levels below a sibling where its main-column name may sit ("wrap > col-main")
 _CAMEL_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _SIDE_MIN = 3  # links: a column, not one small teaser next to a big one
 _FURNITURE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search",
@@ -67,7 +75,7 @@ _BOX_WORDS = (
     "có thể bạn quan tâm", "đừng bỏ lỡ",
     # English
     "most read", "most popular", "most viewed", "most watched", "most shared", "most commented",
-    "most emailed",
+    "most emailed", "best of", "you may have missed", "in case you missed",
     "popular", "trending", "related", "read more", "read also", "also read", "see also",
     "you may also like", "you might also like", "sponsored", "promoted",
     "partner content", "from our partners", "around the web", "follow us",
@@ -93,7 +101,7 @@ _UNSPACED_WORDS = ("ランキング", "よく読まれて", "関連記事", "人
 _BOX_HEADING_RE = re.compile(
     r"^\W*(" + "|".join(re.escape(w) for w in _BOX_WORDS) + r")(?!\w)"
     r"|" + "|".join(re.escape(w) for w in _UNSPACED_WORDS), re.IGNORECASE)
-_HEADING_LIMIT = 40  # characters: a box title, not a paragraph that mentions one
+_HEADING_LIMIT = 60  # characters: a box title, not a paragraph that mentions one
 
 # A named or landmark region holding at least this share of the page's article links is the
 # listing itself.
@@ -111,7 +119,10 @@ class Furniture:
             heading = string.parent
             while isinstance(heading, Tag) and heading.name == "a":
                 heading = heading.parent  # <h2><a href="/ranking/">Most read</a></h2>
-            if isinstance(heading, Tag) and _is_box_heading(heading):
+            # A heading that links to an article is a story's headline ("Popular uprising ..."),
+            # not a box's title.
+            if (isinstance(heading, Tag) and _is_box_heading(heading)
+                    and not self._weight.get(id(heading), 0)):
                 box = self._box_of(heading)
                 # A box is small; a headed column holding most of the page's many links is the
                 # listing, whatever its title says ("Recommended" over a home page's stream).
@@ -186,9 +197,22 @@ class Furniture:
         parent = el.parent
         if named is None or parent is None:
             return False
-        needed = own * 2 if named == "place" else own + 1
-        return any(self._weight.get(id(sibling), 0) >= needed for sibling in parent.children
-                   if isinstance(sibling, Tag) and sibling is not el)
+        siblings = [s for s in parent.children if isinstance(s, Tag) and s is not el]
+        if named == "side":
+            return any(self._weight.get(id(s), 0) > own for s in siblings)
+        return any(self._weight.get(id(s), 0) >= own * 2
+                   or (self._weight.get(id(s), 0) > own and self._names_main(s, _MAIN_DEPTH))
+                   for s in siblings)
+
+    def _names_main(self, el: Tag, depth: int) -> bool:
+        """True when ``el``, or a descendant holding most of its links, is named the main column."""
+        if _class_tokens(el) & _MAIN_TOKENS:
+            return True
+        if depth == 0:
+            return False
+        half = self._weight.get(id(el), 0) / 2
+        return any(self._names_main(child, depth - 1) for child in el.children
+                   if isinstance(child, Tag) and self._weight.get(id(child), 0) > half)
 
 
 def _named_furniture(el: Tag) -> bool:
@@ -210,13 +234,29 @@ def _named_furniture(el: Tag) -> bool:
     return False
 
 
-def _side_named(el: Tag) -> str | None:
-    """"side" when the class or id names a secondary column, "place" when it only says "right"."""
+def _class_tokens(el: Tag) -> set[str]:
+    """Lower-cased words of ``el``'s id and classes ("col_droite" -> col, droite), taxonomy
+    classes ("category-left") left out."""
+    return {t.lower() for value in _names(el) if not _TAXONOMY_RE.match(value)
+            for t in _CAMEL_RE.findall(value)}
+
+
+def _names(el: Tag) -> list[str]:
     cls = el.get("class")
-    values = [str(el.get("id") or ""), *(cls if isinstance(cls, list) else [str(cls or "")])]
-    tokens = {t.lower() for value in values if not _TAXONOMY_RE.match(value)
-              for t in _CAMEL_RE.findall(value)}
-    if tokens & _SIDE_TOKENS:
+    return [str(el.get("id") or ""), *(cls if isinstance(cls, list) else [str(cls or "")])]
+
+
+def _sub_column(value: str) -> bool:
+    words = [w.lower() for w in _CAMEL_RE.findall(value)]
+    return any(w == "sub" and (i == 0 or words[i - 1] in _COLUMN_WORDS)
+               for i, w in enumerate(words))
+
+
+def _side_named(el: Tag) -> str | None:
+    """"side" when the class or id names a secondary column, "place" when it only says "right"
+    or "left"."""
+    tokens = _class_tokens(el)
+    if tokens & _SIDE_TOKENS or any(_sub_column(v) for v in _names(el)):
         return "side"
     if tokens & _PLACE_TOKENS:
         return "place"
