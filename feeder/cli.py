@@ -231,10 +231,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
         # A listing is probed as itself; a sitemap or feed source from its site's home page.
         urls = {s.id: s.url if s.kind == "listing" else s.home for s in cfg.sources}
+        kinds = {s.id: s.kind for s in cfg.sources}
         print(f"{'source':20} {'last success':16} {'next poll':16} {'items':>5} {'lead-only':>9} "
               f"{'fails':>5}  last error")
         for h in rows:
-            flag = f" (no article in {h.empty_polls} polls: selectors broken?)" \
+            broken = "selectors broken?" if kinds[h.source] == "listing" else \
+                f"the {kinds[h.source]} lists nothing?"
+            flag = f" (no article in {h.empty_polls} polls: {broken})" \
                 if h.selectors_broken else ""
             if h.source in reshaped:
                 flag += " (the latest new links all have a new URL shape: has the site changed?)"

@@ -369,3 +369,25 @@ def test_streamed_sitemap_cap_holds_after_decompression(site: LoopbackServer) ->
     whole = read(10_000_000)
     assert whole.count == 20_000 and len(whole.announced) == 1000  # the first KEEP_ENTRIES
     assert whole.announced[0].url == "http://127.0.0.1/tin-so-0.html"
+
+
+def test_a_sitemap_that_stops_listing_articles_is_flagged(
+        site: LoopbackServer, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    site.route("/sitemap.xml", '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/'
+                               'schemas/sitemap/0.9"></urlset>')
+    cfg_file = tmp_path / "feeder.toml"
+    cfg_file.write_text('[feeder]\nout = "public"\ndatabase = "f.db"\nhost_delay = 0.0\n'
+                        'respect_robots = false\n[[sources]]\nid = "rong"\nkind = "sitemap"\n'
+                        f'url = "{site.url("/sitemap.xml")}"\n', encoding="utf-8")
+    for _ in range(3):
+        run = subprocess.run([sys.executable, "-m", "feeder", "--config", str(cfg_file), "run",
+                              "--once"], capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0 and "sitemap yielded no article link" in run.stdout
+    status = subprocess.run([sys.executable, "-m", "feeder", "--config", str(cfg_file),
+                             "status"], capture_output=True, text=True, timeout=60)
+    assert status.returncode == 1
+    assert "no article in 3 polls: the sitemap lists nothing?" in status.stdout
+    assert f"`feeder probe {site.url('/')}` suggests a fix" in status.stdout
