@@ -356,7 +356,7 @@ class Poller:
             # A PublishError goes up to poll(), which reports it as this poll's error; the
             # version is then not marked written, so the next poll tries again. Archives
             # first: the feed's prev-archive link then never points at a missing document.
-            archives = publish_archives(self.settings, source, self.store)
+            archives = publish_archives(self.settings, source, self.store, self.output)
             feed = self.feed(source)
             written = [*archives.changed, *publish_source(
                 self.settings, feed, prev_archive=archives.newest, output=self.output)]

@@ -99,6 +99,20 @@ def read_cache_map(root: Path) -> dict[str, str]:
     return found
 
 
+_LINK_LINE = re.compile(r"""^"([^"]+)"\s+'([^']*)';\s*$""")
+
+
+def read_links_map(root: Path) -> dict[str, str]:
+    """The WebSub Link header of each feed path (feeder.publish.websub.LINKS_FILE)."""
+    from feeder.publish.websub import LINKS_FILE
+
+    try:
+        text = (root / LINKS_FILE).read_text("utf-8")
+    except OSError:
+        return {}
+    return {m.group(1): m.group(2) for line in text.splitlines() if (m := _LINK_LINE.match(line))}
+
+
 def cache_control(path: Path, per_feed: Mapping[str, str] | None = None,
                   request_path: str | None = None) -> str:
     """The Cache-Control header for a served file.
@@ -247,6 +261,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
         per_feed = read_cache_map(self.server.directory)
         request_path = "/" + target.relative_to(self.server.directory).as_posix()
         self.send_header("Cache-Control", cache_control(target, per_feed, request_path))
+        link = read_links_map(self.server.directory).get(request_path)
+        if link:  # WebSub discovery (section 4): the hubs and the feed's own URL
+            self.send_header("Link", link)
         if has_gz:
             self.send_header("Vary", "Accept-Encoding")
 

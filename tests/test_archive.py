@@ -200,16 +200,23 @@ def test_a_source_whose_feed_holds_everything_has_no_archive(site: tuple[Poller,
 
 def test_nginx_serves_archives_and_newsboat_reads_every_one(tmp_path: Path) -> None:
     """Through deploy's nginx: Atom Content-Type, a year of caching for finished months only;
-    newsboat reads every archive with all of its items."""
+    newsboat reads every archive with all of its items; the feeds' WebSub Link headers."""
     if find_nginx() is None or NEWSBOAT is None:
         pytest.skip("nginx and newsboat are needed (apt-get install nginx newsboat)")
     out = tmp_path / "public"
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
-    publish_history(out, f"sqlite:///{tmp_path / 'feeder.db'}", base)
+    publish_history(out, f"sqlite:///{tmp_path / 'feeder.db'}", base,
+                    hubs=("https://hub.example.org/",))
     proc, port = start_nginx(tmp_path / "nginx", out, port)
     server = Nginx(port, out)
     try:
+        # WebSub discovery: the feeds (not the archives) carry the hub and self Link header.
+        for name in ("rss.xml", "atom.xml", "feed.json"):
+            resp, _ = server.get(f"/{SOURCE.id}/{name}")
+            assert resp.getheader("Link") == ('<https://hub.example.org/>; rel="hub", '
+                                              f'<{base}{SOURCE.id}/{name}>; rel="self"')
+        assert server.get(f"/{SOURCE.id}/archive/2020-07.xml")[0].getheader("Link") is None
         for n, month in enumerate(MONTHS):
             path = f"/{SOURCE.id}/archive/{month}.xml"
             resp, body = server.get(path)

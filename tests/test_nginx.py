@@ -46,7 +46,10 @@ def server_block(out: Path, port: int) -> str:
     conf = re.sub(r"^\s*listen \[::\]:80;\n", "", conf, flags=re.M)
     conf, roots = re.subn(r"^(\s*)root \S+;$", rf"\1root {out};", conf, flags=re.M)
     conf, maps = re.subn(r"include /\S+/\.feeder/\*\.map;", f"include {out}/.feeder/*.map;", conf)
-    assert listens == 1 and roots == 1 and maps == 1, "deploy/nginx/feeder.conf changed shape"
+    conf, links = re.subn(r"include /\S+/\.feeder/websub\*\.links;",
+                          f"include {out}/.feeder/websub*.links;", conf)
+    assert listens == 1 and roots == 1 and maps == 1 and links == 1, \
+        "deploy/nginx/feeder.conf changed shape"
     return conf
 
 

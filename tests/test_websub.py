@@ -268,6 +268,8 @@ def test_run_once_announces_to_the_hub_which_pushes_to_a_subscriber(tmp_path: Pa
                 assert proc.returncode == 0, proc.stdout + proc.stderr
 
             run()
+            served = requests.get(topic, timeout=5)  # WebSub discovery by HTTP header too
+            assert served.headers["Link"] == f'<{hub.url}>; rel="hub", <{topic}>; rel="self"'
             assert {p.topic for p in hub.pings} == {
                 f"{feeds_base}{key}/{name}" for key in ("tanphuoc", "all") for name in FILES}
             with subscriber.got:

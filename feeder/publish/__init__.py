@@ -31,7 +31,7 @@ from feeder.config import Settings
 from feeder.errors import PublishError
 from feeder.model import SourceFeed
 from feeder.output import OutFile, Output, open_output
-from feeder.publish import atom, gate, jsonfeed, rss, site
+from feeder.publish import atom, gate, jsonfeed, rss, site, websub
 from feeder.publish.chart import Activity
 from feeder.publish.items import ALL_MAX_ITEMS, Channel, combined_channel, source_channel
 
@@ -135,6 +135,8 @@ def publish_site(settings: Settings, feeds: Sequence[SourceFeed],
         pages.append(OutFile("status.json", status))
     pages.append(OutFile(site.CACHE_MAP, site.cache_control_map([*channels, combined]),
                          gzip=False))
+    pages.append(OutFile(websub.LINKS_FILE, websub.links_map(
+        settings, [c.key for c in (*channels, combined)]), gzip=False))
     changed += _publish(settings, output, pages)
     log.info("publish.site sources=%d changed=%d", len(channels), len(changed))
     if failure is not None:

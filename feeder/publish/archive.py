@@ -39,9 +39,10 @@ from zoneinfo import ZoneInfo
 from feeder.config import Settings, Source
 from feeder.errors import PublishError
 from feeder.model import Article
+from feeder.output import OutFile, Output, open_output
 from feeder.publish import atom, gate
 from feeder.publish.items import Channel, item_from, order, source_channel
-from feeder.publish.write import write_if_changed, write_with_gzip
+from feeder.publish.site import feed_max_age
 from feeder.store import ArchivedRow
 
 log = logging.getLogger(__name__)
@@ -118,12 +119,12 @@ def render(channel: Channel) -> bytes:
     return data
 
 
-def _read_state(path: Path) -> dict[str, str]:
+def _parse_state(data: bytes | None) -> dict[str, str]:
     try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}  # missing or damaged: every month is written again, which repairs it
-    return data if isinstance(data, dict) else {}
+        state = json.loads(data) if data is not None else {}
+    except ValueError:
+        return {}  # damaged: every month is written again, which repairs it
+    return state if isinstance(state, dict) else {}
 
 
 def cache_map(source: Source, finished: Sequence[str]) -> bytes:
@@ -133,49 +134,55 @@ def cache_map(source: Source, finished: Sequence[str]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def publish_archives(settings: Settings, source: Source, store: ArchiveStore) -> ArchiveResult:
-    """Write the archives of ``source`` that changed; return them and the newest one's URL.
+def publish_archives(settings: Settings, source: Source, store: ArchiveStore,
+                     output: Output | None = None) -> ArchiveResult:
+    """Write the archives of ``source`` that changed (to ``output``, the configured target by
+    default); return them and the newest one's URL.
 
     Raises PublishError (with ``source``) when one cannot be rendered or written; archives
     written before it stay, and the feed keeps its previous prev-archive link.
     """
-    out = Path(settings.out)
-    folder = out / source.id / FOLDER
+    output = output or open_output(settings)
     feed = source_channel(source, (), settings.base_url)
     by_month = months(store.archived_rows(source.id, source.max_items), source.tz)
     names = list(by_month)
-    state_path = folder / STATE
-    old_state = _read_state(state_path)
+    state_name = f"{source.id}/{FOLDER}/{STATE}"
+    old_state = _parse_state(output.read(state_name))
     state: dict[str, str] = {}
     stale: dict[str, tuple[str | None, str | None]] = {}
     for i, month in enumerate(names):
         prev = names[i - 1] if i > 0 else None
         nxt = names[i + 1] if i + 1 < len(names) else None
         state[month] = fingerprint(source, settings, month, by_month[month], prev, nxt)
-        if old_state.get(month) != state[month] or not (out / source.id /
-                                                         archive_name(month)).exists():
+        # The state is written after the documents, so a month it lists is on the target.
+        if old_state.get(month) != state[month]:
             stale[month] = (prev, nxt)
-    changed: list[Path] = []
+    files: list[OutFile] = []
+    if stale:
+        records = store.articles_by_pk([r.pk for m in stale for r in by_month[m]])
+        newest_cache = f"public, max-age={feed_max_age(feed.ttl_minutes)}"
+        for month, (prev, nxt) in stale.items():
+            articles = [records[r.pk] for r in by_month[month] if r.pk in records]
+            files.append(OutFile(
+                f"{source.id}/{archive_name(month)}",
+                render(archive_channel(feed, month, articles, prev, nxt)),
+                FINISHED_CACHE_CONTROL if nxt else newest_cache))
+    # A month with no article left (its articles were deleted) keeps its file: an archive URL,
+    # once published, does not go away under a reader.
+    if names:
+        files.append(OutFile(f".feeder/archive-{source.id}.map",
+                             cache_map(source, names[:-1]), gzip=False))
+    changed: list[str] = []
     try:
-        if stale:
-            wanted = [r.pk for m in stale for r in by_month[m]]
-            records = store.articles_by_pk(wanted)
-            for month, (prev, nxt) in stale.items():
-                articles = [records[r.pk] for r in by_month[month] if r.pk in records]
-                data = render(archive_channel(feed, month, articles, prev, nxt))
-                changed += write_with_gzip(out / source.id / archive_name(month), data)
-        # A month with no article left (its articles were deleted) keeps its file: an archive
-        # URL, once published, does not go away under a reader.
+        changed += output.publish(files)
         if state != old_state:
-            write_if_changed(state_path, (json.dumps(state, indent=1, sort_keys=True) + "\n")
-                             .encode("utf-8"))
-        cache = out / ".feeder" / f"archive-{source.id}.map"
-        if names and write_if_changed(cache, cache_map(source, names[:-1])):
-            changed.append(cache)
+            changed += output.publish([OutFile(
+                state_name, (json.dumps(state, indent=1, sort_keys=True) + "\n").encode(),
+                gzip=False)])
     except OSError as exc:
-        raise PublishError(f"cannot write an archive: {exc}", source=source.id,
-                           path=str(folder)) from exc
+        raise PublishError(f"cannot write an archive to {output.describe()}: {exc}",
+                           source=source.id, path=f"{source.id}/{FOLDER}") from exc
     newest = feed.url(archive_name(names[-1])) if names else None
     log.info("publish.archives source=%s months=%d written=%d", source.id, len(names), len(stale))
-    return ArchiveResult(tuple(changed), newest, tuple(names))
-
+    return ArchiveResult(tuple(Path(settings.out) / n for n in changed if not n.endswith(STATE)),
+                         newest, tuple(names))

@@ -40,6 +40,10 @@ BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
 #: Attempts for one change before it is given up (about seven hours with the values above).
 GIVE_UP_AFTER = 12
+#: Per feed path, the HTTP ``Link`` header that advertises its hubs and itself (WebSub section 4
+#: makes the header the discovery every subscriber and hub can rely on). nginx includes it as a
+#: map, ``feeder serve`` reads it; not ``*.map``, which is the Cache-Control map's glob.
+LINKS_FILE = ".feeder/websub.links"
 
 
 def topics(changed: Iterable[Path], out: Path, base_url: str) -> list[str]:
@@ -49,6 +53,24 @@ def topics(changed: Iterable[Path], out: Path, base_url: str) -> list[str]:
         if path.name in FEED_NAMES:
             urls.append(urljoin(base_url, path.relative_to(out).as_posix()))
     return list(dict.fromkeys(urls))
+
+
+def link_header(hubs: Sequence[str], self_url: str) -> str:
+    """``<hub>; rel="hub", ..., <self>; rel="self"`` (RFC 8288). Pure."""
+    return ", ".join([*(f'<{h}>; rel="hub"' for h in hubs), f'<{self_url}>; rel="self"'])
+
+
+def links_map(settings: Settings, keys: Iterable[str]) -> bytes:
+    """The LINKS_FILE body for the feeds of ``keys`` (source ids and "all"); without a hub, no
+    line: a feed then advertises nothing."""
+    lines = ["# Written by feeder: the WebSub Link header of each feed (nginx map lines)."]
+    if settings.hubs:
+        for key in sorted(keys):
+            for name in sorted(FEED_NAMES):
+                value = link_header(settings.hubs, urljoin(settings.base_url, f"{key}/{name}"))
+                # nginx quotes the value with ' (the header has "); a URL carries %27 instead.
+                lines.append(f"\"/{key}/{name}\" '{value.replace(chr(39), '%27')}';")
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def retry_at(attempts_done: int, now: datetime) -> datetime | None:
@@ -62,7 +84,10 @@ def notify(session: requests.Session, hub: str, topic: str,
            timeout: tuple[float, float]) -> str | None:
     """Send one publish notification; return None on success, else what went wrong."""
     try:
-        response = session.post(hub, data={"hub.mode": "publish", "hub.url": topic},
+        # hub.url is the name PubSubHubbub 0.4 gave the topic, hub.topic the one WebSub uses for
+        # everything else; hubs read one or the other, so both are sent.
+        response = session.post(hub, data={"hub.mode": "publish", "hub.url": topic,
+                                           "hub.topic": topic},
                                 timeout=timeout, allow_redirects=False)
     except requests.RequestException as exc:
         return f"{hub}: {exc.__class__.__name__}: {exc}"
