@@ -87,6 +87,12 @@ class PollResult:
         return bool(self.new or self.updated)
 
 
+def _moved(url: str, moved_to: str | None) -> tuple[str, ...]:
+    """The warning for a source URL that redirects permanently (301 / 308), naming the new one."""
+    return (f"{url} moved permanently to {moved_to}: update the source's url",) if moved_to \
+        else ()
+
+
 @dataclass(frozen=True, slots=True)
 class _Read:
     """What one of a source's URLs announced, and the validators to keep for it."""
@@ -167,13 +173,13 @@ class Poller:
             read = sitemap_source.collect(
                 url, lambda u, consume: self._stream(source, u, consume, allow_private, until),
                 tz=source.tz, max_bytes=self.settings.max_sitemap_bytes)
-            return _Read(read.announced, read.validators, read.not_modified, read.errors)
+            return _Read(read.announced, read.validators, read.not_modified, read.errors,
+                         _moved(url, read.moved_to))
         got = self._get(source, url, "feed" if source.kind == "feed" else "listing",
                         allow_private, until)
         if isinstance(got, NotModified):
             return _Read((), ((url, got.cache),), not_modified=True)
-        moved = (f"{url} moved permanently to {got.moved_to}: update the source's url",) \
-            if got.moved_to else ()
+        moved = _moved(url, got.moved_to)
         if source.kind == "feed":
             announced = feed_source.parse(got.content, got.final_url, tz=source.tz)
         else:

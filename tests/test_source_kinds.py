@@ -391,3 +391,17 @@ def test_a_sitemap_that_stops_listing_articles_is_flagged(
     assert status.returncode == 1
     assert "no article in 3 polls: the sitemap lists nothing?" in status.stdout
     assert f"`feeder probe {site.url('/')}` suggests a fix" in status.stdout
+
+
+def test_a_sitemap_that_moved_permanently_is_reported(
+        site: LoopbackServer, tmp_path: Path) -> None:
+    a = serve_article(site, "bai-trong-sitemap-moi-1001", "Bài trong sitemap mới")
+    site.route("/sitemap.xml", "", status=308, headers={"Location": "/sitemaps/tin.xml"})
+    site.route("/sitemaps/tin.xml", news_sitemap((a, "2020-01-01T07:00:00+07:00")),
+               headers={"Content-Type": "application/xml"})
+    cfg = config(tmp_path, f"sqlite:///{tmp_path / 'f.db'}",
+                 Source(id="doi", name="Đổi", kind="sitemap", urls=(site.url("/sitemap.xml"),)))
+    [r] = poll(cfg)
+    assert r.status == "ok" and r.new == 1, r
+    assert any(f"moved permanently to {site.url('/sitemaps/tin.xml')}" in w
+               for w in r.warnings), r

@@ -82,6 +82,7 @@ class SitemapRead:
     is_index: bool = False  # the URL is a sitemap index
     news: bool = False  # a sitemap read carries news:publication_date
     count: int = 0  # entries of the top document (<url> or <sitemap> elements)
+    moved_to: str | None = None  # where the sitemap URL now lives (permanent redirects only)
 
 
 Fetch = Callable[[str, Consumer], "Streamed | NotModified"]
@@ -101,7 +102,7 @@ def collect(url: str, fetch: Fetch, *, tz: ZoneInfo, max_bytes: int | None = Non
     validators = [(url, got.cache)]
     if not top.is_index:
         return SitemapRead(top.entries, tuple(validators), not_modified=False, news=top.news,
-                           count=top.count)
+                           count=top.count, moved_to=got.moved_to)
     announced: list[Announcement] = []
     errors: list[str] = []
     news = False
@@ -121,7 +122,8 @@ def collect(url: str, fetch: Fetch, *, tz: ZoneInfo, max_bytes: int | None = Non
         announced += sub.value.entries
         news = news or sub.value.news
     return SitemapRead(tuple(announced), tuple(validators), not_modified=False,
-                       errors=tuple(errors), is_index=True, news=news, count=top.count)
+                       errors=tuple(errors), is_index=True, news=news, count=top.count,
+                       moved_to=got.moved_to)
 
 
 def _consumer(url: str, tz: ZoneInfo, keep: int, max_bytes: int | None) -> Consumer:
