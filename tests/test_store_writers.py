@@ -28,14 +28,16 @@ from feeder.store import (
     feeds,
     meta_table,
     pages,
+    poll_days,
     robots,
     sources,
+    websub_pings,
 )
 
 T0 = datetime(2020, 12, 22, 10, 0, tzinfo=UTC)
 ROUNDS = 15
 WRITES = ("record_poll", "record_page_failure", "put_robots", "apply_new", "apply_listing",
-          "apply_not_modified")
+          "apply_not_modified", "count_poll", "queue_pings", "claim_feed")
 
 
 def _article(n: int) -> Article:
@@ -60,6 +62,13 @@ def _write(store: Store, kind: str, n: int) -> None:
         store.apply("bao", [], listings=[(f"http://bao.example.vn/list-{n}/", CacheInfo('"l"'))])
     elif kind == "apply_not_modified":
         store.apply("bao", [], not_modified=[(url, CacheInfo('"e"'))])
+    elif kind == "count_poll":
+        store.count_poll(f"s{n}", "2020-12-22", ok=False)
+    elif kind == "queue_pings":
+        store.queue_pings([("http://hub.example/", f"http://feeds.example/s{n}/rss.xml")], T0)
+    elif kind == "claim_feed":
+        with store.claim_feed(f"s{n}") as claim:
+            claim.written("digest", "config")
     else:
         raise AssertionError(kind)
 
@@ -87,6 +96,15 @@ def _check(store: Store, kind: str, writers: int) -> None:
             version = conn.execute(sa.select(feeds.c.content_version)
                                    .where(feeds.c.id == "bao")).scalar_one()
             assert version == ROUNDS
+        elif kind == "count_poll":
+            assert count(poll_days) == ROUNDS
+            assert set(conn.execute(sa.select(poll_days.c.polls)).scalars()) == {writers}
+            assert set(conn.execute(sa.select(poll_days.c.failures)).scalars()) == {writers}
+        elif kind == "queue_pings":
+            assert count(websub_pings) == ROUNDS
+        elif kind == "claim_feed":
+            assert count(feeds) == ROUNDS
+            assert set(conn.execute(sa.select(feeds.c.built_with)).scalars()) == {"config"}
         else:
             assert count(pages) == ROUNDS
 
