@@ -129,7 +129,7 @@ class Poller:
     # -- one source ------------------------------------------------------------------------
 
     def poll(self, source: Source) -> PollResult:
-        """Poll one source and publish its feeds when something changed."""
+        """Poll one source and make its feed files equal the store."""
         started = time.monotonic()
         now = clock.now()
         try:
@@ -139,6 +139,9 @@ class Poller:
         except Exception as exc:  # a bug must not take the other sources down with it
             log.exception("poll.crash source=%s", source.id)
             result = PollResult(source.id, "error", error=f"internal error: {exc!r}")
+        if result.status == "error":
+            # The site failed us today, but what is stored still reaches the files (issue 9).
+            result = self._publish_anyway(source, result)
         result = replace(result, seconds=time.monotonic() - started)
         try:
             self._record(source, result, now)
@@ -369,6 +372,23 @@ class Poller:
             claim.written(content_digest(feed.articles), built_with)
         self.hub.queue(written)  # after the claim: it writes to the store
         return [str(p) for p in written]
+
+    def _publish_anyway(self, source: Source, failed: PollResult) -> PollResult:
+        """After a failed poll: publish the feed if its files are behind the store."""
+        try:
+            written = self.publish(source)
+        except FeederError as exc:
+            if str(exc) in (failed.error or ""):
+                return failed  # publishing was what failed
+            return replace(failed, error=f"{failed.error}; {exc}")
+        except Exception:  # a bug: the poll's own error is the one to report
+            log.exception("publish.crash source=%s", source.id)
+            return failed
+        return replace(failed, written=tuple(written)) if written else failed
+
+    def site_behind(self) -> bool:
+        """The site files (combined feed, index, status) are behind the store."""
+        return self.store.feed_state(SITE_FEED).behind
 
     def _fingerprint(self, source: Source) -> str:
         """What a source's feed files depend on besides its articles."""

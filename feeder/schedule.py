@@ -96,7 +96,7 @@ class Runner:
         if not is_due(self.poller.store.next_due(source.id), now):
             return  # in backoff, or polled recently before a restart
         result = self.poller.poll(source)
-        if result.changed or result.status == "error":
+        if result.changed or result.status == "error" or self.poller.site_behind():
             self.poller.publish_site()
 
     def start(self) -> None:

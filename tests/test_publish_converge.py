@@ -100,6 +100,24 @@ def test_files_catch_up_with_articles_stored_by_a_run_that_never_published(
     assert len(assert_files_equal_store(cfg)) == 5
 
 
+def test_a_failing_listing_does_not_keep_stored_articles_from_the_files(
+        site: LoopbackServer, tmp_path: Path, database_url: str) -> None:
+    """The store holds articles the files lack, and today the site answers 404: the poll
+    fails, and still publishes what is stored."""
+    _serve(site, 2)
+    cfg = make_config(tmp_path, database_url, source(site))
+    poll_all(cfg)
+    store = Store(database_url)
+    from tests.test_store import article
+
+    store.apply("thu", [Intent("new", replace(article(7), source="thu"), article(7).url)])
+    store.close()
+    site.route("/thoi-su/", "gone", status=404)
+    [result] = poll_all(cfg)
+    assert result.status == "error" and "404" in (result.error or ""), result
+    assert len(assert_files_equal_store(cfg)) == 3
+
+
 def test_a_changed_configuration_reaches_the_files_without_news(
         site: LoopbackServer, tmp_path: Path, database_url: str) -> None:
     _serve(site, 2)
