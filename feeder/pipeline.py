@@ -43,7 +43,7 @@ from feeder.identity import Fetched, settle
 from feeder.metrics import Metrics
 from feeder.model import Article, CacheInfo, NotModified, Page, SourceFeed
 from feeder.output import open_output
-from feeder.publish import ALL_MAX_ITEMS, chart, publish_site, publish_source
+from feeder.publish import ALL_MAX_ITEMS, chart, publish_files, publish_site, source_files
 from feeder.publish.archive import publish_archives
 from feeder.publish.websub import HubNotifier
 from feeder.schedule import plan_from_store
@@ -356,20 +356,24 @@ class Poller:
         ``force`` builds anyway.
         """
         built_with = self._fingerprint(source)
-        if not (force or self.store.feed_state(source.id).stale(built_with)):
+        seen = self.store.feed_state(source.id)
+        if not (force or seen.stale(built_with)):
             return []
-        # One builder per feed (the feed's row lock); the versions are compared under it.
+        # Built outside the feed's lock, from a view at least as new as `seen` (read first).
+        # A PublishError goes up to poll(), which reports it as this poll's error; the version
+        # is then not marked written, so the next poll tries again. Archives first: the feed's
+        # prev-archive link then never points at a missing document.
+        archives = publish_archives(self.settings, source, self.store, self.output)
+        feed = self.feed(source)
+        files = source_files(self.settings, feed, prev_archive=archives.newest)
+        # Written under the lock (one writer per feed), unless newer bytes are there already.
         with self.store.claim_feed(source.id) as claim:
-            if not (force or claim.state.stale(built_with)):
-                return []  # another worker built this version meanwhile
-            # A PublishError goes up to poll(), which reports it as this poll's error; the
-            # version is then not marked written, so the next poll tries again. Archives
-            # first: the feed's prev-archive link then never points at a missing document.
-            archives = publish_archives(self.settings, source, self.store, self.output)
-            feed = self.feed(source)
-            written = [*archives.changed, *publish_source(
-                self.settings, feed, prev_archive=archives.newest, output=self.output)]
-            claim.written(content_digest(feed.articles), built_with)
+            if claim.newer_than(seen, built_with):
+                return [str(p) for p in archives.changed]
+            written = [*archives.changed, *publish_files(self.settings, files, source=source.id,
+                                                         output=self.output)]
+            claim.written(content_digest(feed.articles), built_with,
+                          version=seen.content_version)
         self.hub.queue(written)  # after the claim: it writes to the store
         return [str(p) for p in written]
 

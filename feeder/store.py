@@ -27,9 +27,11 @@ inside the JSON record.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -291,10 +293,20 @@ class FeedClaim:
         self._conn = conn
         self.state = state
 
-    def written(self, content_hash: str, built_with: str | None = None) -> None:
+    def newer_than(self, seen: FeedState, built_with: str | None = None) -> bool:
+        """The files already show a newer view than ``seen`` (a state read before the view was
+        built): writing it now would replace newer bytes with older ones."""
+        written = self.state.written_version
+        return (written is not None and written > seen.content_version
+                and self.state.built_with == built_with)
+
+    def written(self, content_hash: str, built_with: str | None = None, *,
+                version: int | None = None) -> None:
+        """Record that the files now show ``version`` (default: the version read under the
+        lock; a view built before the lock passes the version read before building it)."""
         self._conn.execute(feeds.update().where(feeds.c.id == self.state.feed).values(
-            written_version=self.state.content_version, content_hash=content_hash,
-            written_at=clock.now(), built_with=built_with))
+            written_version=self.state.content_version if version is None else version,
+            content_hash=content_hash, written_at=clock.now(), built_with=built_with))
 
 
 class Store:
@@ -304,6 +316,7 @@ class Store:
         self.url = database_url(url)
         self.engine = self._engine(self.url)
         self.is_postgresql = self.engine.dialect.name == "postgresql"
+        self._write_queue = threading.RLock()
         try:
             self._migrate()
         except _ENVIRONMENT_ERRORS as exc:
@@ -386,8 +399,12 @@ class Store:
 
         Only environment failures become StoreError (see _ENVIRONMENT_ERRORS).
         """
+        # SQLite has one writer at a time. Threads of this process queue for it here, where
+        # the next one goes as soon as the lock is free; SQLite's own busy handler would have
+        # them sleep and poll (up to 100 ms a try). Other processes still meet the busy handler.
+        queue = self._write_queue if write and not self.is_postgresql else contextlib.nullcontext()
         try:
-            with self.engine.connect() as conn:
+            with queue, self.engine.connect() as conn:
                 if write:
                     conn.execution_options(feeder_write=True)
                 with conn.begin():

@@ -229,16 +229,16 @@ def test_an_older_view_never_replaces_newer_files(
     _serve(site, 2)
     cfg = make_config(tmp_path, database_url, source(site))
     poll_all(cfg)
-    real_publish = pipeline.publish_source
+    real_publish = pipeline.publish_files
     a_has_read, a_may_write = threading.Event(), threading.Event()
 
-    def slow_publish(settings, feed, **kw):  # type: ignore[no-untyped-def]
+    def slow_publish(settings, files, **kw):  # type: ignore[no-untyped-def]
         if threading.current_thread().name == "worker-a":
             a_has_read.set()
             a_may_write.wait(5)
-        return real_publish(settings, feed, **kw)
+        return real_publish(settings, files, **kw)
 
-    monkeypatch.setattr(pipeline, "publish_source", slow_publish)
+    monkeypatch.setattr(pipeline, "publish_files", slow_publish)
     stores = [Store(database_url) for _ in range(3)]
     with Fetcher(cfg.settings) as fetcher:
         a, b = (Poller(cfg, s, fetcher) for s in stores[:2])

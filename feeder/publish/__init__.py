@@ -35,7 +35,8 @@ from feeder.publish import atom, gate, jsonfeed, rss, site, websub
 from feeder.publish.chart import Activity
 from feeder.publish.items import ALL_MAX_ITEMS, Channel, combined_channel, source_channel
 
-__all__ = ["ALL_MAX_ITEMS", "channel_files", "publish_site", "publish_source", "render_channel"]
+__all__ = ["ALL_MAX_ITEMS", "channel_files", "publish_files", "publish_site", "publish_source",
+           "render_channel", "source_files"]
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,21 @@ def _publish(settings: Settings, output: Output, files: list[OutFile], *,
     return [Path(settings.out) / name for name in names]
 
 
+def source_files(settings: Settings, feed: SourceFeed, *,
+                 prev_archive: str | None = None) -> list[OutFile]:
+    """The feed files of ``feed`` (rendered and gated; see :func:`publish_source`)."""
+    return channel_files(source_channel(feed.source, feed.articles, settings.base_url,
+                                        hubs=settings.hubs, prev_archive=prev_archive))
+
+
+def publish_files(settings: Settings, files: list[OutFile], *, source: str,
+                  output: Output | None = None) -> list[Path]:
+    """Publish one feed's rendered ``files`` as a set; return the paths that changed."""
+    changed = _publish(settings, output or open_output(settings), files, source=source)
+    log.info("publish.source source=%s changed=%d", source, len(changed))
+    return changed
+
+
 def publish_source(settings: Settings, feed: SourceFeed, *, prev_archive: str | None = None,
                    output: Output | None = None) -> list[Path]:
     """Write ``<out>/<source id>/{rss.xml,atom.xml,feed.json}`` (+ ``.gz``) for ``feed``.
@@ -94,13 +110,8 @@ def publish_source(settings: Settings, feed: SourceFeed, *, prev_archive: str | 
     ``prev_archive``, the newest archive document (RFC 5005, see :mod:`feeder.publish.archive`).
     ``output`` defaults to the target ``settings`` name (feeder.output.open_output).
     """
-    channel = source_channel(feed.source, feed.articles, settings.base_url,
-                             hubs=settings.hubs, prev_archive=prev_archive)
-    changed = _publish(settings, output or open_output(settings), channel_files(channel),
-                       source=channel.key)
-    log.info("publish.source source=%s items=%d changed=%d", channel.key, len(channel.items),
-             len(changed))
-    return changed
+    files = source_files(settings, feed, prev_archive=prev_archive)
+    return publish_files(settings, files, source=feed.source.id, output=output)
 
 
 def publish_site(settings: Settings, feeds: Sequence[SourceFeed],
