@@ -19,6 +19,7 @@ from html import escape
 
 from lxml import etree
 
+from feeder.extract import rules
 from feeder.extract.content import Block, norm_space, render, text_of, to_html, to_text, vis_len
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ AGREEMENT = 0.5
 SHORT_LINE = 30
 # A second opinion with less text than this found a header line or a title, not an article.
 MIN_SECOND_OPINION = 100
+# A caption's credit ("Ảnh: Trí Nhân") is at most this long.
+CREDIT_CHARS = 60
 _TEXT_KINDS = frozenset(("p", "h", "quote", "ul", "ol", "pre"))
 _WORDS_RE = re.compile(r"\w+")
 
@@ -123,14 +126,15 @@ def choose(blocks: list[Block], tree: etree._Element, page: str | bytes | None, 
     page_size = page_chars(tree)
     ours = evidence(blocks, page_size)
     confidence = ours.confidence
-    if confidence >= 1.0 or page is None:
+    # (The second opinion is a named rule so that bench/accuracy.py --rules can weigh it.)
+    if confidence >= 1.0 or page is None or not rules.applies("second-opinion"):
         return BodyChoice(tuple(blocks), "main-block" if blocks else "none", confidence, ours,
                           ours.reasons())
     figures = [b for b in blocks if b.kind == "figure"]
     # trafilatura reads captions as paragraphs; ours are captions of our pictures.
     captions = tuple(norm_space(b.image.caption) for b in figures
                      if b.image is not None and b.image.caption)
-    second = [b for b in second_opinion(page, base) if not b.text.startswith(captions)]
+    second = [b for b in second_opinion(page, base) if not _is_caption(b.text, captions)]
     theirs = evidence(second, page_size)
     more = theirs.chars >= MIN_SECOND_OPINION and theirs.chars > SECOND_OPINION_MARGIN * ours.chars
     if more and (ours.chars < AGREEMENT_CHARS or _shared_words(blocks, second) >= AGREEMENT):
@@ -139,6 +143,12 @@ def choose(blocks: list[Block], tree: etree._Element, page: str | bytes | None, 
         return BodyChoice((*figures, *second), "trafilatura", confidence, theirs, why)
     return BodyChoice(tuple(blocks), "main-block" if blocks else "none", confidence, ours,
                       ours.reasons())
+
+
+def _is_caption(text: str, captions: tuple[str, ...]) -> bool:
+    """The text is one of the captions (perhaps with its credit after it), not a paragraph that
+    happens to start like one."""
+    return any(text.startswith(c) and len(text) <= len(c) + CREDIT_CHARS for c in captions)
 
 
 def _shared_words(ours: list[Block], theirs: list[Block]) -> float:
