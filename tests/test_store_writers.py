@@ -213,11 +213,14 @@ def _open_store_repeatedly(url: str, prepare: str, attempts: int, barrier: Any,
 
 
 def _drop_everything(url: str) -> None:
+    """feeder's tables (as tests/conftest.py resets them; other schemas in the database, such
+    as a job queue's, are left alone), and a half-migrated schema 1's."""
+    from feeder.store import metadata
+
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        meta = sa.MetaData()
-        meta.reflect(conn)
-        meta.drop_all(conn)
+        metadata.drop_all(conn)
+        conn.execute(sa.text("DROP TABLE IF EXISTS pages_v1"))
     engine.dispose()
 
 
