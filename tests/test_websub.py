@@ -7,12 +7,14 @@ delivers the new content to verified subscribers).
 
 from __future__ import annotations
 
+import hmac
 import json
 import subprocess
 import sys
 import threading
 import urllib.parse
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -235,39 +237,52 @@ class _Subscriber:
         self.server.server_close()
 
 
-def test_run_once_announces_to_the_hub_which_pushes_to_a_subscriber(tmp_path: Path,
-                                                                    hub: Any) -> None:
-    """`feeder run --once` on the demo site, its feeds served by `feeder serve`: the hub is told,
-    fetches the feed and pushes it to a subscriber; a second run with nothing new tells nobody."""
+@contextmanager
+def demo_publisher(tmp_path: Path, hub_url: str) -> Iterator[tuple[Path, str, Path]]:
+    """The demo site, a configuration polling it with ``hub_url`` as the hub, and `feeder serve`
+    over the output folder: yields (config file, feeds base URL, output folder)."""
     from feeder.serve import serve_in_thread
 
     out = tmp_path / "public"
     out.mkdir()
     server, _ = serve_in_thread(out)
     feeds_base = f"http://127.0.0.1:{server.server_address[1]}/"
-    with demo_site() as site:
-        bundled = (Path(__file__).resolve().parent.parent / "feeds" / "demo.toml").read_text(
-            "utf-8").replace("http://127.0.0.1:8081/", site)
-        (tmp_path / "feeds").mkdir()
-        (tmp_path / "feeds" / "demo.toml").write_text(bundled, "utf-8")
-        cfg = tmp_path / "feeder.toml"
-        cfg.write_text(f'[feeder]\nout = "public"\ndatabase = "var/feeder.db"\nhost_delay = 0.0\n'
-                       f'base_url = "{feeds_base}"\nhub = "{hub.url}"\n', "utf-8")
+    try:
+        with demo_site() as site:
+            bundled = (Path(__file__).resolve().parent.parent / "feeds" / "demo.toml"
+                       ).read_text("utf-8").replace("http://127.0.0.1:8081/", site)
+            (tmp_path / "feeds").mkdir()
+            (tmp_path / "feeds" / "demo.toml").write_text(bundled, "utf-8")
+            cfg = tmp_path / "feeder.toml"
+            cfg.write_text(f'[feeder]\nout = "public"\ndatabase = "var/feeder.db"\n'
+                           f'host_delay = 0.0\nbase_url = "{feeds_base}"\nhub = "{hub_url}"\n',
+                           "utf-8")
+            yield cfg, feeds_base, out
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run_once(cfg: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "feeder", "--config", str(cfg), "run", "--once"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_run_once_announces_to_the_hub_which_pushes_to_a_subscriber(tmp_path: Path,
+                                                                    hub: Any) -> None:
+    """`feeder run --once` on the demo site, its feeds served by `feeder serve`: the hub is told,
+    fetches the feed and pushes it to a subscriber; a second run with nothing new tells nobody."""
+    subscriber = _Subscriber()
+    with demo_publisher(tmp_path, hub.url) as (cfg, feeds_base, out):
         topic = f"{feeds_base}tanphuoc/atom.xml"
-        subscriber = _Subscriber()
         try:
             answer = requests.post(hub.url, data={"hub.mode": "subscribe", "hub.topic": topic,
                                                   "hub.callback": subscriber.url}, timeout=5)
             assert answer.status_code == 202
             assert hub.wait_for(lambda h: subscriber.url in h.subscribers.get(topic, {}))
 
-            def run() -> None:
-                proc = subprocess.run([sys.executable, "-m", "feeder", "--config", str(cfg),
-                                       "run", "--once"], capture_output=True, text=True,
-                                      timeout=120, check=False)
-                assert proc.returncode == 0, proc.stdout + proc.stderr
-
-            run()
+            run_once(cfg)
             served = requests.get(topic, timeout=5)  # WebSub discovery by HTTP header too
             assert served.headers["Link"] == f'<{hub.url}>; rel="hub", <{topic}>; rel="self"'
             assert {p.topic for p in hub.pings} == {
@@ -280,9 +295,60 @@ def test_run_once_announces_to_the_hub_which_pushes_to_a_subscriber(tmp_path: Pa
             parsed = feedparser.parse(body)
             assert parsed.entries and not parsed.bozo
 
-            run()  # nothing new on the site: no file changes, no ping
+            run_once(cfg)  # nothing new on the site: no file changes, no ping
             assert len(hub.pings) == 6
         finally:
             subscriber.close()
-            server.shutdown()
-            server.server_close()
+
+
+@contextmanager
+def flask_websub_hub(tmp_path: Path) -> Iterator[str]:
+    """Flask-WebSub's hub (PyPI ``flask-websub``) on 127.0.0.1, Celery in eager mode (no broker):
+    a hub written by others, to check feeder against. Yields its URL."""
+    celery_mod = pytest.importorskip("celery")
+    flask = pytest.importorskip("flask")
+    websub_hub = pytest.importorskip("flask_websub.hub")
+    from werkzeug.serving import make_server
+
+    celery = celery_mod.Celery("hub")
+    celery.conf.task_always_eager = True  # tasks run inside the request: no broker, no worker
+    app = flask.Flask("hub")
+    app.config["PUBLISH_SUPPORTED"] = True
+    hub = websub_hub.Hub(websub_hub.SQLite3HubStorage(str(tmp_path / "hub.db")), celery,
+                         PUBLISH_SUPPORTED=True, MAX_ATTEMPTS=2, BACKOFF_BASE=0.1)
+    app.register_blueprint(hub.build_blueprint(url_prefix="/hub"))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hub"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+def test_a_real_hub_flask_websub_pushes_feeders_new_feed_to_a_subscriber(tmp_path: Path) -> None:
+    """Through Flask-WebSub's hub: it verifies the subscriber, takes feeder's publish ping, finds
+    the feed's hub and self in its Link header, and delivers the new bytes, signed."""
+    subscriber = _Subscriber()
+    secret = "bí mật của người đọc"
+    with flask_websub_hub(tmp_path) as hub_url, \
+            demo_publisher(tmp_path, hub_url) as (cfg, feeds_base, out):
+        topic = f"{feeds_base}tanphuoc/atom.xml"
+        try:
+            answer = requests.post(hub_url, data={
+                "hub.mode": "subscribe", "hub.topic": topic, "hub.callback": subscriber.url,
+                "hub.secret": secret}, timeout=10)
+            assert answer.status_code == 202, answer.text
+            run_once(cfg)
+            with subscriber.got:
+                assert subscriber.got.wait_for(lambda: subscriber.deliveries, 20)
+            headers, body = subscriber.deliveries[0]
+            assert body == (out / "tanphuoc" / "atom.xml").read_bytes()
+            assert f'<{topic}>; rel="self"' in headers["Link"]
+            algorithm, _, digest = headers["X-Hub-Signature"].partition("=")
+            assert hmac.compare_digest(
+                digest, hmac.new(secret.encode(), body, algorithm).hexdigest())
+            assert feedparser.parse(body).entries
+        finally:
+            subscriber.close()
