@@ -97,6 +97,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    cfg = _load(args)
+    if not cfg.sources:
+        raise ConfigError("no sources configured (add [[sources]] or feeds/*.toml)",
+                          file=str(cfg.path))
+    from feeder import worker
+
+    return worker.run(cfg, concurrency=args.concurrency, metrics_port=args.metrics_port,
+                      lease_seconds=args.lease)
+
+
 def _print_summary(results: Sequence[PollResult]) -> None:
     print(f"{'source':20} {'status':13} {'links':>5} {'fetched':>7} {'new':>4} {'upd':>4} "
           f"{'failed':>6}  note")
@@ -219,6 +230,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     hub_problems = hub_failures(store.hub_pings())
     why = _next_poll_reasons(store, cfg, rows)
     reshaped = _reshaped(store, cfg)
+    cluster = None
+    if store.engine.dialect.name == "postgresql":  # workers, leases and the job queue
+        from feeder import cluster as cluster_status
+
+        cluster = cluster_status.read(store.engine)
     store.close()
     if args.json:
         json.dump([{**_health_dict(h), "next_poll_reason": why[h.source],
@@ -251,6 +267,10 @@ def cmd_status(args: argparse.Namespace) -> int:
             when = f"retry {t(p.due_at)}" if p.state == "pending" else "gave up"
             print(f"hub {p.hub} {p.topic}: {p.attempts} failed attempt(s), {when}: "
                   f"{(p.last_error or '')[:120]}")
+        if cluster is not None:
+            from feeder.cluster import render
+
+            print("\n".join(render(cluster)))
         print(f"as of {clock.now().astimezone().strftime('%Y-%m-%d %H:%M')}")
     gave_up = any(p.state == "failed" for p in hub_problems)
     return 1 if failing or gave_up or reshaped or any(h.selectors_broken for h in rows) else 0
@@ -349,6 +369,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--metrics-port", type=int, metavar="PORT",
                      help="serve Prometheus metrics at http://127.0.0.1:PORT/metrics")
     run.set_defaults(func=cmd_run)
+
+    wk = sub.add_parser("worker", help="run one worker of many (PostgreSQL job queue)",
+                        description="Run jobs from the PostgreSQL queue (procrastinate) until "
+                                    "SIGINT/SIGTERM, which drains: running polls finish, no new "
+                                    "one starts. Start any number, on any machines sharing the "
+                                    "database and the output.")
+    wk.add_argument("--concurrency", type=int, default=8, metavar="N",
+                    help="jobs run at once by this worker (default 8)")
+    wk.add_argument("--metrics-port", type=int, metavar="PORT",
+                    help="serve this worker's Prometheus metrics on 127.0.0.1:PORT/metrics")
+    wk.add_argument("--lease", type=float, default=60.0, metavar="SECONDS",
+                    help="a source polled by a worker that died is handed out again after "
+                         "this long (default 60)")
+    wk.set_defaults(func=cmd_worker)
 
     ex = sub.add_parser("extract", help="print the canonical record of an article page",
                         description="Extract one article (a file, .html.gz too, or a URL) and "

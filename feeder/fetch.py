@@ -56,8 +56,8 @@ from feeder.errors import FetchError, FetchRefused
 from feeder.model import CacheInfo, NotModified, Page
 from feeder.urls import is_public_ip, literal_ip
 
-__all__ = ["MAX_RETRY_AFTER", "FetchEvent", "FetchRefused", "Fetcher", "Kind", "Streamed",
-           "bounded", "is_public_host", "parse_retry_after"]
+__all__ = ["MAX_RETRY_AFTER", "FetchEvent", "FetchRefused", "Fetcher", "HostGate", "Kind",
+           "Streamed", "bounded", "is_public_host", "parse_retry_after"]
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +150,21 @@ class RobotsCache(Protocol):
     def put_robots(self, origin: str, body: str | None, fetched_at: datetime) -> None: ...
 
 
+class Turn(Protocol):
+    def done(self) -> None: ...
+
+
+class HostGate(Protocol):
+    """Politeness shared beyond this process (``feeder.politeness``): :meth:`take_turn` blocks
+    until no other worker is requesting the host and ``delay`` seconds have passed since the
+    last request to it; the turn lasts until its ``done()``. :meth:`hold_off` keeps everyone off
+    a host (Retry-After)."""
+
+    def take_turn(self, origin: str, delay: float) -> Turn: ...
+
+    def hold_off(self, origin: str, seconds: float) -> None: ...
+
+
 class Fetcher:
     """A polite, bounded HTTP client. Thread-safe; use as a context manager or call :meth:`close`.
 
@@ -166,6 +181,7 @@ class Fetcher:
     - ``max_redirects``: hops followed before giving up.
     - ``resolver``: host -> IP addresses, for the private-address check.
     - ``on_exchange``: called with a :class:`FetchEvent` after every HTTP exchange (metrics).
+    - ``gate``: politeness shared with other processes (workers), on top of this one's.
     """
 
     def __init__(
@@ -185,6 +201,7 @@ class Fetcher:
         rng: random.Random | None = None,
         robots_cache: RobotsCache | None = None,
         on_exchange: Callable[[FetchEvent], None] | None = None,
+        gate: HostGate | None = None,
     ) -> None:
         self.settings = settings
         self._own_session = session is None
@@ -203,6 +220,7 @@ class Fetcher:
         self._rng = rng or random.Random()
         self._robots_cache = robots_cache
         self.on_exchange = on_exchange
+        self._gate = gate
         self._hosts: dict[str, _Host] = {}
         self._hosts_lock = threading.Lock()
         # The product token ("feeder" in "feeder/0.1 (+url)") is what robots.txt groups name.
@@ -272,6 +290,8 @@ class Fetcher:
                 return self._follow(url, cache, kind=kind, allow_private=allow_private,
                                     consume=consume, until=until)
             except FetchError as exc:
+                if self._gate is not None and exc.retry_after:
+                    self._gate.hold_off(_origin(exc.url), exc.retry_after)  # for every worker
                 if not exc.transient or attempt >= self.retries:
                     raise
                 wait = self._backoff(attempt) if exc.retry_after is None else exc.retry_after
@@ -414,6 +434,9 @@ class Fetcher:
                                  url=url)
             if wait > 0:
                 self._sleep(wait)
+            # Other workers' requests to this host: our turn, held until this exchange is over.
+            turn = self._gate.take_turn(_origin(url), self.host_delay(url)) \
+                if self._gate is not None else None
             started = self._monotonic()
             outcome, status, size = "error", None, 0
             try:
@@ -433,6 +456,8 @@ class Fetcher:
                 status = exc.status
                 raise
             finally:
+                if turn is not None:
+                    turn.done()
                 host.next_allowed = self._monotonic() + self.host_delay(url)
                 if self.on_exchange is not None:
                     self.on_exchange(FetchEvent(url, kind, outcome, status,

@@ -1,0 +1,222 @@
+"""Scaling out: 1, 2 and 4 `feeder worker` processes on one PostgreSQL database (issue 11).
+
+A generated site (``--sources`` sources of ``--articles`` article each, on ``--hosts`` loopback
+ports, every answer ``--delay`` s late) is served from its own process. For each worker count a
+fresh database is made, the workers are started, and every source is polled once (listing plus
+its articles: a first ingest). Printed per run:
+
+* polls/s (steady state: sources over the time between the first and the last poll to finish)
+  and the speed-up against one worker, measured in the same run;
+* the smallest gap between two requests to one host seen by the server, across all workers;
+* peak database connections (pg_stat_activity on the run's database) and each worker's peak RSS.
+
+Then the idle cost: one idle poll (listing answers 304) run in-process with every SQL statement
+counted, and the transactions per poll of a whole idle round on the workers.
+
+Run it twice: with a host_delay that is not the bottleneck (default 0.01 s) and with one that is
+(``--host-delay 0.5``: the cap is hosts / (delay + guard) requests per second whatever the number
+of workers). Sizes scale down for a quick look::
+
+    nice .venv/bin/python bench/scale.py --postgres postgresql+psycopg://postgres@127.0.0.1:54329/x
+    nice .venv/bin/python bench/scale.py --sources 500 --hosts 10 --workers 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from feeder.politeness import guard_for  # noqa: E402
+from tests.support.site import write_config  # noqa: E402
+from tests.support.workers import Worker, fresh_database  # noqa: E402
+
+
+def get_json(port: int, path: str) -> dict[str, object]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as resp:
+        return json.load(resp)  # type: ignore[no-any-return]
+
+
+def peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def scalar(engine: sa.Engine, query: str, **params: object) -> object:
+    try:
+        with engine.begin() as conn:
+            return conn.execute(sa.text(query), params).scalar()
+    except sa.exc.ProgrammingError:  # tables not created yet
+        return None
+
+
+def run_phase(args: argparse.Namespace, ports: list[int], workers: int,
+              tmp: Path) -> dict[str, float]:
+    with fresh_database(args.postgres, prefix="feeder_scale") as database:
+        cfg = write_config(tmp / f"w{workers}.toml", {
+            "out": str(tmp / f"out{workers}"), "database": database,
+            "host_delay": args.host_delay, "respect_robots": False,
+        }, [{"id": f"s{i}", "name": f"S{i}", "url": f"http://127.0.0.1:{ports[i % args.hosts]}"
+             f"/s{i}/", "interval": "6h"} for i in range(args.sources)])
+        get_json(ports[0], "/__reset")
+        engine = sa.create_engine(database, poolclass=sa.pool.NullPool)
+        dbname = sa.engine.make_url(database).database
+        procs = [Worker(cfg, tmp / f"w{workers}-{n}.log", concurrency=args.concurrency,
+                        lease=120).start() for n in range(workers)]
+        peak_conns = 0
+        started = time.monotonic()
+        try:
+            while True:
+                done = scalar(engine, "SELECT count(*) FROM sources WHERE last_poll IS NOT NULL")
+                conns = scalar(engine, "SELECT count(*) FROM pg_stat_activity "
+                                       "WHERE datname = :d", d=dbname)
+                peak_conns = max(peak_conns, int(conns or 0))  # type: ignore[call-overload]
+                if done == args.sources:
+                    break
+                if time.monotonic() - started > args.timeout:
+                    sys.exit(f"{workers} worker(s): only {done} of {args.sources} polled "
+                             f"after {args.timeout} s")
+                if any(w.proc is not None and w.proc.poll() is not None for w in procs):
+                    sys.exit(f"a worker died; see {tmp}")
+                time.sleep(0.5)
+            span = scalar(engine, "SELECT EXTRACT(EPOCH FROM max(last_poll) - min(last_poll)) "
+                                  "FROM sources")
+            idle = idle_round(engine, args.sources, dbname) if workers == max(args.workers) \
+                else None
+            rss = [peak_rss_mb(w.pid) for w in procs]
+        finally:
+            for w in procs:
+                w.stop()
+            engine.dispose()
+        gaps = get_json(ports[0], "/__gaps")
+        rate = (args.sources - 1) / max(float(span or 0), 1e-9)  # type: ignore[arg-type]
+        return {"workers": workers, "polls_s": rate, "min_gap": gaps["min_gap"] or 0.0,
+                "requests": gaps["requests"], "conns": peak_conns, "rss": max(rss),
+                "rss_all": rss, "idle": idle}  # type: ignore[dict-item]
+
+
+def idle_round(engine: sa.Engine, sources: int, dbname: str) -> dict[str, float]:
+    """Every source due again (its pages unchanged: 304s); transactions per poll."""
+    def commits() -> int:
+        return int(scalar(engine, "SELECT xact_commit FROM pg_stat_database WHERE datname = :d",
+                          d=dbname) or 0)  # type: ignore[call-overload]
+
+    before = commits()
+    started = time.monotonic()
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE sources SET next_due = timezone('UTC', now())"))
+        mark = conn.execute(sa.text("SELECT timezone('UTC', now())")).scalar()
+    while scalar(engine, "SELECT count(*) FROM sources WHERE last_poll > :m", m=mark) != sources:
+        time.sleep(0.5)
+    return {"seconds": time.monotonic() - started,
+            "transactions_per_poll": (commits() - before) / sources}
+
+
+def queries_per_idle_poll(args: argparse.Namespace, port: int) -> tuple[int, list[str]]:
+    """One poll in-process after a first one: the listing answers 304. Every statement the
+    store, lease, politeness and build code sends is counted (procrastinate's own per job,
+    fetch and finish, are not: see the transactions per poll of the idle round)."""
+    from feeder import config, jobs, worker
+
+    with fresh_database(args.postgres, prefix="feeder_scale") as database, \
+            tempfile.TemporaryDirectory() as tmp:
+        cfg = config.load(write_config(Path(tmp) / "feeder.toml", {
+            "out": str(Path(tmp) / "out"), "database": database, "host_delay": 0.0,
+            "respect_robots": False}, [{"id": "s0", "name": "S0",
+                                         "url": f"http://127.0.0.1:{port}/s0/"}]))
+        rt = worker.prepare(cfg)
+        jobs.poll_source(rt, "s0")
+        with rt.store.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE sources SET next_due = timezone('UTC', now())"))
+        statements: list[str] = []
+        lock = threading.Lock()
+
+        def count(_conn: object, _cursor: object, statement: str, *_a: object) -> None:
+            with lock:
+                statements.append(" ".join(statement.split())[:70])
+
+        # Every engine: the store's and the politeness gate's own pool.
+        sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
+        result = jobs.poll_source(rt, "s0")
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
+        assert result is not None and result.status == "not-modified", result
+        rt.poller.fetcher.close()
+        rt.store.close()
+    return len(statements), statements
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="feeder workers: scale-out bench")
+    ap.add_argument("--postgres", default=os.environ.get("FEEDER_TEST_POSTGRES"),
+                    help="a postgresql+psycopg:// URL; a fresh database is made per run")
+    ap.add_argument("--sources", type=int, default=5000)
+    ap.add_argument("--articles", type=int, default=1)
+    ap.add_argument("--hosts", type=int, default=50)
+    ap.add_argument("--delay", type=float, default=0.05, help="server delay per answer (s)")
+    ap.add_argument("--host-delay", type=float, default=0.01)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    ap.add_argument("--concurrency", type=int, default=4, help="jobs at once per worker")
+    ap.add_argument("--timeout", type=float, default=1800)
+    args = ap.parse_args(argv)
+    if not args.postgres:
+        ap.error("--postgres (or FEEDER_TEST_POSTGRES) is required")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.workers", "--sources", str(args.sources),
+         "--articles", str(args.articles), "--hosts", str(args.hosts), "--delay",
+         str(args.delay)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None and server.stdin is not None
+    ports = json.loads(server.stdout.readline())["ports"]
+    guard = guard_for(args.host_delay) if args.host_delay > 0 else 0.0
+    cap = args.hosts / (args.host_delay + guard) if args.host_delay > 0 else float("inf")
+    print(f"scale: {args.sources} sources x {args.articles} article on {args.hosts} hosts, "
+          f"answers {args.delay * 1000:.0f} ms late, host_delay {args.host_delay} s "
+          f"(per-host cap for all workers together: {cap:.0f} requests/s), concurrency "
+          f"{args.concurrency} per worker, {os.cpu_count()} CPUs")
+    results = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="feeder-scale-") as tmp:
+            for n in args.workers:
+                r = run_phase(args, ports, n, Path(tmp))
+                results.append(r)
+                base = results[0]["polls_s"]
+                print(f"  {n} worker(s): {r['polls_s']:7.1f} polls/s  speed-up "
+                      f"{r['polls_s'] / base:4.2f}x  requests {r['requests']}  "
+                      f"min per-host gap {r['min_gap'] * 1000:6.1f} ms  "
+                      f"db connections {r['conns']}  peak RSS per worker "
+                      f"{', '.join(f'{x:.0f}' for x in r['rss_all'])} MB", flush=True)
+            idle = results[-1]["idle"]
+            if idle:
+                print(f"  idle round on {results[-1]['workers']} worker(s): "
+                      f"{idle['seconds']:.1f} s, {idle['transactions_per_poll']:.1f} "  # type: ignore[index]
+                      "database transactions per poll (procrastinate's included)")
+            n_queries, statements = queries_per_idle_poll(args, ports[0])
+            print(f"  queries per idle poll (feeder's own, in-process): {n_queries}")
+            for s in statements:
+                print(f"    {s}")
+    finally:
+        server.stdin.close()
+        server.wait(10)
+    gap_ok = all(r["min_gap"] >= args.host_delay for r in results)
+    print(f"per-host delay kept across workers: {'yes' if gap_ok else 'NO'}")
+    return 0 if gap_ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
