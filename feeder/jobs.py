@@ -3,8 +3,8 @@
 
 ::
 
-    poll_source(id)   lease (token) -> due? -> Poller.poll (fenced writes) -> feed brought up to
-                      the store's version -> lease released
+    poll_source(id)   lease (token) -> due? -> Poller.poll (fenced writes; the feed is rebuilt
+                      when behind the store's version) -> lease released
     build_feed(id)    lease (token) -> feed files rewritten from the store -> lease released
     build_site()      combined feed, index, OPML, status.json from the store (one at a time:
                       the job queue's lock)
@@ -15,11 +15,9 @@ done); a stale run whose lease was taken over has every write refused (:class:`L
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from feeder import clock
@@ -32,32 +30,6 @@ if TYPE_CHECKING:
     from feeder.store import Store
 
 log = logging.getLogger(__name__)
-
-
-class WorkerPoller(Poller):
-    """A :class:`Poller` whose feeds follow the store's feed versions (``Store.claim_feed``)
-    instead of "did this poll find something": a build that was cut short (a killed worker)
-    leaves the feed behind its store, and the next poll of the source builds it."""
-
-    def publish(self, source: Source, *, force: bool = False) -> list[str]:
-        if not force and not self.store.feed_state(source.id).behind:
-            return super().publish(source)  # writes only when a file is missing
-        with self.store.claim_feed(source.id) as claim:  # one builder per feed
-            log.info("build.start source=%s version=%d", source.id,
-                     claim.state.content_version)
-            written = super().publish(source, force=True)
-            claim.written(_files_hash(self.settings.out / source.id))
-        log.info("build.done source=%s written=%d", source.id, len(written))
-        return written
-
-
-def _files_hash(folder: Path) -> str:
-    """sha256 over a feed's three files as written."""
-    digest = hashlib.sha256()
-    for name in ("rss.xml", "atom.xml", "feed.json"):
-        path = folder / name
-        digest.update(path.read_bytes() if path.exists() else b"")
-    return digest.hexdigest()
 
 
 @dataclass
@@ -81,7 +53,7 @@ class Runtime:
 
     config: Config
     store: Store
-    poller: WorkerPoller
+    poller: Poller
     leases: Leases
     counters: Counters = field(default_factory=Counters)
 

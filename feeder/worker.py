@@ -7,8 +7,8 @@ identical workers sharing one database and one output target.
                claims due sources FOR UPDATE SKIP LOCKED and defers one poll_source job per
                source with queueing_lock "poll:<id>", in the same transaction as the claim
     poll_source(id)     feeder.jobs.poll_source: lease, fencing token, poll, feed build
-    build_site()        deferred after a poll that changed something (queueing_lock and lock
-                        "site": one waiting, one running); also every SITE_EVERY s
+    build_site()        deferred after a poll that changed something (queueing_lock "site": one
+                        waiting; the store's site lock: one running); also every SITE_EVERY s
     reap       (periodic) fails jobs of workers whose heartbeat stopped (SIGKILL, power loss)
 
 The schedule is data (``sources.next_due``), never engine schedule entries. Jobs have no
@@ -85,8 +85,9 @@ def build_site() -> None:
 
 
 def defer_site_build() -> None:
-    """Ask for one site build: at most one waits (queueing lock), one runs (lock)."""
-    job = pjobs.Job(queue="site", lock="site", queueing_lock="site", task_name="build_site",
+    """Ask for one site build: at most one waits (queueing lock); the store's site lock lets one
+    run at a time."""
+    job = pjobs.Job(queue="site", lock=None, queueing_lock="site", task_name="build_site",
                     task_kwargs={})
     with runtime().store.engine.begin() as conn, contextlib.suppress(AlreadyEnqueued):
         # AlreadyEnqueued: one build waits already, and it reads the store when it runs.
@@ -153,6 +154,7 @@ def prepare(config: Config, *, lease_seconds: float = 60.0, concurrency: int = 8
     global _runtime, _deferrer
     from feeder.fetch import Fetcher
     from feeder.leases import Leases
+    from feeder.pipeline import Poller
     from feeder.politeness import SharedHostGate
     from feeder.store import Store
 
@@ -179,7 +181,7 @@ def prepare(config: Config, *, lease_seconds: float = 60.0, concurrency: int = 8
     fetcher = Fetcher(config.settings, sleep=sleep, robots_cache=store, gate=gate)
     leases = Leases(store.engine, lease_seconds=lease_seconds)
     leases.ensure([s.id for s in config.sources])
-    poller = jobs.WorkerPoller(config, store, fetcher, stop=stop)
+    poller = Poller(config, store, fetcher, stop=stop)
     _deferrer = JobManager(SyncPsycopgConnector(conninfo=info))
     _runtime = jobs.Runtime(config, store, poller, leases)
     return _runtime

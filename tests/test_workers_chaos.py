@@ -52,8 +52,10 @@ INTERVAL, LEASE, HOST_DELAY = 45.0, 5.0, 0.1
 SLACK = 20.0
 FIRST, GROW_EVERY = 2, 30.0  # articles per source at the start; one more every GROW_EVERY s
 
-_LINE = re.compile(r"^(\S+ \S+) INFO feeder\.(\w+) (poll\.start|poll\.end|build\.start) "
+_LINE = re.compile(r"^(\S+ \S+) INFO feeder\.[\w.]+ (poll\.start|poll\.end|publish\.source) "
                    r"source=(\S+)(?: token=(\d+))?")
+# Logged inside a feed build, under the feed's lock, just before its files are written.
+MID_BUILD = "publish.archives"
 
 
 class GrowingSite:
@@ -107,12 +109,12 @@ def _events(logs: list[tuple[Path, float | None]]) -> tuple[dict[str, list[tuple
             if not m:
                 continue
             when = datetime.strptime(m[1], "%Y-%m-%d %H:%M:%S,%f").timestamp()
-            event, source, token = m[3], m[4], m[5] or ""
+            event, source, token = m[2], m[3], m[4] or ""
             if event == "poll.start":
                 open_polls[(source, token)] = when
             elif event == "poll.end" and (source, token) in open_polls:
                 polls.setdefault(source, []).append((open_polls.pop((source, token)), when))
-            elif event == "build.start":
+            elif event == "publish.source":
                 builds += 1
         for (source, _), started in open_polls.items():
             assert killed_at is not None, f"{path}: poll of {source} never ended"
@@ -162,7 +164,7 @@ def test_workers_survive_sigkill(tmp_path: Path, database: str) -> None:
                 slot = rng.randrange(WORKERS)
                 victim = workers[slot]
                 mark = victim.log.stat().st_size
-                pattern = "build.start" if kill % 2 == 0 else "poll.start"
+                pattern = MID_BUILD if kill % 2 == 0 else "poll.start"
                 if not _wait_for_line(victim.log, pattern, mark, 40):
                     pytest.fail(f"worker {slot} logged no {pattern} within 40 s")
                 if pattern == "poll.start":
