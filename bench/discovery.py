@@ -95,6 +95,8 @@ def _ablations() -> dict[str, Callable[[], contextlib.AbstractContextManager[obj
                                                        lambda self, el: False),
         "centre column names": lambda: mock.patch.object(furniture.Furniture, "_names_main",
                                                          lambda self, el, depth: False),
+        "unnamed columns": lambda: mock.patch.object(furniture.Furniture, "_foreign_column",
+                                                     lambda self, el: False),
         "ranked lists": lambda: mock.patch.object(furniture, "_ranked_lists", lambda soup: []),
         "listing guard": lambda: mock.patch.object(furniture.Furniture, "_holds_listing",
                                                    lambda self, el: False),

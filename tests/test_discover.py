@@ -446,3 +446,27 @@ def test_a_label_inside_the_listing_is_not_a_box_title() -> None:
     html = (f'<div id="content">{teasers[0]}{teasers[1]}<div class="slot"><p>Anzeige</p>'
             f'<div id="tile"></div></div>{teasers[2]}{teasers[3]}</div>')
     assert len(links(page(html), source())) == 4
+
+
+def unnamed_row(side_markup: str, side_first: bool = False) -> str:
+    main = "".join(f'<div class="teaser"><h3><a href="/kinh-te/tin-chinh-so-{i}-cua-trang-'
+                   f'{1000 + i}.html">Tin chính số {i} của trang</a></h3></div>'
+                   for i in range(6))
+    side = "".join(side_markup.format(f'<a href="/xa-hoi/tin-cot-khac-so-{i}-cua-trang-'
+                                      f'{2000 + i}.html">Tin cột khác số {i}</a>')
+                   for i in range(3))
+    columns = [f'<div class="c1">{main}</div>', f'<div class="c2">{side}</div>']
+    return '<div class="row">' + "".join(reversed(columns) if side_first else columns) + "</div>"
+
+
+@pytest.mark.parametrize(("html", "kept"), [
+    # An unnamed column after a main column with twice its links, its boxes marked up their own
+    # way: a sidebar.
+    (unnamed_row('<ul class="box-list"><li>{}</li></ul>'), 6),
+    # Marked up like the main column's teasers: more of the listing (a home page's section).
+    (unnamed_row('<div class="teaser"><h3>{}</h3></div>'), 9),
+    # Before the main column: a featured block above a list, not a sidebar.
+    (unnamed_row('<ul class="box-list"><li>{}</li></ul>', side_first=True), 9),
+])
+def test_unnamed_columns_by_their_teaser_markup(html: str, kept: int) -> None:
+    assert len(links(page(html), source())) == kept

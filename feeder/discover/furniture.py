@@ -9,6 +9,8 @@ common naming, never a site's own markup:
 - secondary columns: a column named as one (sidebar, rail, "sub" at the head of its name, small)
   beside a sibling region with more article links; or named only by its place ("right", "left"),
   then at half the size, or beside a bigger sibling that names itself the main or centre column;
+- unnamed columns: in a row of columns, one after a column with twice its links, none of whose
+  links is marked up like that column's (a home page's section blocks repeat its teasers);
 - boxes headed "Most read", "Đọc nhiều", "Meistgelesen", "Les plus lus", "Best of", ... in several
   languages (a heading that links to an article is a story's headline, never a box title);
 - rankings: lists whose items are numbered 1, 2, 3 in their text.
@@ -106,6 +108,12 @@ _HEADING_LIMIT = 60  # characters: a box title, not a paragraph that mentions on
 # A named or landmark region holding at least this share of the page's article links is the
 # listing itself.
 _LISTING_SHARE = 0.5
+# Unnamed columns: at most this many columns with links side by side (left, main, right); the
+# main column holds at least twice the links of a secondary one after it.
+_ROW_COLUMNS = 3
+_FOREIGN_RATIO = 2
+_TEASER_DEPTH = 2  # elements around a link that make its teaser's markup
+_DIGITS_RE = re.compile(r"\d+")
 _BOX_LIMIT = 15  # links: more than a "most read" or related box ever lists
 
 
@@ -189,7 +197,48 @@ class Furniture:
             return True
         if name == "article":
             return False  # a teaser: its classes describe the story ("tag-science")
-        return _named_furniture(el) or self._side_column(el)
+        return _named_furniture(el) or self._side_column(el) or self._foreign_column(el)
+
+    def _foreign_column(self, el: Tag) -> bool:
+        """An unnamed column after the main one: a row of at most three columns in the region
+        that holds the listing, a column before it with at least twice its links, and not one
+        teaser of this column marked up like a teaser of that one. Section blocks of a home
+        page repeat the main column's teaser markup; a sidebar's boxes have their own."""
+        own = self._weight.get(id(el), 0)
+        parent = el.parent
+        if own < _SIDE_MIN or parent is None or not self._holds_listing(parent):
+            return False
+        row = [c for c in parent.children if isinstance(c, Tag) and self._weight.get(id(c), 0)]
+        if len(row) > _ROW_COLUMNS:
+            return False
+        teasers = None
+        for sibling in el.previous_siblings:
+            if (not isinstance(sibling, Tag)
+                    or self._weight.get(id(sibling), 0) < own * _FOREIGN_RATIO
+                    or _furniture_by_name(sibling) or self(sibling)):
+                continue  # a smaller column, or a header that holds a mega-menu's many links
+            if teasers is None:
+                teasers = self._teaser_markup(el)
+            if not teasers & self._teaser_markup(sibling):
+                return True
+        return False
+
+    def _teaser_markup(self, el: Tag) -> set[tuple[str, ...]]:
+        """How ``el`` marks up its article links: for each, the tag and first class (digits
+        dropped: "item-3") of the two elements around it."""
+        found: set[tuple[str, ...]] = set()
+        for a in el.find_all("a", href=True):
+            if not self._weight.get(id(a), 0):
+                continue
+            shape: list[str] = []
+            node = a.parent
+            while node is not None and node is not el and len(shape) < _TEASER_DEPTH:
+                cls = node.get("class")
+                first = cls[0] if isinstance(cls, list) and cls else ""
+                shape.append(f"{node.name}.{_DIGITS_RE.sub('', first)}")
+                node = node.parent
+            found.add(tuple(shape))
+        return found
 
     def _side_column(self, el: Tag) -> bool:
         own = self._weight.get(id(el), 0)
@@ -213,6 +262,11 @@ class Furniture:
         half = self._weight.get(id(el), 0) / 2
         return any(self._names_main(child, depth - 1) for child in el.children
                    if isinstance(child, Tag) and self._weight.get(id(child), 0) > half)
+
+
+def _furniture_by_name(el: Tag) -> bool:
+    """Named or tagged as furniture, whatever share of the page's links it holds."""
+    return el.name in ("header", "footer", *_LANDMARK_TAGS) or _named_furniture(el)
 
 
 def _named_furniture(el: Tag) -> bool:
