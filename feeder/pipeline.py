@@ -43,7 +43,14 @@ from feeder.identity import Fetched, settle
 from feeder.metrics import Metrics
 from feeder.model import Article, CacheInfo, NotModified, Page, SourceFeed
 from feeder.output import open_output
-from feeder.publish import ALL_MAX_ITEMS, chart, publish_files, publish_site, source_files
+from feeder.publish import (
+    ALL_MAX_ITEMS,
+    chart,
+    publish_files,
+    publish_site_files,
+    site_files,
+    source_files,
+)
 from feeder.publish.archive import publish_archives
 from feeder.publish.websub import HubNotifier
 from feeder.schedule import plan_from_store
@@ -403,23 +410,27 @@ class Poller:
         """The combined feed, index page, OPML and status for all sources.
 
         Only the articles that reach the combined feed are loaded, plus each feed's size and
-        newest date: an idle run over a thousand sources stays small and quick. Built under the
-        site's build lock, from what the store holds then; an older view never overwrites it.
+        newest date: an idle run over a thousand sources stays small and quick. Rendered first,
+        then written under the site's build lock unless newer files are there already.
         """
+        seen = self.store.feed_state(SITE_FEED)  # before the view is read: it is at least this
+        sources = self.config.sources
+        summary, newest = self.store.feed_window({s.id: s.max_items for s in sources},
+                                                 ALL_MAX_ITEMS)
+        healths = self.store.healths([s.id for s in sources])
+        feeds = []
+        for s in sources:
+            count, latest = summary.get(s.id, (0, None))
+            feeds.append(SourceFeed(
+                s, tuple(a for a in newest if a.source == s.id), healths[s.id],
+                item_count=count, newest=latest.astimezone(s.tz) if latest else None))
+        files = site_files(self.settings, feeds, site_activity(self.store, sources),
+                           output=self.output)
         with self.store.claim_feed(SITE_FEED) as claim:
-            sources = self.config.sources
-            summary, newest = self.store.feed_window({s.id: s.max_items for s in sources},
-                                                     ALL_MAX_ITEMS)
-            healths = self.store.healths([s.id for s in sources])
-            feeds = []
-            for s in sources:
-                count, latest = summary.get(s.id, (0, None))
-                feeds.append(SourceFeed(
-                    s, tuple(a for a in newest if a.source == s.id), healths[s.id],
-                    item_count=count, newest=latest.astimezone(s.tz) if latest else None))
-            written = publish_site(self.settings, feeds, site_activity(self.store, sources),
-                                   output=self.output)
-            claim.written(content_digest(newest))
+            if claim.newer_than(seen):
+                return []
+            written = publish_site_files(self.settings, files, output=self.output)
+            claim.written(content_digest(newest), version=seen.content_version)
         self.hub.queue(written)
         return [str(p) for p in written]
 

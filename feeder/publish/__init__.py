@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,8 +36,9 @@ from feeder.publish import atom, gate, jsonfeed, rss, site, websub
 from feeder.publish.chart import Activity
 from feeder.publish.items import ALL_MAX_ITEMS, Channel, combined_channel, source_channel
 
-__all__ = ["ALL_MAX_ITEMS", "channel_files", "publish_files", "publish_site", "publish_source",
-           "render_channel", "source_files"]
+__all__ = ["ALL_MAX_ITEMS", "SiteFiles", "channel_files", "publish_files", "publish_site",
+           "publish_site_files", "publish_source", "render_channel", "site_files",
+           "source_files"]
 
 log = logging.getLogger(__name__)
 
@@ -114,26 +116,30 @@ def publish_source(settings: Settings, feed: SourceFeed, *, prev_archive: str | 
     return publish_files(settings, files, source=feed.source.id, output=output)
 
 
-def publish_site(settings: Settings, feeds: Sequence[SourceFeed],
-                 activity: Mapping[str, Activity] | None = None, *,
-                 output: Output | None = None) -> list[Path]:
-    """Write the combined feed ``<out>/all/``, ``index.html``, ``feeds.opml``, ``status.json`` and
-    ``static/feed.xsl`` (each + ``.gz``), each only when its bytes change; return those paths.
+@dataclass(frozen=True, slots=True)
+class SiteFiles:
+    """The site's files, rendered: the combined feed (empty when it failed the gate, then
+    ``failure`` says why) and the pages around the feeds."""
 
-    ``feeds`` holds every configured source (also those without articles), in display order;
-    ``activity`` (by source id) draws each source's last days on the index page.
-    When the combined feed fails the gate, the other files are still written and PublishError
-    (``source="all"``) is raised afterwards.
-    """
+    combined: list[OutFile]
+    pages: list[OutFile]
+    failure: PublishError | None = None
+
+
+def site_files(settings: Settings, feeds: Sequence[SourceFeed],
+               activity: Mapping[str, Activity] | None = None, *,
+               output: Output | None = None) -> SiteFiles:
+    """Render what :func:`publish_site` writes (``output`` is read for status.json's
+    heartbeat)."""
     output = output or open_output(settings)
     channels = [source_channel(f.source, f.articles, settings.base_url, count=f.item_count,
                                latest=f.newest) for f in feeds]
     healths = [f.health for f in feeds]
     combined = combined_channel(channels, settings.base_url, hubs=settings.hubs)
-    changed: list[Path] = []
+    combined_files: list[OutFile] = []
     failure: PublishError | None = None
     try:
-        changed += _publish(settings, output, channel_files(combined), source=combined.key)
+        combined_files = channel_files(combined)
     except PublishError as exc:
         failure = exc
     pages = [
@@ -148,11 +154,41 @@ def publish_site(settings: Settings, feeds: Sequence[SourceFeed],
                          gzip=False))
     pages.append(OutFile(websub.LINKS_FILE, websub.links_map(
         settings, [c.key for c in (*channels, combined)]), gzip=False))
-    changed += _publish(settings, output, pages)
-    log.info("publish.site sources=%d changed=%d", len(channels), len(changed))
+    return SiteFiles(combined_files, pages, failure)
+
+
+def publish_site_files(settings: Settings, files: SiteFiles, *,
+                       output: Output | None = None) -> list[Path]:
+    """Write rendered site files (see :func:`publish_site`); return the paths that changed."""
+    output = output or open_output(settings)
+    changed: list[Path] = []
+    failure = files.failure
+    if files.combined:
+        try:
+            changed += _publish(settings, output, files.combined, source="all")
+        except PublishError as exc:
+            failure = exc
+    changed += _publish(settings, output, files.pages)
+    log.info("publish.site changed=%d", len(changed))
     if failure is not None:
         raise failure
     return changed
+
+
+def publish_site(settings: Settings, feeds: Sequence[SourceFeed],
+                 activity: Mapping[str, Activity] | None = None, *,
+                 output: Output | None = None) -> list[Path]:
+    """Write the combined feed ``<out>/all/``, ``index.html``, ``feeds.opml``, ``status.json`` and
+    ``static/feed.xsl`` (each + ``.gz``), each only when its bytes change; return those paths.
+
+    ``feeds`` holds every configured source (also those without articles), in display order;
+    ``activity`` (by source id) draws each source's last days on the index page.
+    When the combined feed fails the gate, the other files are still written and PublishError
+    (``source="all"``) is raised afterwards.
+    """
+    output = output or open_output(settings)
+    return publish_site_files(settings, site_files(settings, feeds, activity, output=output),
+                              output=output)
 
 
 # status.json carries poll times, which change on every poll. It is rewritten at once when a
