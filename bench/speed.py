@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import statistics
 import sys
 import time
@@ -20,13 +21,15 @@ import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = next((p / "shared" / "corpus" for p in ROOT.parents
-               if (p / "shared" / "corpus").is_dir()), ROOT.parent / "shared" / "corpus")
+# ../shared/corpus from /work/main or from a worktree; FEEDER_SHARED names ../shared elsewhere.
+CORPUS = Path(os.environ["FEEDER_SHARED"]) / "corpus" if os.environ.get("FEEDER_SHARED") else next(
+    (p / "shared" / "corpus" for p in ROOT.parents if (p / "shared" / "corpus").is_dir()),
+    ROOT.parent / "shared" / "corpus")
 sys.path.insert(0, str(ROOT))
 
 from feeder.charset import decode_html  # noqa: E402
 from feeder.errors import ExtractError  # noqa: E402
-from feeder.extract import extract  # noqa: E402
+from feeder.extract import extract, rules  # noqa: E402
 from feeder.extract.batch import read_page  # noqa: E402
 
 
@@ -57,11 +60,17 @@ def main() -> int:
         with contextlib.suppress(ExtractError):
             extract(text, url, timezone=None)
         bare_extraction(text, url=url, with_metadata=True)
+    # Pages whose body asked trafilatura for a second opinion, and those that took it
+    # (feeder/extract/body.py).
+    asked = taken = 0
     for text, url in work:
+        rules.fired.clear()
         t0 = time.perf_counter()
         with contextlib.suppress(ExtractError):
-            extract(text, url, timezone=None)
+            record = extract(text, url, timezone=None)
+            taken += record.provenance.get("content") == "trafilatura"
         t1 = time.perf_counter()
+        asked += "second-opinion" in rules.fired
         bare_extraction(text, url=url, with_metadata=True)
         t2 = time.perf_counter()
         ours.append((t1 - t0) * 1000)
@@ -70,7 +79,9 @@ def main() -> int:
     print(f"pages: {len(work)}")
     print(f"feeder       median {mine:7.2f} ms/page   (mean {statistics.fmean(ours):.2f})")
     print(f"trafilatura  median {other:7.2f} ms/page   (mean {statistics.fmean(theirs):.2f})")
-    print(f"ratio feeder/trafilatura: {mine / other:.2f}")
+    print(f"ratio feeder/trafilatura: {mine / other:.2f}   "
+          f"(means: {statistics.fmean(ours) / statistics.fmean(theirs):.2f})")
+    print(f"second opinion asked on {asked} pages ({asked / len(work):.0%}), taken on {taken}")
     return 0
 
 
