@@ -7,9 +7,9 @@ Usage::
 ``/opt/feedvalidator`` is a checkout (or ``git archive``) of https://github.com/w3c/feedvalidator;
 it is never part of this repository. Run it with a Python that has lxml, html5lib and rdflib (the
 validator's requirements), e.g. a separate venv. Every ``rss.xml`` and ``atom.xml`` under
-``OUT_DIR``, and every RFC 5005 archive (``archive/YYYY-MM.xml``), is validated as if served
-from ``BASE_URL`` (default http://127.0.0.1:8080/, so the
-``atom:link rel="self"`` matches); each message is printed; the exit status is 1 when any error or
+``OUT_DIR``, and every RFC 5005 archive (``archive/YYYY-MM.xml``, ``.rss``), is validated as if
+served from ``BASE_URL`` (default http://127.0.0.1:8080/, so the ``atom:link rel="self"``
+matches); each message is printed; the exit status is 1 when any error or
 warning was reported.
 """
 
@@ -32,7 +32,7 @@ def main(argv: list[str]) -> int:
 
     bad = 0
     files = sorted(p for p in out.rglob("*") if p.name in ("rss.xml", "atom.xml")
-                   or (p.parent.name == "archive" and p.suffix == ".xml"))
+                   or (p.parent.name == "archive" and p.suffix in (".xml", ".rss")))
     for path in files:
         url = base + path.relative_to(out).as_posix()
         try:

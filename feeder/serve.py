@@ -74,8 +74,8 @@ STATIC_MAX_AGE = 3600
 
 def content_type(path: Path) -> str:
     """The Content-Type header for a served file."""
-    if path.parent.name == "archive" and path.suffix == ".xml":  # RFC 5005 archives: Atom
-        return CONTENT_TYPES_BY_NAME["atom.xml"]
+    if path.parent.name == "archive" and path.suffix in (".xml", ".rss"):  # RFC 5005 archives
+        return CONTENT_TYPES_BY_NAME["atom.xml" if path.suffix == ".xml" else "rss.xml"]
     return CONTENT_TYPES_BY_NAME.get(path.name) or CONTENT_TYPES.get(path.suffix, DEFAULT_TYPE)
 
 
@@ -125,7 +125,7 @@ def cache_control(path: Path, per_feed: Mapping[str, str] | None = None,
     if per_feed and request_path and request_path in per_feed:
         return per_feed[request_path]
     if path.name in CONTENT_TYPES_BY_NAME or path.suffix == ".opml" or (
-            path.parent.name == "archive" and path.suffix == ".xml"):
+            path.parent.name == "archive" and path.suffix in (".xml", ".rss")):
         return f"public, max-age={FEED_MAX_AGE}"
     if path.suffix == ".xsl":
         return f"public, max-age={STATIC_MAX_AGE}"

@@ -44,5 +44,5 @@ def test_w3c_reports_nothing_on_archives_and_hub_declarations(tmp_path: Path) ->
     run = subprocess.run([python, str(SCRIPT), str(CHECKOUT), str(out), BASE_URL],
                          capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
-    # The source's RSS and Atom feeds, the combined two, and one archive per month.
-    assert f"{4 + len(MONTHS)} feed(s), 0 with messages" in run.stdout
+    # The source's RSS and Atom feeds, the combined two, and each month's Atom and RSS archive.
+    assert f"{4 + 2 * len(MONTHS)} feed(s), 0 with messages" in run.stdout

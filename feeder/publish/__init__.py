@@ -109,7 +109,7 @@ def publish_source(settings: Settings, feed: SourceFeed, *, prev_archive: str | 
     with ``source`` set when a feed fails the validity gate or cannot be written; the previously
     published files then stay as they were (all three: they are rendered and gated before any
     is written, and written as one set). The feeds name ``settings.hubs`` (WebSub) and
-    ``prev_archive``, the newest archive document (RFC 5005, see :mod:`feeder.publish.archive`).
+    ``prev_archive``, the newest archive's month (RFC 5005, see :mod:`feeder.publish.archive`).
     ``output`` defaults to the target ``settings`` name (feeder.output.open_output).
     """
     files = source_files(settings, feed, prev_archive=prev_archive)

@@ -1,11 +1,13 @@
 """RFC 5005 archived feeds: what falls off a source's feed stays readable, a month per document.
 
 A source's feed holds its newest ``max_items`` articles (the store's order). Every older article
-is in exactly one archive document, ``<out>/<id>/archive/YYYY-MM.xml`` (Atom), chosen by the month
-of its date in the source's time zone. The documents form a chain (RFC 5005 section 4)::
+is in exactly one archive month, chosen by its date in the source's time zone; each month is
+written in Atom, ``<out>/<id>/archive/YYYY-MM.xml``, and in RSS, ``archive/YYYY-MM.rss`` (each
+passes the W3C validator). Each format forms its own chain (RFC 5005 section 4)::
 
-    atom.xml / rss.xml --prev-archive--> archive/2021-03.xml --prev-archive--> archive/2021-02.xml
-                       <----current----                      <--next-archive--
+    atom.xml --prev-archive--> archive/2021-03.xml --prev-archive--> archive/2021-02.xml ...
+             <----current----                      <--next-archive--
+    rss.xml  --prev-archive--> archive/2021-03.rss --prev-archive--> archive/2021-02.rss ...
 
 so a reader that follows ``prev-archive`` from the feed meets every article once. Each archive
 carries ``<fh:archive/>``, a self link, a ``current`` link to the live feed and the links to its
@@ -40,8 +42,15 @@ from feeder.config import Settings, Source
 from feeder.errors import PublishError
 from feeder.model import Article
 from feeder.output import OutFile, Output, open_output
-from feeder.publish import atom, gate
-from feeder.publish.items import Channel, item_from, order, source_channel
+from feeder.publish import atom, gate, rss
+from feeder.publish.items import (
+    ARCHIVE_FILES,
+    Channel,
+    archive_file,
+    item_from,
+    order,
+    source_channel,
+)
 from feeder.publish.site import feed_max_age
 from feeder.store import ArchivedRow
 
@@ -52,7 +61,7 @@ STATE = ".state.json"
 #: Cache-Control of a finished archive: it never changes (RFC 5005 calls such documents stable).
 FINISHED_CACHE_CONTROL = "public, max-age=31536000"
 #: Bumped when the archive documents' layout changes, so every archive is written again.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 
 
 class ArchiveStore(Protocol):
@@ -66,7 +75,7 @@ class ArchiveStore(Protocol):
 @dataclass(frozen=True, slots=True)
 class ArchiveResult:
     changed: tuple[Path, ...]
-    newest: str | None  # the URL of the newest archive, for the feed's prev-archive link
+    newest: str | None  # the newest archive's month, for the feeds' prev-archive links
     months: tuple[str, ...]  # "YYYY-MM", oldest first
 
 
@@ -83,8 +92,9 @@ def months(rows: Sequence[ArchivedRow], tz: ZoneInfo) -> dict[str, list[Archived
     return out
 
 
-def archive_name(month: str) -> str:
-    return f"{FOLDER}/{month}.xml"
+def archive_names(month: str) -> dict[str, str]:
+    """The month's archive file per feed format: ``{"atom.xml": "archive/2020-12.xml", ...}``."""
+    return {feed: archive_file(month, feed) for feed in ARCHIVE_FILES}
 
 
 def fingerprint(source: Source, settings: Settings, month: str, rows: Sequence[ArchivedRow],
@@ -103,19 +113,23 @@ def archive_channel(feed: Channel, month: str, articles: Sequence[Article],
     return replace(
         feed, description=f"{feed.description} ({month})", hubs=(),
         items=order(items, len(items)), count=None, latest=None,
-        archive_name=archive_name(month),
-        prev_archive=feed.url(archive_name(prev)) if prev else None,
-        next_archive=feed.url(archive_name(nxt)) if nxt else None)
+        archive_month=month, prev_archive=prev, next_archive=nxt)
 
 
-def render(channel: Channel) -> bytes:
-    """An archive's Atom bytes, through the same gate as every feed."""
-    data = atom.render(channel)
+_RENDER = {"atom.xml": (atom.render, gate.check_atom), "rss.xml": (rss.render, gate.check_rss)}
+
+
+def render(channel: Channel, feed_name: str) -> bytes:
+    """An archive's bytes in the format of ``feed_name``, through the same gate as every feed."""
+    assert channel.archive_month
+    write, check = _RENDER[feed_name]
+    data = write(channel)
     try:
-        gate.check_atom(data)
+        check(data)
     except gate.InvalidFeed as exc:
         raise PublishError(f"invalid archive, not published: {exc}", source=channel.key,
-                           path=f"{channel.key}/{channel.archive_name}") from exc
+                           path=f"{channel.key}/{archive_file(channel.archive_month, feed_name)}"
+                           ) from exc
     return data
 
 
@@ -130,7 +144,8 @@ def _parse_state(data: bytes | None) -> dict[str, str]:
 def cache_map(source: Source, finished: Sequence[str]) -> bytes:
     """nginx ``map`` lines (the format of site.cache_control_map) for the finished archives."""
     lines = [f"# Written by feeder (archives of {source.id}): finished months never change."]
-    lines += [f'"/{source.id}/{archive_name(m)}" "{FINISHED_CACHE_CONTROL}";' for m in finished]
+    lines += [f'"/{source.id}/{name}" "{FINISHED_CACHE_CONTROL}";'
+              for m in finished for name in archive_names(m).values()]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -163,10 +178,10 @@ def publish_archives(settings: Settings, source: Source, store: ArchiveStore,
         newest_cache = f"public, max-age={feed_max_age(feed.ttl_minutes)}"
         for month, (prev, nxt) in stale.items():
             articles = [records[r.pk] for r in by_month[month] if r.pk in records]
-            files.append(OutFile(
-                f"{source.id}/{archive_name(month)}",
-                render(archive_channel(feed, month, articles, prev, nxt)),
-                FINISHED_CACHE_CONTROL if nxt else newest_cache))
+            channel = archive_channel(feed, month, articles, prev, nxt)
+            files += [OutFile(f"{source.id}/{name}", render(channel, feed_name),
+                              FINISHED_CACHE_CONTROL if nxt else newest_cache)
+                      for feed_name, name in archive_names(month).items()]
     # A month with no article left (its articles were deleted) keeps its file: an archive URL,
     # once published, does not go away under a reader.
     if names:
@@ -182,7 +197,7 @@ def publish_archives(settings: Settings, source: Source, store: ArchiveStore,
     except OSError as exc:
         raise PublishError(f"cannot write an archive to {output.describe()}: {exc}",
                            source=source.id, path=f"{source.id}/{FOLDER}") from exc
-    newest = feed.url(archive_name(names[-1])) if names else None
+    newest = names[-1] if names else None
     log.info("publish.archives source=%s months=%d written=%d", source.id, len(names), len(stale))
     return ArchiveResult(tuple(Path(settings.out) / n for n in changed if not n.endswith(STATE)),
                          newest, tuple(names))

@@ -86,10 +86,10 @@ def _entry(feed: etree._Element, item: Item, channel: Channel) -> None:
 def render(channel: Channel) -> bytes:
     """The Atom document of ``channel`` as UTF-8 bytes; the same channel gives the same bytes.
 
-    An archive channel (``archive_name`` set) gives an RFC 5005 archive document: its own self
+    An archive channel (``archive_month`` set) gives an RFC 5005 archive document: its own self
     link, ``<fh:archive/>`` and a ``current`` link to the live feed.
     """
-    nsmap = {None: NS, "fh": FH_NS} if channel.archive_name else {None: NS}
+    nsmap = {None: NS, "fh": FH_NS} if channel.archive_month else {None: NS}
     feed = etree.Element(f"{{{NS}}}feed", nsmap=nsmap)
     if channel.language:
         feed.set(_XML_LANG, channel.language)
@@ -97,7 +97,7 @@ def render(channel: Channel) -> bytes:
     _el(feed, "title", channel.title, type="text")
     _el(feed, "subtitle", channel.description, type="text")
     _el(feed, "updated", rfc3339(channel.updated or UNDATED))
-    if channel.archive_name:
+    if channel.archive_month:
         etree.SubElement(feed, f"{{{FH_NS}}}archive")
     _el(feed, "link", rel="self", type=CONTENT_TYPE, href=channel.self_url("atom.xml"))
     _el(feed, "link", rel="alternate", type="text/html", href=channel.home_url)

@@ -136,18 +136,20 @@ class Channel:
     latest: datetime | None = None
     # WebSub (https://www.w3.org/TR/websub/): the hubs the feed names for push subscriptions.
     hubs: tuple[str, ...] = ()
-    # RFC 5005 archived feeds: the newest archive document behind this one (absolute URL), and
-    # for an archive document itself its file name under ``feed_base`` and the newer archive.
+    # RFC 5005 archived feeds, as months ("YYYY-MM"; each format names its own file, see
+    # archive_file): the archive behind this document, and for an archive document itself its
+    # month and the newer archive's.
     prev_archive: str | None = None
-    archive_name: str | None = None
+    archive_month: str | None = None
     next_archive: str | None = None
 
     def url(self, name: str) -> str:
         return urljoin(self.feed_base, name)
 
     def self_url(self, name: str) -> str:
-        """The document's own URL: the archive's when it is one, else the feed file ``name``."""
-        return self.url(self.archive_name or name)
+        """The document's own URL in the format whose feed file is ``name``: the archive's when
+        it is one, else the feed file's."""
+        return self.url(archive_file(self.archive_month, name) if self.archive_month else name)
 
     @property
     def size(self) -> int:
@@ -163,19 +165,28 @@ class Channel:
         return max(dates) if dates else None
 
 
-def history_links(channel: Channel, current_name: str) -> list[tuple[str, str]]:
-    """``(rel, href)`` of the WebSub hubs and RFC 5005 links ``channel`` declares, in order.
+#: Where each format keeps a month's archive, under the feed's folder (RFC 5005).
+ARCHIVE_FILES = {"atom.xml": "archive/{month}.xml", "rss.xml": "archive/{month}.rss"}
 
-    ``current_name`` is the feed file an archive document points back to (``rel="current"``).
-    Shared by Atom and RSS (``atom:link``), so both declare the same.
+
+def archive_file(month: str, feed_name: str) -> str:
+    """The archive of ``month`` in the format of ``feed_name`` ("atom.xml" or "rss.xml")."""
+    return ARCHIVE_FILES[feed_name].format(month=month)
+
+
+def history_links(channel: Channel, feed_name: str) -> list[tuple[str, str]]:
+    """``(rel, href)`` of the WebSub hubs and RFC 5005 links ``channel`` declares, in order, for
+    the format whose feed file is ``feed_name``: an RSS feed pages back through RSS archives,
+    an Atom feed through Atom ones, and an archive points back to its own format's feed
+    (``rel="current"``). Shared by Atom and RSS (``atom:link``), so both declare the same.
     """
     links = [("hub", hub) for hub in channel.hubs]
-    if channel.archive_name:
-        links.append(("current", channel.url(current_name)))
+    if channel.archive_month:
+        links.append(("current", channel.url(feed_name)))
     if channel.prev_archive:
-        links.append(("prev-archive", channel.prev_archive))
+        links.append(("prev-archive", channel.url(archive_file(channel.prev_archive, feed_name))))
     if channel.next_archive:
-        links.append(("next-archive", channel.next_archive))
+        links.append(("next-archive", channel.url(archive_file(channel.next_archive, feed_name))))
     return links
 
 
@@ -232,7 +243,8 @@ def source_channel(source: Source, articles: Sequence[Article], base_url: str, *
     """The channel of one source, its items re-sorted and limited to ``source.max_items``.
 
     ``count`` and ``latest`` describe the whole feed when ``articles`` is only part of it;
-    ``hubs`` and ``prev_archive`` are declared in the feed (WebSub, RFC 5005).
+    ``hubs`` and ``prev_archive`` (the newest archive's month) are declared in the feed
+    (WebSub, RFC 5005).
     """
     name = clean(source.name) or source.id
     language = clean(source.language) or "vi"

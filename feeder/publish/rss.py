@@ -31,6 +31,7 @@ from feeder.publish.items import (
 
 CONTENT_TYPE = "application/rss+xml"
 ATOM_NS = "http://www.w3.org/2005/Atom"
+FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 
 
 def render(channel: Channel) -> bytes:
@@ -39,7 +40,7 @@ def render(channel: Channel) -> bytes:
     fg.load_extension("dc", atom=False, rss=True)
     fg.title(channel.title)
     # feedgen takes the RSS <link> from the *last* link added, so the alternate goes last.
-    fg.link(href=channel.url("rss.xml"), rel="self", type=CONTENT_TYPE)
+    fg.link(href=channel.self_url("rss.xml"), rel="self", type=CONTENT_TYPE)
     fg.link(href=channel.home_url, rel="alternate")
     fg.description(channel.description)
     if channel.language:
@@ -82,17 +83,20 @@ def render(channel: Channel) -> bytes:
 
 def _add_history_links(root: etree._Element, channel: Channel) -> None:
     """WebSub hubs and RFC 5005 links as ``atom:link``, right after feedgen's self link
-    (feedgen writes only ``rel="self"`` into RSS)."""
+    (feedgen writes only ``rel="self"`` into RSS); ``<fh:archive/>`` in an archive document."""
     channel_el = root.find("channel")
     assert channel_el is not None
     anchor = channel_el.find(f"{{{ATOM_NS}}}link")
     for rel, href in reversed(history_links(channel, "rss.xml")):
-        # No type: the archives behind an RSS feed are Atom documents (feeder.publish.archive).
         link = etree.Element(f"{{{ATOM_NS}}}link", href=href, rel=rel)
+        if rel != "hub":
+            link.set("type", CONTENT_TYPE)
         if anchor is not None:
             anchor.addnext(link)
         else:
             channel_el.append(link)
+    if channel.archive_month and anchor is not None:
+        anchor.addnext(etree.Element(f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS}))
 
 
 def serialize(root: etree._Element) -> bytes:
