@@ -23,8 +23,8 @@ from feeder.fetch import Fetcher
 from feeder.pipeline import Poller
 from feeder.store import Intent, Store
 from tests.support.http import LoopbackServer
+from tests.test_hostile_publish_converge import _serve
 from tests.test_pipeline import make_config, poll_all, source
-from tests.test_publish_converge import _serve
 
 boto3 = pytest.importorskip("boto3")
 
