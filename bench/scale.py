@@ -8,13 +8,17 @@ its articles: a first ingest). Printed per run:
 * polls/s (steady state: sources over the time between the first and the last poll to finish)
   and the speed-up against one worker, measured in the same run;
 * the smallest gap between two requests to one host seen by the server, across all workers;
-* peak database connections (pg_stat_activity on the run's database) and each worker's peak RSS.
+* peak database connections (pg_stat_activity on the run's database) and each worker's peak RSS;
+* an idle round on the same workers: every source due again, every listing answers 304 (the
+  steady state of a real deployment): polls/s, speed-up, database transactions per poll
+  (procrastinate's included).
 
-Then the idle cost: one idle poll (listing answers 304) run in-process with every SQL statement
-counted, and the transactions per poll of a whole idle round on the workers.
+Then the idle cost in detail: one idle poll run in-process with every SQL statement counted
+(plus one fence check per write transaction, sent on the raw connection and not counted).
 
 Run it twice: with a host_delay that is not the bottleneck (default 0.01 s) and with one that is
-(``--host-delay 0.5``: the cap is hosts / (delay + guard) requests per second whatever the number
+(``--host-delay 0.5``: each host takes one request at a time, host_delay after the previous
+answer, so the cap is hosts / (host_delay + answer time) requests per second whatever the number
 of workers). Sizes scale down for a quick look::
 
     nice .venv/bin/python bench/scale.py --postgres postgresql+psycopg://postgres@127.0.0.1:54329/x
@@ -39,7 +43,6 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from feeder.politeness import guard_for  # noqa: E402
 from tests.support.site import write_config  # noqa: E402
 from tests.support.workers import Worker, fresh_database  # noqa: E402
 
@@ -98,8 +101,7 @@ def run_phase(args: argparse.Namespace, ports: list[int], workers: int,
                 time.sleep(0.5)
             span = scalar(engine, "SELECT EXTRACT(EPOCH FROM max(last_poll) - min(last_poll)) "
                                   "FROM sources")
-            idle = idle_round(engine, args.sources, dbname) if workers == max(args.workers) \
-                else None
+            idle = idle_round(engine, args.sources, dbname)
             rss = [peak_rss_mb(w.pid) for w in procs]
         finally:
             for w in procs:
@@ -125,7 +127,8 @@ def idle_round(engine: sa.Engine, sources: int, dbname: str) -> dict[str, float]
         mark = conn.execute(sa.text("SELECT timezone('UTC', now())")).scalar()
     while scalar(engine, "SELECT count(*) FROM sources WHERE last_poll > :m", m=mark) != sources:
         time.sleep(0.5)
-    return {"seconds": time.monotonic() - started,
+    seconds = time.monotonic() - started
+    return {"seconds": seconds, "polls_s": sources / seconds,
             "transactions_per_poll": (commits() - before) / sources}
 
 
@@ -183,8 +186,8 @@ def main(argv: list[str] | None = None) -> int:
          str(args.delay)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert server.stdout is not None and server.stdin is not None
     ports = json.loads(server.stdout.readline())["ports"]
-    guard = guard_for(args.host_delay) if args.host_delay > 0 else 0.0
-    cap = args.hosts / (args.host_delay + guard) if args.host_delay > 0 else float("inf")
+    # One request at a time per host, host_delay after the previous answer, for all workers.
+    cap = args.hosts / (args.host_delay + args.delay)
     print(f"scale: {args.sources} sources x {args.articles} article on {args.hosts} hosts, "
           f"answers {args.delay * 1000:.0f} ms late, host_delay {args.host_delay} s "
           f"(per-host cap for all workers together: {cap:.0f} requests/s), concurrency "
@@ -195,17 +198,15 @@ def main(argv: list[str] | None = None) -> int:
             for n in args.workers:
                 r = run_phase(args, ports, n, Path(tmp))
                 results.append(r)
-                base = results[0]["polls_s"]
-                print(f"  {n} worker(s): {r['polls_s']:7.1f} polls/s  speed-up "
-                      f"{r['polls_s'] / base:4.2f}x  requests {r['requests']}  "
-                      f"min per-host gap {r['min_gap'] * 1000:6.1f} ms  "
+                base, idle_base = results[0]["polls_s"], results[0]["idle"]["polls_s"]
+                idle = r["idle"]
+                print(f"  {n} worker(s): first ingest {r['polls_s']:6.1f} polls/s "
+                      f"({r['polls_s'] / base:4.2f}x)  idle round {idle['polls_s']:6.1f} polls/s "
+                      f"({idle['polls_s'] / idle_base:4.2f}x, "
+                      f"{idle['transactions_per_poll']:.1f} transactions/poll)  "
+                      f"requests {r['requests']}  min per-host gap {r['min_gap'] * 1000:6.1f} ms  "
                       f"db connections {r['conns']}  peak RSS per worker "
                       f"{', '.join(f'{x:.0f}' for x in r['rss_all'])} MB", flush=True)
-            idle = results[-1]["idle"]
-            if idle:
-                print(f"  idle round on {results[-1]['workers']} worker(s): "
-                      f"{idle['seconds']:.1f} s, {idle['transactions_per_poll']:.1f} "  # type: ignore[index]
-                      "database transactions per poll (procrastinate's included)")
             n_queries, statements = queries_per_idle_poll(args, ports[0])
             print(f"  queries per idle poll (feeder's own, in-process): {n_queries}")
             for s in statements:
