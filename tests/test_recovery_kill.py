@@ -229,7 +229,13 @@ def _kill_runs(tmp_path: Path, site: GrowingSite, kills: int, seed: int) -> None
         torn = {rel for rel, data in files.items() if rel.endswith(".gz") and rel[:-3] in files
                 and files[rel[:-3]] != gzip.decompress(data)}
         mid_write += len(temp_files(out)) > temps_before or bool(torn - torn_before)
-        previous, torn_before = files, torn
+        # What each .gz may still hold after the next kill: its own content now. A torn pair
+        # stays torn while no build has run to repair it, so the .gz is compared with what it
+        # held, not with the plain file's previous bytes (a second kill before the repair would
+        # otherwise look like a third version).
+        previous = {rel: (gzip.decompress(files[rel + ".gz"]) if rel + ".gz" in files else data)
+                    for rel, data in files.items() if not rel.endswith(".gz")}
+        torn_before = torn
     print(f"seed={seed}: {landed} of {kills} kills landed in a running process, {mid_write} "
           f"in the middle of a file write; {len(temp_files(out))} temp files left")
     # Most kills must hit a live process, and some a write in progress, or the test proves little.
