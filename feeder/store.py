@@ -32,6 +32,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -259,6 +260,8 @@ def database_url(value: str | Path) -> str:
 #: full database. Only these become StoreError; an IntegrityError or a ProgrammingError is a bug
 #: and goes up as it is.
 _ENVIRONMENT_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+#: Tries to open a fresh SQLite file that other processes open at the same moment (~10 s in all).
+_OPEN_ATTEMPTS = 20
 
 # Any 64-bit number, the same in every feeder process: the PostgreSQL advisory lock that
 # serialises migrations.
@@ -317,10 +320,19 @@ class Store:
         self.engine = self._engine(self.url)
         self.is_postgresql = self.engine.dialect.name == "postgresql"
         self._write_queue = threading.RLock()
-        try:
-            self._migrate()
-        except _ENVIRONMENT_ERRORS as exc:
-            raise StoreError(f"cannot open the database {self._safe_url}: {exc}") from exc
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                self._migrate()
+                break
+            except _ENVIRONMENT_ERRORS as exc:
+                # Several processes opening one fresh SQLite file: switching it to WAL and the
+                # first schema write can answer "database is locked" at once, without waiting
+                # for the busy timeout. Such a race passes; any other failure is reported.
+                if (self.is_postgresql or "locked" not in str(exc)
+                        or attempt == _OPEN_ATTEMPTS - 1):
+                    raise StoreError(f"cannot open the database {self._safe_url}: {exc}") from exc
+                self.engine.dispose()
+                time.sleep(0.05 * (attempt + 1))
 
     @property
     def _safe_url(self) -> str:
