@@ -230,6 +230,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     hub_problems = hub_failures(store.hub_pings())
     why = _next_poll_reasons(store, cfg, rows)
     reshaped = _reshaped(store, cfg)
+    warned = store.last_warnings([s.id for s in cfg.sources])
     cluster = None
     if store.engine.dialect.name == "postgresql":  # workers, leases and the job queue
         from feeder import cluster as cluster_status
@@ -238,7 +239,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     store.close()
     if args.json:
         json.dump([{**_health_dict(h), "next_poll_reason": why[h.source],
-                    "links_changed_shape": h.source in reshaped} for h in rows],
+                    "links_changed_shape": h.source in reshaped,
+                    "warnings": warned.get(h.source, [])} for h in rows],
                   sys.stdout, indent=2)
         print()
     else:
@@ -263,6 +265,8 @@ def cmd_status(args: argparse.Namespace) -> int:
                   f"{h.lead_only:>9} "
                   f"{h.consecutive_failures:>5}  {(h.last_error or '')[:80]}{flag}")
             print(f"{'':20} next poll: {why[h.source]}")
+            for warning in warned.get(h.source, []):
+                print(f"{'':20} warning: {warning}")
         for p in hub_problems:
             when = f"retry {t(p.due_at)}" if p.state == "pending" else "gave up"
             print(f"hub {p.hub} {p.topic}: {p.attempts} failed attempt(s), {when}: "

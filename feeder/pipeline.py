@@ -329,6 +329,7 @@ class Poller:
         found = result.links > 0 or result.status == "not-modified"
         health = self.store.record_poll(source.id, ok=ok, error=result.error,
                                         found_links=found, next_due=due, now=now)
+        self.store.record_warnings(source.id, result.warnings, now)
         # Per day in the source's zone, for the index page's charts (feeder.publish.chart).
         self.store.count_poll(source.id, now.astimezone(source.tz).date().isoformat(), ok=ok)
         self.metrics.polled(result, health)

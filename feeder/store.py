@@ -50,6 +50,10 @@ from feeder.model import Article, CacheInfo, SourceHealth
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 3
+#: How many warnings of a poll are kept, and how long each may be (a hostile page's text can be
+#: part of one).
+MAX_WARNINGS = 5
+MAX_WARNING = 300
 
 #: The ``feeds`` row of the site files (combined feed, index, OPML, status). Source ids start
 #: with a letter or digit (feeder.config), so this never names a source.
@@ -170,6 +174,15 @@ websub_pings = sa.Table(
 
 # Poll outcomes per source and day (the day in the source's own zone, "YYYY-MM-DD"), for the
 # index page's charts (feeder.publish.chart): a row per source and day, however often it polls.
+# The warnings of each source's last poll ("... moved permanently to ...", a deadline reached),
+# for `feeder status`: a long-running `feeder run` otherwise shows them only in its log.
+poll_warnings = sa.Table(
+    "poll_warnings", metadata,
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),  # one warning a line
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
 poll_days = sa.Table(
     "poll_days", metadata,
     sa.Column("source", sa.String(64), primary_key=True),
@@ -770,6 +783,25 @@ class Store:
                          .on_conflict_do_update(index_elements=["origin"], set_=values))
 
     # -- activity per day (feeder.publish.chart) -----------------------------------------
+
+    def record_warnings(self, source: str, warnings: Sequence[str], now: datetime) -> None:
+        """Keep the warnings of the source's latest poll (none: forget the earlier ones)."""
+        lines = [" ".join(w.split())[:MAX_WARNING] for w in warnings[:MAX_WARNINGS]]
+        with self._tx(write=True) as conn:
+            if not lines:
+                conn.execute(poll_warnings.delete().where(poll_warnings.c.source == source))
+                return
+            text = "\n".join(lines)
+            conn.execute(self._insert(poll_warnings).values(source=source, text=text, at=now)
+                         .on_conflict_do_update(index_elements=["source"],
+                                                set_={"text": text, "at": now}))
+
+    def last_warnings(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """The warnings of each source's latest poll, for ``feeder status``."""
+        with self._tx() as conn:
+            rows = conn.execute(sa.select(poll_warnings.c.source, poll_warnings.c.text)
+                                .where(poll_warnings.c.source.in_(list(ids)))).all()
+        return {row.source: row.text.split("\n") for row in rows}
 
     def count_poll(self, source: str, day: str, *, ok: bool) -> None:
         """Count one poll (and its failure) on ``day`` ("YYYY-MM-DD" in the source's zone)."""
