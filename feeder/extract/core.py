@@ -267,12 +267,6 @@ def _title_from_text(text: str, limit: int = 90) -> tuple[str, str] | None:
     return first, "text-start"
 
 
-def _without_tail(block: content.Block, text: str) -> content.Block:
-    """``block`` cut to its first ``text``, as plain text: the credit's markup may wrap only part
-    of it, and a cut inside the markup would leave half a tag."""
-    return content.Block("p", text, "")
-
-
 def _credit_after(main: etree._Element) -> list[str]:
     """Authors credited in the elements right after the body ("<p><b>Bài và ảnh: X - Y</b></p>"
     under the article text, outside the block that holds it)."""
@@ -388,8 +382,10 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
             break
         if idx == len(blocks) - 1 and (cut := byline.trailing_credit(blk.text)):
             # "... đang điều tra. Tin, ảnh: TRÍ NHÂN": the credit closes the last paragraph.
+            # Kept as plain text: the credit's markup may wrap only part of it, and a cut
+            # inside the markup would leave half a tag.
             credit_authors = cut[1]
-            blocks[idx] = _without_tail(blk, cut[0])
+            blocks[idx] = content.Block("p", cut[0], "")
             break
     if not credit_authors and main is not None:
         credit_authors = _credit_after(main)

@@ -222,11 +222,16 @@ def _is_site_part(part: str, sites: list[str], host: str, labels: tuple[str, ...
     return bool(host) and len(p) >= 3 and (p in host or host.startswith(p))
 
 
-def _host_labels(url: str) -> tuple[str, tuple[str, ...]]:
+def _hostname(url: str) -> str:
+    """The URL's host name without "www.", lower-case; "" for a malformed URL."""
     try:
-        hostname = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+        return (urlsplit(url).hostname or "").lower().removeprefix("www.")
     except ValueError:  # a malformed URL ("http://[bad/") names no site
-        hostname = ""
+        return ""
+
+
+def _host_labels(url: str) -> tuple[str, tuple[str, ...]]:
+    hostname = _hostname(url)
     labels = tuple(re.sub(r"[\W_]+", "", lab) for lab in hostname.split(".")[:-1])
     host = re.sub(r"[\W_]+", "", hostname.rsplit(".", 1)[0])
     return host, labels
@@ -234,11 +239,12 @@ def _host_labels(url: str) -> tuple[str, tuple[str, ...]]:
 
 def is_site_name(text: str, sites: list[str], url: str) -> bool:
     """True when ``text`` only names the site (a header h1 that holds the site's name)."""
-    host, labels = _host_labels(url)
+    host, _labels = _host_labels(url)
     p = _squash(text)
     if not p:
         return False
-    whole = "".join(labels) + _squash(url.split("//", 1)[-1].split("/", 1)[0].rsplit(".", 1)[-1])
+    # The host name without its TLD ("example"), or whole ("example.org" squashed).
+    whole = _squash(_hostname(url))
     return any(_squash(s) == p for s in sites if s) or (len(p) >= 4 and p in (host, whole))
 
 
