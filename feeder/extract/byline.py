@@ -420,8 +420,10 @@ def choose(structured: list[tuple[list[str], str]], bylines: list[str], credit: 
             if shown and have <= {e.casefold() for e in editors} and not seen & have:
                 return shown, "byline"  # the metadata "author" is the page's editor
             return people, src
-        # Only the site's or outlet's own name: a last resort, and never a site name.
-        cleaned = [n for n in cleaned if not _names_this_site(n, sites, url)]
+        # Only the site's own name: a last resort. A web address or a news outlet's name
+        # ("ndr.de", "Báo Long An") is not even that; an organisation's ("BBC News") is, since
+        # the page credits it.
+        cleaned = [n for n in cleaned if not names_site(n)]
         if cleaned and fallback is None:
             fallback = (cleaned, src)
     for text in bylines:
@@ -437,7 +439,7 @@ def choose(structured: list[tuple[list[str], str]], bylines: list[str], credit: 
             return fallback  # "von APA" under a story the site signs: the site's author stands
         if found:
             return found, "byline"
-        shown = [n for n in shown if not _names_this_site(n, sites, url)]
+        shown = [n for n in shown if not names_site(n)]
         if shown and fallback is None:
             fallback = (shown, "byline")
     if credit:
@@ -448,13 +450,6 @@ def choose(structured: list[tuple[list[str], str]], bylines: list[str], credit: 
     if repeated:
         return [repeated], "byline"
     return [], None
-
-
-def _names_this_site(name: str, sites: list[str], url: str) -> bool:
-    """A web address or a news outlet's name where a byline belongs ("ndr.de", "Báo Long An"):
-    never an author, even as a last resort. (An organisation's own name, "BBC News", stays a
-    last resort: the page credits it.)"""
-    return names_site(name)
 
 
 # A news agency's short name: an acronym in capitals ("APA", "AFP").
@@ -541,8 +536,7 @@ def _theo_person(line: str) -> str | None:
         return None
     name = m.group("name").strip()
     if (not looks_like_name(name) or len(name.split()) > 4 or names_site(name)
-            or any(w.isupper() and len(w) > 1 for w in name.split())
-            or _DOMAIN_RE.search(name)):
+            or any(w.isupper() and len(w) > 1 for w in name.split())):
         return None  # an agency in capitals, an outlet, a domain: a source, not a writer
     return clean_name(name)
 
