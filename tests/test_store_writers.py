@@ -29,6 +29,7 @@ from feeder.store import (
     meta_table,
     pages,
     poll_days,
+    poll_warnings,
     robots,
     sources,
     websub_pings,
@@ -37,7 +38,7 @@ from feeder.store import (
 T0 = datetime(2020, 12, 22, 10, 0, tzinfo=UTC)
 ROUNDS = 15
 WRITES = ("record_poll", "record_page_failure", "put_robots", "apply_new", "apply_listing",
-          "apply_not_modified", "count_poll", "queue_pings", "claim_feed")
+          "apply_not_modified", "count_poll", "queue_pings", "claim_feed", "record_warnings")
 
 
 def _article(n: int) -> Article:
@@ -69,6 +70,8 @@ def _write(store: Store, kind: str, n: int) -> None:
     elif kind == "claim_feed":
         with store.claim_feed(f"s{n}") as claim:
             claim.written("digest", "config")
+    elif kind == "record_warnings":
+        store.record_warnings(f"s{n}", ["redirected"], T0)
     else:
         raise AssertionError(kind)
 
@@ -105,6 +108,8 @@ def _check(store: Store, kind: str, writers: int) -> None:
         elif kind == "claim_feed":
             assert count(feeds) == ROUNDS
             assert set(conn.execute(sa.select(feeds.c.built_with)).scalars()) == {"config"}
+        elif kind == "record_warnings":
+            assert count(poll_warnings) == ROUNDS
         else:
             assert count(pages) == ROUNDS
 
