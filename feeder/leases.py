@@ -288,16 +288,3 @@ def install_fence(engine: Engine) -> None:
     def _rolled_back(conn: Connection) -> None:
         conn.info.pop(_FENCED_KEY, None)
 
-
-def lease_rows(engine: Engine) -> list[Any]:
-    """Leases held or queued now, for ``feeder status``."""
-    with engine.begin() as conn:
-        return list(conn.execute(sa.text(
-            "SELECT source, token, holder, expires_at, started_at, now() AS now "
-            "FROM feeder_leases WHERE holder IS NOT NULL ORDER BY started_at NULLS LAST")))
-
-
-def worker_rows(engine: Engine) -> list[Any]:
-    with engine.begin() as conn:
-        return list(conn.execute(sa.text(
-            "SELECT *, now() - seen_at AS silent FROM feeder_workers ORDER BY name")))
