@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 from feeder.charset import decode_html  # noqa: E402
 from feeder.errors import FeederError  # noqa: E402
 from feeder.extract import extract, rules  # noqa: E402
-from feeder.extract.batch import read_page  # noqa: E402
+from feeder.pagefile import read_page  # noqa: E402
 
 METRICS = ("title_exact", "authors_exact", "authors_any", "date_day", "date_minute", "body_f1",
            "with", "without", "summary_f1", "caption_recall", "coverage")

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from feeder.charset import decode_html  # noqa: E402
 from feeder.errors import ExtractError  # noqa: E402
 from feeder.extract import extract, rules  # noqa: E402
-from feeder.extract.batch import read_page  # noqa: E402
+from feeder.pagefile import read_page  # noqa: E402
 
 
 def pages(sets: list[str], limit: int | None) -> list[tuple[str, str]]:

@@ -119,7 +119,8 @@ def _print_summary(results: Sequence[PollResult]) -> None:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from feeder.extract import extract
-    from feeder.extract.batch import read_page, run_batch
+    from feeder.extract.batch import run_batch
+    from feeder.pagefile import read_page
 
     if args.batch:
         ok, failed = run_batch(Path(args.batch), sys.stdout, timezone=args.timezone)

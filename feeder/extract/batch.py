@@ -15,7 +15,6 @@ from feeder.errors import FeederError
 from feeder.extract.core import extract
 from feeder.pagefile import read_page
 
-__all__ = ["read_page", "run_batch"]  # read_page: the benchmarks read manifests' pages with it
 
 def _manifest_object(line: bytes) -> dict[str, Any]:
     """One manifest line as a JSON object; ValueError says what is wrong with it."""
