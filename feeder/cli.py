@@ -100,8 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     cfg = _load(args)
     if not cfg.sources:
-        raise ConfigError("no sources configured (add [[sources]] or feeds/*.toml)",
-                          file=str(cfg.path))
+        _no_sources(cfg)
     from feeder import worker
 
     return worker.run(cfg, concurrency=args.concurrency, metrics_port=args.metrics_port,
