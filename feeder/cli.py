@@ -117,6 +117,7 @@ def _print_summary(results: Sequence[PollResult]) -> None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    from feeder.discover.target import fetch_page, is_url
     from feeder.extract import extract
     from feeder.extract.batch import run_batch
     from feeder.pagefile import read_page
@@ -128,17 +129,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if not args.target:
         raise ConfigError("extract needs FILE_OR_URL or --batch MANIFEST")
     target = args.target
-    if target.startswith(("http://", "https://")):
-        from urllib.parse import urlsplit
-
-        from feeder import config
-        from feeder.fetch import Fetcher, is_public_host
-        from feeder.model import NotModified
-
-        with Fetcher(config.Settings()) as fetcher:
-            page = fetcher.get(target, kind="article",
-                              allow_private=not is_public_host(urlsplit(target).hostname or ""))
-        assert not isinstance(page, NotModified)  # no validators were sent
+    if is_url(target):
+        page = fetch_page(target, kind="article")
         html: str | bytes = page.text
         url = args.url or page.final_url
     else:
@@ -156,7 +148,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 def cmd_links(args: argparse.Namespace) -> int:
     from feeder.config import Source, _check_selector
     from feeder.discover import links
-    from feeder.discover.target import fetch_listing, is_url, read_listing
+    from feeder.discover.target import fetch_page, is_url, read_listing
 
     if args.selector is not None:
         try:
@@ -164,7 +156,7 @@ def cmd_links(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise ConfigError(f"--selector: {exc}") from None
     if is_url(args.target):
-        page = fetch_listing(args.target)
+        page = fetch_page(args.target)
     else:
         page = read_listing(Path(args.target), args.url)
     url = args.url or page.final_url

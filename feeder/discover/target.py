@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from feeder.charset import decode_html
@@ -16,18 +17,22 @@ from feeder.errors import ConfigError, FeederError
 from feeder.model import NotModified, Page
 from feeder.pagefile import read_page
 
+if TYPE_CHECKING:
+    from feeder.fetch import Kind
+
 
 def is_url(target: str) -> bool:
     return target.startswith(("http://", "https://"))
 
 
-def fetch_listing(url: str) -> Page:
-    """``url`` fetched as a listing with default settings; loopback addresses are allowed."""
+def fetch_page(url: str, kind: Kind = "listing") -> Page:
+    """``url`` fetched as a poll fetches a ``kind`` page, with default settings; loopback
+    addresses are allowed (``feeder links`` and ``feeder extract`` given a URL)."""
     from feeder import config
     from feeder.fetch import Fetcher, is_public_host
 
     with Fetcher(config.Settings()) as fetcher:
-        page = fetcher.get(url, kind="listing",
+        page = fetcher.get(url, kind=kind,
                            allow_private=not is_public_host(urlsplit(url).hostname or ""))
     if isinstance(page, NotModified):  # no validators were sent, so a 304 is the server's error
         raise FeederError(f"{url}: server answered 304 Not Modified to a plain request")
