@@ -27,7 +27,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -57,7 +57,7 @@ from feeder.schedule import plan_from_store
 from feeder.sources import Announcement, changed_since_fetched, with_evidence
 from feeder.sources import feed as feed_source
 from feeder.sources import sitemap as sitemap_source
-from feeder.store import SITE_FEED, Intent, Store, content_digest, decide
+from feeder.store import SITE_FEED, Intent, Store, StoredArticle, content_digest, decide
 from feeder.urls import same_site
 
 log = logging.getLogger(__name__)
@@ -285,12 +285,21 @@ class Poller:
                                   provenance={**article.provenance, "url": "given"})
             pages.append((url, got.cache, Fetched(article, got.final_url)))
 
-        settled = settle([p for *_, p in pages], self._known(source, pages), set(urls))
+        # Each article's stored row is read once per poll: identity and decide() both need it.
+        lookups: dict[str, StoredArticle | None] = {}
+
+        def stored_as(article_id: str) -> StoredArticle | None:
+            if article_id not in lookups:
+                lookups[article_id] = self.store.stored(source.id, article_id)
+            return lookups[article_id]
+
+        settled = settle([p for *_, p in pages], self._known(source, pages, stored_as),
+                         set(urls))
         for (url, cache, _), page in zip(pages, settled, strict=True):
             if page.same_as is not None:  # another item under a second URL: nothing new
                 intents.append(Intent("unchanged", page.same_as, url, cache))
                 continue
-            stored = self.store.stored(source.id, page.article.id)
+            stored = stored_as(page.article.id)
             intents.append(replace(decide(page.article, stored, now), fetched_url=url,
                                    cache=cache))
 
@@ -305,7 +314,7 @@ class Poller:
             error="; ".join(errors) or None, written=tuple(written), warnings=tuple(warnings))
 
     def _known(self, source: Source, pages: Sequence[tuple[str, CacheInfo, Fetched]],
-               ) -> dict[str, Article]:
+               stored_as: Callable[[str], StoredArticle | None]) -> dict[str, Article]:
         """Stored articles that may decide the identity of ``pages`` (feeder.identity): the
         source's recent items and every item a page names as its canonical URL."""
         if not pages:
@@ -313,7 +322,7 @@ class Poller:
         known = {a.url: a for a in self.store.articles_for(source.id, source.max_items)}
         for *_, page in pages:
             url = page.article.url
-            if url not in known and (stored := self.store.stored(source.id, page.article.id)):
+            if url not in known and (stored := stored_as(page.article.id)):
                 known[url] = stored.article
         return known
 
