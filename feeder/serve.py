@@ -72,10 +72,18 @@ PAGE_MAX_AGE = 60
 STATIC_MAX_AGE = 3600
 
 
+def _archived_feed(path: Path) -> str | None:
+    """The feed file whose RFC 5005 archive ``path`` is (feeder.publish.items.ARCHIVE_FILES)."""
+    if path.parent.name != "archive":
+        return None
+    return {".xml": "atom.xml", ".rss": "rss.xml"}.get(path.suffix)
+
+
 def content_type(path: Path) -> str:
     """The Content-Type header for a served file."""
-    if path.parent.name == "archive" and path.suffix in (".xml", ".rss"):  # RFC 5005 archives
-        return CONTENT_TYPES_BY_NAME["atom.xml" if path.suffix == ".xml" else "rss.xml"]
+    archive_of = _archived_feed(path)
+    if archive_of:
+        return CONTENT_TYPES_BY_NAME[archive_of]
     return CONTENT_TYPES_BY_NAME.get(path.name) or CONTENT_TYPES.get(path.suffix, DEFAULT_TYPE)
 
 
@@ -124,8 +132,7 @@ def cache_control(path: Path, per_feed: Mapping[str, str] | None = None,
         return "no-cache"
     if per_feed and request_path and request_path in per_feed:
         return per_feed[request_path]
-    if path.name in CONTENT_TYPES_BY_NAME or path.suffix == ".opml" or (
-            path.parent.name == "archive" and path.suffix in (".xml", ".rss")):
+    if path.name in CONTENT_TYPES_BY_NAME or path.suffix == ".opml" or _archived_feed(path):
         return f"public, max-age={FEED_MAX_AGE}"
     if path.suffix == ".xsl":
         return f"public, max-age={STATIC_MAX_AGE}"
