@@ -76,7 +76,6 @@ class ArchiveStore(Protocol):
 class ArchiveResult:
     changed: tuple[Path, ...]
     newest: str | None  # the newest archive's month, for the feeds' prev-archive links
-    months: tuple[str, ...]  # "YYYY-MM", oldest first
 
 
 def month_of(dt: datetime, tz: ZoneInfo) -> str:
@@ -152,7 +151,7 @@ def cache_map(source: Source, finished: Sequence[str]) -> bytes:
 def publish_archives(settings: Settings, source: Source, store: ArchiveStore,
                      output: Output | None = None) -> ArchiveResult:
     """Write the archives of ``source`` that changed (to ``output``, the configured target by
-    default); return them and the newest one's URL.
+    default); return them and the newest one's month.
 
     Raises PublishError (with ``source``) when one cannot be rendered or written; archives
     written before it stay, and the feed keeps its previous prev-archive link.
@@ -200,4 +199,4 @@ def publish_archives(settings: Settings, source: Source, store: ArchiveStore,
     newest = names[-1] if names else None
     log.info("publish.archives source=%s months=%d written=%d", source.id, len(names), len(stale))
     return ArchiveResult(tuple(Path(settings.out) / n for n in changed if not n.endswith(STATE)),
-                         newest, tuple(names))
+                         newest)
