@@ -51,7 +51,7 @@ class Activity:
     def days(self) -> list[date]:
         if self.end is None:
             return []
-        return [self.end - timedelta(days=WINDOW_DAYS - 1 - i) for i in range(WINDOW_DAYS)]
+        return _window(self.end)
 
     @property
     def quiet_days(self) -> int | None:
@@ -69,6 +69,11 @@ class Activity:
         return timedelta(days=days) > gap * QUIET_FACTOR
 
 
+def _window(end: date) -> list[date]:
+    """The WINDOW_DAYS days ending on ``end``, oldest first."""
+    return [end - timedelta(days=WINDOW_DAYS - 1 - i) for i in range(WINDOW_DAYS)]
+
+
 def activity_from(source: str, tz: ZoneInfo, failures_by_day: Mapping[str, int],
                   dates: Sequence[datetime]) -> Activity:
     """Build the :class:`Activity` from the store's rows (see ``Store.activity``). Pure."""
@@ -81,7 +86,7 @@ def activity_from(source: str, tz: ZoneInfo, failures_by_day: Mapping[str, int],
         return Activity(source, None, last_item=last_item, usual_gap=gap)
     end = date.fromisoformat(max(failures_by_day))
     per_day = Counter(d.date() for d in local)
-    days = [end - timedelta(days=WINDOW_DAYS - 1 - i) for i in range(WINDOW_DAYS)]
+    days = _window(end)
     return Activity(
         source, end,
         items=tuple(per_day.get(d, 0) for d in days),
