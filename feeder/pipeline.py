@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from feeder import clock
 from feeder.config import Config, Source
 from feeder.discover import links as discover_links
-from feeder.errors import ExtractError, FeederError, FetchError, PublishError
+from feeder.errors import ExtractError, FeederError, FetchError
 from feeder.extract import extract
 from feeder.fetch import MAX_RETRY_AFTER, Consumer, Fetcher, Streamed, bounded, is_public_host
 from feeder.identity import Fetched, settle
@@ -417,7 +417,18 @@ class Poller:
         return hashlib.sha256(repr((source, s.base_url, s.hubs, s.s3_url)).encode()).hexdigest()
 
     def publish_site(self) -> list[str]:
-        """The combined feed, index page, OPML and status for all sources.
+        """The combined feed, index page, OPML and status for all sources; a failure (a full
+        disk, a database that went away) is logged and the files stay as they were, to be
+        rebuilt when the site is next found behind its store version. Never raises FeederError:
+        every driver (run --once, the scheduler, a worker's job) calls this."""
+        try:
+            return self._publish_site()
+        except FeederError as exc:
+            log.error("publish.site_failed error=%s", exc)
+            return []
+
+    def _publish_site(self) -> list[str]:
+        """:meth:`publish_site`'s work.
 
         Only the articles that reach the combined feed are loaded, plus each feed's size and
         newest date: an idle run over a thousand sources stays small and quick. Rendered first,
@@ -454,9 +465,6 @@ class Poller:
         with ThreadPoolExecutor(max_workers=max(1, self.settings.workers),
                                 thread_name_prefix="poll") as pool:
             results = list(pool.map(self.poll, chosen))
-        try:
-            self.publish_site()
-        except PublishError as exc:
-            log.error("publish.site_failed error=%s", exc)
+        self.publish_site()
         self.hub.drain()  # after publishing, so no hub ever delays a feed
         return results
