@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from feeder.config import Config
+from feeder.errors import StoreError
 from feeder.model import article_id
 from feeder.store import Intent, Store
 from tests.support.http import LoopbackServer
@@ -212,6 +213,38 @@ def test_a_full_disk_leaves_the_formats_agreeing_and_the_next_run_converges(
         [result] = poll_all(cfg)  # nothing new on the site: the store is ahead of the files
         assert result.new == 0, result
         assert len(assert_files_equal_store(cfg)) == 30
+
+
+@pytest.mark.parametrize("leave_kb", [0, 8, 32, 96, 192])
+def test_a_full_disk_at_any_step_is_survived_and_the_next_run_converges(
+        site: LoopbackServer, tmp_path: Path, leave_kb: int) -> None:
+    """The database (SQLite, WAL) and the output share one small disk; it fills while a poll
+    stores and publishes new articles, leaving room for a different step each time (nothing,
+    part of the store's writes, some of the files, ...). Whatever step fails, the run ends
+    with a result, the formats and their .gz agree, and once space is freed the next run
+    makes every file equal the store."""
+    with _small_tmpfs(tmp_path / "disk", "6m") as disk:
+        _serve(site, 10)
+        cfg = make_config(tmp_path, f"sqlite:///{disk / 'feeder.db'}", source(site))
+        cfg = replace(cfg, settings=replace(cfg.settings, out=disk / "out"))
+        poll_all(cfg)
+        assert len(assert_files_equal_store(cfg)) == 10
+
+        _serve(site, 25)
+        filler = _fill(disk, leave_kb * 1024)
+        try:
+            [result] = poll_all(cfg)  # a value whatever failed in the poll
+        except StoreError as exc:
+            # No room even to open the database (SQLite's shared-memory file): a clear run-time
+            # error before anything is fetched or written.
+            assert "cannot open the database" in str(exc), exc
+        else:
+            assert result.status in ("ok", "error"), result
+        assert_formats_agree(cfg.settings.out / "thu")
+
+        filler.unlink()
+        poll_all(cfg)
+        assert len(assert_files_equal_store(cfg)) == 25
 
 
 # -- one builder per feed -------------------------------------------------------------------------
