@@ -718,17 +718,16 @@ class Store:
         with self._tx() as conn:
             rows = {r.id: r for r in conn.execute(sa.select(sources)
                                                   .where(sources.c.id.in_(list(ids))))}
-            counts: dict[str, int] = {
-                source: n for source, n in conn.execute(
-                    sa.select(articles.c.source, sa.func.count())
-                    .where(articles.c.source.in_(list(ids))).group_by(articles.c.source))}
-            # Items published with their lead only (see feeder/extract/body.py).
-            lead_only: dict[str, int] = {
-                source: n for source, n in conn.execute(
-                    sa.select(articles.c.source, sa.func.count())
-                    .where(articles.c.source.in_(list(ids)),
-                           articles.c.record.contains('"content": "lead-only"'))
-                    .group_by(articles.c.source))}
+            # Items, and those published with their lead only (see feeder/extract/body.py), in
+            # one pass over the source's articles.
+            is_lead_only = sa.case((articles.c.record.contains('"content": "lead-only"'), 1),
+                                   else_=0)
+            counts: dict[str, int] = {}
+            lead_only: dict[str, int] = {}
+            for source, n, lead in conn.execute(
+                    sa.select(articles.c.source, sa.func.count(), sa.func.sum(is_lead_only))
+                    .where(articles.c.source.in_(list(ids))).group_by(articles.c.source)):
+                counts[source], lead_only[source] = n, int(lead or 0)
         out: dict[str, SourceHealth] = {}
         for sid in ids:
             row, count = rows.get(sid), counts.get(sid, 0)
