@@ -8,6 +8,9 @@ that count every writer's call.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
 import multiprocessing
 import threading
 from collections.abc import Callable
@@ -37,14 +40,30 @@ from feeder.store import (
 
 T0 = datetime(2020, 12, 22, 10, 0, tzinfo=UTC)
 ROUNDS = 15
-WRITES = ("record_poll", "record_page_failure", "put_robots", "apply_new", "apply_listing",
-          "apply_not_modified", "count_poll", "queue_pings", "claim_feed", "record_warnings")
+WRITES = ("record_poll", "record_page_failure", "put_robots", "apply_new", "apply_updated",
+          "apply_listing", "apply_not_modified", "count_poll", "queue_pings", "record_ping",
+          "claim_feed", "record_warnings")
+HUB = "http://hub.example/"
 
 
 def _article(n: int) -> Article:
     return Article(url=f"http://bao.example.vn/thoi-su/bai-{n}.html", title=f"Tiêu đề {n}",
                    source="bao", content_html="<p>Nội dung</p>", content_text="Nội dung",
                    published=T0 + timedelta(minutes=n))
+
+
+def _topic(n: int) -> str:
+    return f"http://feeds.example/s{n}/rss.xml"
+
+
+def _prepare(store: Store, kind: str) -> None:
+    """Rows that a write of ``kind`` changes but never creates (an edit needs its article, a
+    ping's outcome its queued ping), made before the race on a fresh database."""
+    if kind == "apply_updated":
+        store.apply("bao", [Intent("new", _article(n), _article(n).url, CacheInfo(f'"e{n}"'))
+                            for n in range(ROUNDS)])
+    elif kind == "record_ping":
+        store.queue_pings([(HUB, _topic(n)) for n in range(ROUNDS)], T0)
 
 
 def _write(store: Store, kind: str, n: int) -> None:
@@ -59,6 +78,9 @@ def _write(store: Store, kind: str, n: int) -> None:
         store.put_robots(f"http://host-{n}.example", "User-agent: *\nDisallow:", T0)
     elif kind == "apply_new":
         store.apply("bao", [Intent("new", _article(n), url, CacheInfo(f'"e{n}"'))])
+    elif kind == "apply_updated":
+        edited = dataclasses.replace(_article(n), title=f"Tiêu đề {n} (sửa)")
+        store.apply("bao", [Intent("updated", edited, url, CacheInfo(f'"e{n}-2"'))])
     elif kind == "apply_listing":
         store.apply("bao", [], listings=[(f"http://bao.example.vn/list-{n}/", CacheInfo('"l"'))])
     elif kind == "apply_not_modified":
@@ -66,7 +88,10 @@ def _write(store: Store, kind: str, n: int) -> None:
     elif kind == "count_poll":
         store.count_poll(f"s{n}", "2020-12-22", ok=False)
     elif kind == "queue_pings":
-        store.queue_pings([("http://hub.example/", f"http://feeds.example/s{n}/rss.xml")], T0)
+        store.queue_pings([(HUB, _topic(n))], T0)
+    elif kind == "record_ping":
+        [ping] = [p for p in store.hub_pings() if p.topic == _topic(n)]  # as a sender read it
+        store.record_ping(ping, T0, None, None)
     elif kind == "claim_feed":
         with store.claim_feed(f"s{n}") as claim:
             claim.written("digest", "config")
@@ -99,12 +124,25 @@ def _check(store: Store, kind: str, writers: int) -> None:
             version = conn.execute(sa.select(feeds.c.content_version)
                                    .where(feeds.c.id == "bao")).scalar_one()
             assert version == ROUNDS
+        elif kind == "apply_updated":
+            assert count(articles) == ROUNDS
+            assert count(pages) == ROUNDS
+            titles = {record["title"] for record in map(
+                json.loads, conn.execute(sa.select(articles.c.record)).scalars())}
+            assert titles == {f"Tiêu đề {n} (sửa)" for n in range(ROUNDS)}
+            # One bump for the prepared articles, then one per writer's edit.
+            version = conn.execute(sa.select(feeds.c.content_version)
+                                   .where(feeds.c.id == "bao")).scalar_one()
+            assert version == 1 + writers * ROUNDS
         elif kind == "count_poll":
             assert count(poll_days) == ROUNDS
             assert set(conn.execute(sa.select(poll_days.c.polls)).scalars()) == {writers}
             assert set(conn.execute(sa.select(poll_days.c.failures)).scalars()) == {writers}
         elif kind == "queue_pings":
             assert count(websub_pings) == ROUNDS
+        elif kind == "record_ping":
+            assert count(websub_pings) == ROUNDS
+            assert set(conn.execute(sa.select(websub_pings.c.state)).scalars()) == {"sent"}
         elif kind == "claim_feed":
             assert count(feeds) == ROUNDS
             assert set(conn.execute(sa.select(feeds.c.built_with)).scalars()) == {"config"}
@@ -144,7 +182,8 @@ def _race_in_threads(url: str, kind: str, writers: int = 2) -> None:
 @pytest.mark.parametrize("kind", WRITES)
 def test_two_threads_racing_on_every_write(database_url: str, kind: str) -> None:
     clock.freeze(T0)
-    Store(database_url).close()
+    with contextlib.closing(Store(database_url)) as store:
+        _prepare(store, kind)
     _race_in_threads(database_url, kind)
 
 
@@ -156,7 +195,8 @@ def _process_writer(url: str, barrier: Any, errors: Any) -> None:
         for kind in WRITES:
             if barrier.wait(timeout=120) == 0:
                 _drop_everything(url)
-                Store(url).close()
+                with contextlib.closing(Store(url)) as fresh:
+                    _prepare(fresh, kind)
             barrier.wait(timeout=120)
             store = Store(url)
             try:
