@@ -288,7 +288,7 @@ def test_kill_9_twenty_times_then_everything_once(tmp_path: Path, site: GrowingS
 
 
 def test_a_crash_leftover_temp_file_is_swept_by_the_next_write(tmp_path: Path) -> None:
-    from feeder.publish.write import STALE_TEMP, write_with_gzip
+    from feeder.publish.write import STALE_TEMP, write_set
 
     folder = tmp_path / "s0"
     folder.mkdir()
@@ -300,7 +300,7 @@ def test_a_crash_leftover_temp_file_is_swept_by_the_next_write(tmp_path: Path) -
     old = time.time() - STALE_TEMP - 60
     os.utime(stale, (old, old))
     os.utime(other, (old, old))
-    write_with_gzip(folder / "rss.xml", b"<rss/>")
+    write_set({folder / "rss.xml": b"<rss/>"})
     assert not stale.exists()
     assert fresh.exists() and other.exists()  # young, or another file's
     assert (folder / "rss.xml").read_bytes() == b"<rss/>"

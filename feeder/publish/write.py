@@ -145,9 +145,3 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def write_with_gzip(path: Path, data: bytes) -> list[Path]:
-    """Write ``path`` and ``path.gz`` (each only if changed) as one set (:func:`write_set`);
-    return the paths that changed."""
-    return write_set({path: data})
