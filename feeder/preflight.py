@@ -13,6 +13,7 @@ from pathlib import Path
 
 from feeder.config import Config
 from feeder.errors import ConfigError
+from feeder.store import sqlite_file
 
 
 def writable_folder(folder: Path) -> str | None:
@@ -32,20 +33,12 @@ def writable_folder(folder: Path) -> str | None:
     return None
 
 
-def _sqlite_path(url: str) -> Path | None:
-    """The database file of an SQLite URL (None for other databases and for ``:memory:``)."""
-    if not url.startswith("sqlite:///"):
-        return None
-    path = url.removeprefix("sqlite:///")
-    return Path(path) if path and path != ":memory:" else None
-
-
 def check_writable(cfg: Config, only: tuple[str, ...] | None = None) -> None:
     """Raise ConfigError unless ``out``, the SQLite database's folder and ``metrics_file``'s
     folder (or those of them named in ``only``) can be written."""
     settings = cfg.settings
     places: list[tuple[str, Path]] = [("out", settings.out)]
-    if (db := _sqlite_path(settings.database)) is not None:
+    if (db := sqlite_file(settings.database)) is not None:
         places.append(("database", db.parent))
     if settings.metrics_file is not None:
         places.append(("metrics_file", settings.metrics_file.parent))

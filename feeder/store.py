@@ -325,6 +325,14 @@ class FeedClaim:
             content_hash=content_hash, written_at=clock.now(), built_with=built_with))
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of an SQLite URL (None for other databases and for ``:memory:``)."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
 class Store:
     """The one gateway to the database. Safe to share between threads and between processes."""
 
@@ -354,9 +362,8 @@ class Store:
     @staticmethod
     def _engine(url: str) -> Engine:
         if url.startswith("sqlite"):
-            path = sa.engine.make_url(url).database
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            if (path := sqlite_file(url)) is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
             engine = sa.create_engine(url, connect_args={"timeout": 30})
 
             @sa.event.listens_for(engine, "connect")
