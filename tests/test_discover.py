@@ -470,3 +470,75 @@ def unnamed_row(side_markup: str, side_first: bool = False) -> str:
 ])
 def test_unnamed_columns_by_their_teaser_markup(html: str, kept: int) -> None:
     assert len(links(page(html), source())) == kept
+
+
+def grid_row(main_class: str, main_items: int, side_class: str, side_items: int) -> str:
+    """A row of two grid columns in the region that holds the page's listing."""
+    main = "".join(f'<li><a href="/thoi-su/tin-cot-rong-so-{i}-hom-nay-{3000 + i}.html">'
+                   f"Tin cột rộng số {i} hôm nay</a></li>" for i in range(main_items))
+    side = "".join(f'<li><a href="/doi-song/tin-cot-hep-so-{i}-hom-nay-{4000 + i}.html">'
+                   f"Tin cột hẹp số {i} hôm nay</a></li>" for i in range(side_items))
+    return (f'<div class="container"><div class="row"><div class="{main_class}"><ul>{main}</ul>'
+            f'</div><div class="{side_class}"><ul>{side}</ul></div></div></div>')
+
+
+@pytest.mark.parametrize(("html", "kept"), [
+    # Bootstrap: the narrow column beside the wide one is a sidebar ("Tin mới", "Xem nhiều").
+    (grid_row("col-md-8", 6, "col-md-4", 4), 6),
+    (grid_row("col-lg-9 main", 8, "col-lg-3", 5), 8),
+    # Widths in pixels or grid units, as some templates name their columns.
+    (grid_row("col810 mr20", 7, "col300", 5), 7),
+    (grid_row("grid_12 alpha", 5, "grid_6 omega", 3), 5),
+    # The narrow column holds more links than the wide one: a "latest" list beside one big
+    # lead story, both the listing.
+    (grid_row("grid_12 alpha", 3, "grid_6 omega", 6), 9),
+    # Equal widths: two main columns.
+    (grid_row("col-md-6", 6, "col-md-6", 4), 10),
+    # Numbered in order, the numbers are places, not widths (section bins 1, 2).
+    (grid_row("col1", 6, "col2", 4), 10),
+])
+def test_narrow_grid_columns(html: str, kept: int) -> None:
+    assert len(links(page(html), source())) == kept
+
+
+def test_narrow_columns_of_section_blocks_stay() -> None:
+    # A home page of three section blocks, each a wide and a narrow column: no block holds the
+    # page's listing, so their narrow columns are parts of the sections, not sidebars.
+    html = '<div id="home">' + "".join(
+        grid_row("col-md-8", 3, "col-md-4", 3).replace("so-", f"khoi-{b}-so-")
+        for b in range(3)) + "</div>"
+    assert len(links(page(html), source())) == 18
+
+
+def stream_with_related(related_class: str, items: int = 4) -> str:
+    """A category stream whose every story carries one related story under its summary."""
+    return '<div class="list-news">' + "".join(
+        f'<div class="news-item"><h3><a href="/kinh-te/tin-chinh-so-{i}-trong-dong-{6000 + i}'
+        f'.htm">Tin chính số {i} trong dòng</a></h3><p>Tóm tắt của tin.</p>'
+        f'<div class="{related_class}"><a href="/kinh-te/tin-lien-quan-den-tin-so-{i}-'
+        f'{7000 + i}.htm">Tin liên quan đến tin số {i}</a></div></div>'
+        for i in range(items)) + "</div>"
+
+
+@pytest.mark.parametrize(("html", "kept"), [
+    # The "related" line under each story of the stream is part of that story's teaser.
+    (stream_with_related("news-item-related"), 8),
+    (stream_with_related("related-links"), 8),
+    # A featured story above a plain stream is no item of a list: its "related" line is a box.
+    ('<div class="featured"><h2><a href="/kinh-te/tin-noi-bat-cua-chuyen-muc-9000.htm">Tin nổi '
+     'bật của chuyên mục</a></h2><div class="related"><a href="/kinh-te/tin-cu-lien-quan-9001.htm"'
+     '>Tin cũ liên quan đến tin nổi bật</a></div></div>' + stream_with_related("summary"), 9),
+])
+def test_related_line_under_each_story_of_a_stream(html: str, kept: int) -> None:
+    assert len(links(page(html), source())) == kept
+
+
+def test_related_boxes_of_a_sidebar_stay_out() -> None:
+    # Three alike sidebar boxes, each a title and a "related"-named list: the title is no
+    # story link, so the lists are boxes, not lines under a story.
+    stream = stream_with_related("news-item-related")
+    boxes = "".join(f'<div class="widget"><h4>Chủ đề {b}</h4><ul class="related-list">' + "".join(
+        f'<li><a href="/xa-hoi/bai-hop-chu-de-{b}-so-{i}-{8000 + 10 * b + i}.htm">Bài hộp '
+        f"chủ đề {b} số {i}</a></li>" for i in range(2)) + "</ul></div>" for b in range(3))
+    html = f'<div class="wrap"><div class="c1">{stream}</div><div class="c2">{boxes}</div></div>'
+    assert len(links(page(html), source())) == 8

@@ -5,10 +5,15 @@ common naming, never a site's own markup:
 
 - elements that are furniture by nature (``<nav>``, ``<aside>``, ``<form>``, the page's own
   ``<header>``/``<footer>``) or by landmark role;
-- elements whose class or id names furniture (menu, sidebar, footer, most-read, ...);
+- elements whose class or id names furniture (menu, sidebar, footer, most-read, ...), except a
+  small part of one story's teaser in a list of alike teasers (the "related" line under each
+  story of a stream);
 - secondary columns: a column named as one (sidebar, rail, "sub" at the head of its name, small)
   beside a sibling region with more article links; or named only by its place ("right", "left"),
   then at half the size, or beside a bigger sibling that names itself the main or centre column;
+- narrow grid columns: a column whose grid class gives it a smaller width than a sibling's
+  ("col-md-4" beside "col-md-8", "grid_6" beside "grid_12", "col300" beside "col810") and
+  fewer article links, in the region that holds the listing;
 - unnamed columns: in a row of columns, one after a column with twice its links, none of whose
   links is marked up like that column's (a home page's section blocks repeat its teasers);
 - boxes headed "Most read", "Đọc nhiều", "Meistgelesen", "Les plus lus", "Best of", ... in several
@@ -114,6 +119,9 @@ _ROW_COLUMNS = 3
 _FOREIGN_RATIO = 2
 _TEASER_DEPTH = 2  # elements around a link that make its teaser's markup
 _DIGITS_RE = re.compile(r"\d+")
+_WIDER = 1.5  # a grid width this many times another is a wider column
+_TEASER_EXTRA = 3  # links: the "related" line of one story, not a box
+_REPEAT_MIN = 2  # siblings alike besides an item make it one of a list's items
 _BOX_LIMIT = 15  # links: more than a "most read" or related box ever lists
 
 
@@ -168,8 +176,8 @@ class Furniture:
         return None
 
     def _opens(self, heading: Tag, box: Tag) -> bool:
-        """True when no article link of ``box`` comes before ``heading``: a title heads what
-        it names."""
+        """True when no article link of ``box`` comes before ``heading`` (an element inside it):
+        a title heads what it names."""
         for el in box.descendants:
             if el is heading:
                 return True
@@ -197,7 +205,47 @@ class Furniture:
             return True
         if name == "article":
             return False  # a teaser: its classes describe the story ("tag-science")
-        return _named_furniture(el) or self._side_column(el) or self._foreign_column(el)
+        return ((_named_furniture(el) and not self._teaser_part(el)) or self._side_column(el)
+                or self._narrow_column(el) or self._foreign_column(el))
+
+    def _teaser_part(self, el: Tag) -> bool:
+        """True when ``el`` is a part of one story's teaser in a list of teasers: the
+        "related" line under each story of a stream. One of its near ancestors is an item
+        repeated beside at least two siblings of the same tag and class, and that item links
+        to its own story before ``el``."""
+        if self._weight.get(id(el), 0) > _TEASER_EXTRA:
+            return False
+        item = el.parent
+        for _ in range(_TEASER_DEPTH + 1):
+            if item is None or item.parent is None:
+                return False
+            if _repeated(item) and not self._opens(el, item):  # its story's link first
+                return True
+            item = item.parent
+        return False
+
+    def _narrow_column(self, el: Tag) -> bool:
+        """A column whose grid class says it is narrower than a sibling column of the same grid
+        ("col-md-4" beside "col-md-8", "grid_6" beside "grid_12", "col300" beside "col810"),
+        holding fewer article links than that sibling, in the region that holds the listing.
+        Numbers that count the siblings in order ("bin1", "bin2", "bin3") are places, not
+        widths."""
+        own = self._weight.get(id(el), 0)
+        parent = el.parent
+        if own < _SIDE_MIN or parent is None or not self._holds_listing(parent):
+            return False
+        mine = _grid_widths(el)
+        if not mine:
+            return False
+        row = [c for c in parent.children if isinstance(c, Tag)]
+        for grid, width in mine.items():
+            widths = [w for c in row if (w := _grid_widths(c).get(grid)) is not None]
+            if widths == list(range(widths[0], widths[0] + len(widths))):
+                continue  # numbered in order: places
+            if any(c is not el and (_grid_widths(c).get(grid) or 0) >= width * _WIDER
+                   and self._weight.get(id(c), 0) > own for c in row):
+                return True
+        return False
 
     def _foreign_column(self, el: Tag) -> bool:
         """An unnamed column after the main one: a row of at most three columns in the region
@@ -262,6 +310,38 @@ class Furniture:
         half = self._weight.get(id(el), 0) / 2
         return any(self._names_main(child, depth - 1) for child in el.children
                    if isinstance(child, Tag) and self._weight.get(id(child), 0) > half)
+
+
+# A grid class: a layout word and a width ("col-md-4", "grid_6", "col300", "span8", "large-9").
+_GRID_RE = re.compile(r"^(?:[a-z]+[-_])*(col|column|grid|span|md|lg|sm|xs|xl|large|medium|small|w)"
+                      r"[-_]?(\d{1,4})$", re.IGNORECASE)
+
+
+def _grid_widths(el: Tag) -> dict[str, int]:
+    """Grid classes of ``el`` by their prefix: "col-md-4" -> {"col-md": 4}."""
+    cls = el.get("class")
+    found: dict[str, int] = {}
+    for value in cls if isinstance(cls, list) else []:
+        match = _GRID_RE.match(value)
+        if match and int(match.group(2)) > 0:
+            found[value[:match.start(2)].rstrip("-_").lower()] = int(match.group(2))
+    return found
+
+
+def _repeated(item: Tag) -> bool:
+    """True when ``item`` has at least two siblings of its tag and first class."""
+    cls = item.get("class")
+    first = cls[0] if isinstance(cls, list) and cls else None
+    if item.parent is None or first is None:
+        return False
+    same = 0
+    for sibling in item.parent.children:
+        if (isinstance(sibling, Tag) and sibling.name == item.name
+                and (sibling.get("class") or [None])[0] == first):
+            same += 1
+            if same > _REPEAT_MIN:
+                return True
+    return False
 
 
 def _furniture_by_name(el: Tag) -> bool:
