@@ -9,6 +9,7 @@ import pytest
 
 from feeder.config import Settings, Source
 from feeder.discover import is_article_url, links
+from feeder.discover.articles import other_section
 from feeder.fetch import Fetcher
 from feeder.model import Page
 from tests.support.http import LoopbackServer
@@ -542,3 +543,60 @@ def test_related_boxes_of_a_sidebar_stay_out() -> None:
         f"chủ đề {b} số {i}</a></li>" for i in range(2)) + "</ul></div>" for b in range(3))
     html = f'<div class="wrap"><div class="c1">{stream}</div><div class="c2">{boxes}</div></div>'
     assert len(links(page(html), source())) == 8
+
+
+def section_block(title: str, href: str, slug: str, items: int = 3) -> str:
+    stories = "".join(f'<li><a href="/{slug}/tin-{slug}-so-{i}-trong-khoi-{9100 + i}.htm">Tin '
+                      f"{slug} số {i} trong khối</a></li>" for i in range(items))
+    return f'<div class="box"><h2><a href="{href}">{title}</a></h2><ul>{stories}</ul></div>'
+
+
+def category_page(*blocks: str) -> str:
+    stream = "".join(f'<div class="story"><h3><a href="/kinh-doanh/tin-kinh-doanh-so-{i}-'
+                     f'{9000 + i}.htm">Tin kinh doanh số {i} của chuyên mục</a></h3></div>'
+                     for i in range(8))
+    return (f'<div class="page"><div class="main"><h1><a href="/kinh-doanh.htm">Kinh doanh</a>'
+            f'</h1>{stream}</div><div class="more">{"".join(blocks)}</div></div>')
+
+
+@pytest.mark.parametrize(("url", "html", "kept"), [
+    # A category page: the block of another section beside it is that section's, not this
+    # listing's; a block of one of its own subsections is part of it.
+    ("https://bao.example/kinh-doanh.htm",
+     category_page(section_block("Thể thao", "/the-thao.htm", "the-thao"),
+                   section_block("Tài chính", "/kinh-doanh/tai-chinh/", "tai-chinh")), 11),
+    # A hub among hubs: the "Space" hub's block on the "Science" hub; a topic page elsewhere on
+    # the site ("/autoimmune-diseases") gathers stories of this hub too, and stays.
+    ("https://news.example/hub/science",
+     category_page(section_block("Space", "/hub/space", "space"),
+                   section_block("The dark side of our immune system", "/autoimmune-diseases",
+                                 "autoimmune")), 11),
+    # A home page: its section blocks are its listing.
+    ("https://bao.example/",
+     category_page(section_block("Thể thao", "/the-thao.htm", "the-thao"),
+                   section_block("Tài chính", "/kinh-doanh/tai-chinh/", "tai-chinh")), 14),
+    # A dynamic page names its section in the query: where a block stands is unknown.
+    ("https://bao.example/live/index.php?cat=12&page=3",
+     category_page(section_block("Thể thao", "/live/news.php?cat=15", "the-thao"),
+                   section_block("Giải trí", "/live/news.php?cat=16", "giai-tri")), 14),
+])
+def test_blocks_of_other_sections(url: str, html: str, kept: int) -> None:
+    assert len(links(page(html, url), source(url))) == kept
+
+
+@pytest.mark.parametrize(("url", "page_url", "other"), [
+    ("https://bao.example/the-thao.htm", "https://bao.example/kinh-doanh.htm", True),
+    ("https://bao.example/c/tham-van/", "https://bao.example/c/chinh-sach-moi/", True),
+    ("https://m.bao.example/the-thao", "https://bao.example/kinh-doanh", True),
+    ("https://bao.example/kinh-doanh/tai-chinh.htm", "https://bao.example/kinh-doanh.htm", False),
+    ("https://bao.example/kinh-doanh.htm", "https://bao.example/kinh-doanh/tai-chinh.htm", False),
+    ("https://bao.example/kinh-doanh/index.html", "https://bao.example/kinh-doanh/", False),
+    ("https://bao.example/the-thao.htm", "https://bao.example/", False),
+    ("https://bao.example/the-thao.htm", "https://bao.example/home/index.do", False),
+    ("https://bao.example/tin-the-thao-2026030712000001.htm", "https://bao.example/kinh-doanh",
+     False),
+    ("https://other.example/the-thao.htm", "https://bao.example/kinh-doanh.htm", False),
+    ("https://bao.example/news.php?cat=15", "https://bao.example/news.php?cat=12", False),
+])
+def test_other_section(url: str, page_url: str, other: bool) -> None:
+    assert other_section(url, page_url) is other

@@ -84,7 +84,7 @@ def _discovered(soup: BeautifulSoup, base: str, page: Page,
     for a, _ in candidates:
         for el in (a, *a.parents):  # the anchor too: box titles come before its links
             weight[id(el)] = weight.get(id(el), 0) + 1
-    furniture = Furniture(soup, weight, len(candidates))
+    furniture = Furniture(soup, weight, len(candidates), base, page.final_url or page.url)
     for a, url in candidates:
         if not furniture.inside(a):
             yield a, url

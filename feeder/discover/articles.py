@@ -12,8 +12,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from feeder.urls import host_of, literal_ip
 
-__all__ = ["ARTICLE", "WEAK", "article_score", "is_article_url", "same_site_family", "site_of",
-           "url_folder"]
+__all__ = ["ARTICLE", "WEAK", "article_score", "is_article_url", "other_section",
+           "same_site_family", "site_of", "url_folder"]
 
 # Path segments that name a listing or a service page, never an article.
 _LISTING_SEGMENTS = frozenset({
@@ -152,3 +152,31 @@ def article_score(url: str, text: str | None = None) -> int:
     if len(segments) == 1 and len(alpha_words) <= 2 and not has_id:
         return 0
     return score
+
+
+def _section_path(url: str) -> str | None:
+    """A listing URL's section as a lower-cased path without an index leaf or page extension
+    ("/kinh-doanh.htm" -> "/kinh-doanh"); ``None`` for a site's home page ("/", "/home/index.do"),
+    for a URL with a story's id or date, and for one that names its section in the query
+    ("news.php?cat=155"): its path says nothing of where it stands."""
+    parts = urlsplit(url)
+    path = unquote(parts.path).lower()
+    if parts.query or _DATE_PATH_RE.search(path + "/") or _ID_RE.search(path):
+        return None
+    segments = [_PAGE_EXT_RE.sub("", s) for s in path.split("/") if s]
+    if all(_LISTING_LEAF_RE.match(s) for s in segments):
+        return None
+    return "/" + "/".join(segments)
+
+
+def other_section(url: str, page_url: str) -> bool:
+    """True when ``url`` names a section of the listing's site beside the listing's own, at
+    its level ("/hub/space" beside "/hub/science", "/the-thao" beside "/kinh-doanh"). Never on
+    a home page, whose blocks are all other sections; never for a section above or below the
+    listing's, nor a topic page elsewhere on the site, which may well gather the listing's own
+    stories."""
+    page = _section_path(page_url)
+    own = _section_path(url)
+    if page is None or own is None or not same_site_family(url, page_url):
+        return False
+    return own != page and own.rsplit("/", 1)[0] == page.rsplit("/", 1)[0]

@@ -18,7 +18,9 @@ common naming, never a site's own markup:
   links is marked up like that column's (a home page's section blocks repeat its teasers);
 - boxes headed "Most read", "Đọc nhiều", "Meistgelesen", "Les plus lus", "Best of", ... in several
   languages (a heading that links to an article is a story's headline, never a box title);
-- rankings: lists whose items are numbered 1, 2, 3 in their text.
+- rankings: lists whose items are numbered 1, 2, 3 in their text;
+- on a section page, boxes titled by a link to a sibling section ("/hub/space" on
+  "/hub/science"): that section's stories.
 
 A region that holds most of the page's article links is the listing itself, whatever it is called
 (a wrapper named "nav-col", a layout that puts everything in a ``<header>``), so naming and landmark
@@ -31,6 +33,9 @@ import re
 from collections.abc import Mapping
 
 from bs4 import BeautifulSoup, Tag
+
+from feeder.discover.articles import other_section
+from feeder.urls import try_clean_url
 
 __all__ = ["Furniture"]
 
@@ -122,13 +127,15 @@ _DIGITS_RE = re.compile(r"\d+")
 _WIDER = 1.5  # a grid width this many times another is a wider column
 _TEASER_EXTRA = 3  # links: the "related" line of one story, not a box
 _REPEAT_MIN = 2  # siblings alike besides an item make it one of a list's items
+_HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _BOX_LIMIT = 15  # links: more than a "most read" or related box ever lists
 
 
 class Furniture:
     """Judges elements of one parsed page; ``weight`` counts article-like links per element."""
 
-    def __init__(self, soup: BeautifulSoup, weight: Mapping[int, int], total: int) -> None:
+    def __init__(self, soup: BeautifulSoup, weight: Mapping[int, int], total: int,
+                 base: str | None = None, page_url: str | None = None) -> None:
         self._weight, self._total = weight, total
         self._memo: dict[int, bool] = {}  # by element id: each ancestor is judged once
         for string in soup.find_all(string=_BOX_HEADING_RE):
@@ -149,6 +156,28 @@ class Furniture:
         for box in _ranked_lists(soup):
             if not self._holds_listing(box):
                 self._memo[id(box)] = True
+
+        if base is not None and page_url is not None:
+            for box in self._other_section_boxes(soup, base, page_url):
+                self._memo[id(box)] = True
+
+    def _other_section_boxes(self, soup: BeautifulSoup, base: str,
+                             page_url: str) -> list[Tag]:
+        """On a section page, the boxes titled by a link to another section of the site ("Tham
+        vấn chính sách" beside "Chính sách mới"): that section's stories, not this listing's."""
+        boxes = []
+        for heading in soup.find_all(_HEADING_TAGS):
+            anchors = heading.find_all("a", href=True)
+            if len(anchors) != 1 or len(heading.get_text(" ", strip=True)) > _HEADING_LIMIT:
+                continue  # no title link, or a story's headline
+            url = try_clean_url(str(anchors[0]["href"]), base)
+            if url is None or not other_section(url, page_url):
+                continue
+            box = self._box_of(heading)
+            if (box is not None and not self._holds_listing(box)
+                    and self._weight.get(id(box), 0) <= _BOX_LIMIT):
+                boxes.append(box)
+        return boxes
 
     def __call__(self, el: Tag) -> bool:
         key = id(el)
