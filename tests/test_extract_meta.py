@@ -45,14 +45,36 @@ def test_site_names_give_way_to_a_person() -> None:
     assert not byline.is_site_author("Stern Redaktion", sites, url)  # the desk signs
     names, src = byline.choose([(["STERN.de"], "json-ld")], ["von Jemima Kelly"], [], sites, url)
     assert (names, src) == (["Jemima Kelly"], "byline")
-    # Nobody else named: a web address is still no author; the publisher's own name, as the
-    # page credits it, is the last resort.
-    assert byline.choose([(["STERN.de"], "json-ld")], [], [], sites, url) == ([], None)
-    assert byline.choose([(["baolongan.vn"], "meta:author")], [], [], [],
-                         "https://baolongan.vn/a-1.html") == ([], None)
-    assert byline.choose([(["Báo Long An"], "json-ld")], [], [], [],
-                         "https://baolongan.vn/a-1.html") == ([], None)
+    # Nobody else named: the publisher's own name, as the page credits it, is the last resort.
     assert byline.choose([(["Stern"], "json-ld")], [], [], sites, url) == (["Stern"], "json-ld")
+
+
+@pytest.mark.parametrize("src", ["json-ld", "microdata"])
+def test_outlet_credited_by_the_article_is_the_last_resort(src: str) -> None:
+    # The article's own author field names the outlet ("ndr.de" writes its own news): with no
+    # person anywhere on the page, that credit stands.
+    url = "https://www.ndr.de/nachrichten/a-100.html"
+    assert byline.choose([(["ndr.de"], src)], [], [], ["ndr.de"], url) == (["ndr.de"], src)
+    assert byline.choose([(["Báo Long An"], src)], [], [], [],
+                         "https://baolongan.vn/a-1.html") == (["Báo Long An"], src)
+    # ... and still gives way to a person the page names.
+    assert byline.choose([(["ndr.de"], src)], ["Von Jane Roe"], [], ["ndr.de"], url) == (
+        ["Jane Roe"], "byline")
+
+
+@pytest.mark.parametrize("src", ["meta:author", "meta:dc.creator", "json-ld:page"])
+def test_site_default_author_tag_is_no_author(src: str) -> None:
+    # A <meta name="author"> holding the site's address or outlet name is the site's default
+    # (its section pages carry it too): a page with no byline has no author, not the domain.
+    url = "https://baolongan.vn/a-1.html"
+    assert byline.choose([(["baolongan.vn"], src)], [], [], [], url) == ([], None)
+    assert byline.choose([(["Báo Long An"], src)], [], [], [], url) == ([], None)
+    assert byline.choose([(["NLD.COM.VN"], src)], [], [], [], url) == ([], None)
+    # The page's own host is a web address whatever its top-level domain.
+    assert byline.choose([(["news.site.example"], src)], [], [], [],
+                         "https://www.news.site.example/a-1.html") == ([], None)
+    assert byline.names_site("site.example", "https://news.site.example/a")
+    assert not byline.names_site("Jane Roe", "https://news.site.example/a")
 
 
 def test_byline_box_with_names_in_sibling_elements() -> None:

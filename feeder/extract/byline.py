@@ -371,13 +371,18 @@ _DOMAIN_RE = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:[a-z]{2}|com|net|org|info|biz
                         r"online|site|media|press|blog|io|tv)$", re.IGNORECASE)
 
 
-def names_site(name: str) -> bool:
+def names_site(name: str, url: str = "") -> bool:
     """True when an author value is a web address or names a news outlet ("Báo Long An"),
-    whatever the site: never a person."""
-    from feeder.extract.title import _is_vn_outlet
+    whatever the site: never a person. With the page's ``url``, its own host name ("ndr.de"
+    on www.ndr.de) counts whatever its top-level domain."""
+    from feeder.extract.title import _hostname, _is_vn_outlet
 
     text = name.strip()
-    return bool(_DOMAIN_RE.match(text)) or _is_vn_outlet(text)
+    if _DOMAIN_RE.match(text) or _is_vn_outlet(text):
+        return True
+    host = _hostname(url) if url and "." in text and " " not in text else ""
+    low = text.lower()
+    return bool(host) and (host == low or host.endswith("." + low))
 
 
 _EDITOR_LABEL_RE = re.compile(r"^\s*(?:editor|redakteur(?:in)?|redaksi|penyunting|editado por|"
@@ -420,10 +425,13 @@ def choose(structured: list[tuple[list[str], str]], bylines: list[str], credit: 
             if shown and have <= {e.casefold() for e in editors} and not seen & have:
                 return shown, "byline"  # the metadata "author" is the page's editor
             return people, src
-        # Only the site's own name: a last resort. A web address or a news outlet's name
-        # ("ndr.de", "Báo Long An") is not even that; an organisation's ("BBC News") is, since
-        # the page credits it.
-        cleaned = [n for n in cleaned if not names_site(n)]
+        # Only the site's own name: a last resort, since the page credits it ("BBC News"). A
+        # web address or a news outlet's name ("ndr.de", "Báo Long An") is one only where the
+        # article itself credits it (its JSON-LD or microdata author); a <meta> author tag
+        # that names the site is the site's default for every page (listing pages carry it
+        # too), not a credit.
+        if src not in _ARTICLE_CREDITS:
+            cleaned = [n for n in cleaned if not names_site(n, url)]
         if cleaned and fallback is None:
             fallback = (cleaned, src)
     for text in bylines:
@@ -439,7 +447,7 @@ def choose(structured: list[tuple[list[str], str]], bylines: list[str], credit: 
             return fallback  # "von APA" under a story the site signs: the site's author stands
         if found:
             return found, "byline"
-        shown = [n for n in shown if not names_site(n)]
+        shown = [n for n in shown if not names_site(n, url)]
         if shown and fallback is None:
             fallback = (shown, "byline")
     if credit:
@@ -452,6 +460,8 @@ def choose(structured: list[tuple[list[str], str]], bylines: list[str], credit: 
     return [], None
 
 
+# Structured sources that credit this article, not the whole site.
+_ARTICLE_CREDITS = ("json-ld", "microdata")
 # A news agency's short name: an acronym in capitals ("APA", "AFP").
 _AGENCY_RE = re.compile(r"[A-Z]{2,5}")
 
