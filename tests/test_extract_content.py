@@ -278,6 +278,26 @@ def test_a_paragraph_laid_out_twice_is_given_once() -> None:
     assert text.count("Bringing more visitors") == 1
 
 
+def test_a_paragraph_the_writer_repeats_in_one_text_is_given_each_time() -> None:
+    refrain = ("<p>We shall not be moved, said the union's spokeswoman, and the crowd outside "
+               "the council hall answered her.</p>")
+    tree = _tree(f"<main>{refrain}<h2>Morning</h2>{PARAS}<h2>Evening</h2>{refrain}</main>")
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    text = content.to_text(content.render(main, "https://example.org/"))
+    assert text.count("We shall not be moved") == 2
+
+
+def test_a_first_paragraph_that_opens_with_the_headline_is_text() -> None:
+    headline = "Floods close the river road between the two market towns"
+    page = (f"<html><head><title>{headline}</title></head><body><h1>{headline}</h1>"
+            f"<p>{headline} for the third time this winter, and the council says the repairs "
+            f"cannot start before the water goes down in March.</p>{PARAS}</body></html>")
+    record = core.extract(page, "https://example.org/news/floods")
+    assert record.content_text.startswith(f"{headline} for the third time")
+
+
 def test_a_link_wrapped_around_blocks_is_a_button_or_a_teaser() -> None:
     button = "<div class='deal'><a href='/go/1'><div><span>See price at Shop</span></div></a></div>"
     card = ("<a href='/other-story'><div><h3>Another story</h3><p>What happened at the other "

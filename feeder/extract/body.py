@@ -176,7 +176,7 @@ def second_opinion(page: str | bytes, base: str) -> list[Block]:
         return []
     tree = parse(found)
     root = tree.find("body")
-    return render(root if root is not None else tree, base)
+    return render(root if root is not None else tree, base, flat=True)
 
 
 def lead_only(lead: str | None, figures: list[Block]) -> list[Block]:

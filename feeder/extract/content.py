@@ -592,6 +592,9 @@ class _Renderer:
         self.blocks: list[Block] = []
         self.seen_images: set[str] = set()
         self.pending_image: Block | None = None  # an image that may get the next paragraph
+        # The element whose children a text block came from (by the block's id): its box.
+        self.boxes: dict[int, etree._Element | None] = {}
+        self.box: etree._Element | None = None
 
     # -- helpers ---------------------------------------------------------------------------
     def _inline_html(self, el: etree._Element) -> str:
@@ -615,7 +618,9 @@ class _Renderer:
             self.pending_image = None
             return
         self.pending_image = None
-        self.blocks.append(Block(kind, text, html_inner, level=level))
+        block = Block(kind, text, html_inner, level=level)
+        self.boxes[id(block)] = self.box
+        self.blocks.append(block)
 
     def _caption_ok(self, text: str) -> bool:
         return self._caption_flag and len(text) <= 400
@@ -757,6 +762,7 @@ class _Renderer:
         if ((len(ntext) < 200 and density > 0.6) or density >= 0.95) \
                 and rules.applies("link-paragraph-skipped"):
             return  # a button, or a run of links (tags, topics) however long
+        self.box = el.getparent()
         self._emit_text("p", ntext, self._inline_html(el))
 
     def _container(self, el: etree._Element) -> None:
@@ -777,6 +783,7 @@ class _Renderer:
             if text:
                 self._caption_flag = self.pending_image is not None and len(text) < 300 and \
                     _CAPTION_CLASS_RE.search(_attrs(el)) is not None
+                self.box = el
                 self._emit_text("p", text, escape(text))
 
         if el.text:
@@ -1148,22 +1155,26 @@ _PROMPT_RE = re.compile(r"^\W{0,3}(?:you (?:may|might) (?:also )?(?:like|enjoy|b
                         r"advertisement\W*$|sponsored content\W*$)", re.IGNORECASE)
 
 
-def render(node: etree._Element, base: str) -> list[Block]:
+def render(node: etree._Element, base: str, *, flat: bool = False) -> list[Block]:
     """The blocks of the article container, in reading order.
 
-    "Read also" lines and headings, paywall and reading-time notices are not text.
+    "Read also" lines and headings, paywall and reading-time notices are not text. ``flat``: the
+    node is another extractor's output, its page's boxes gone (a paragraph repeated there was
+    laid out twice in the page as far as anyone can tell).
     """
     r = _Renderer(base)
     r.walk(node)
     out: list[Block] = []
-    said: set[str] = set()  # long paragraphs already given
+    said: dict[str, etree._Element | None] = {}  # long paragraph -> the box it was given in
     for b in r.blocks:
         if b.kind == "p" and len(b.text) >= 50:
-            # The same paragraph twice is one text laid out twice (a desktop and a mobile
-            # version of a section), not something the writer said again.
-            if b.text in said and rules.applies("repeated-paragraph"):
+            # The same paragraph twice in two boxes is one text laid out twice (a desktop and a
+            # mobile version of a section); twice in one box, the writer said it again.
+            box = r.boxes.get(id(b))
+            if b.text in said and (flat or said[b.text] is not box) \
+                    and rules.applies("repeated-paragraph"):
                 continue
-            said.add(b.text)
+            said.setdefault(b.text, box)
         if b.kind in ("p", "h") and len(b.text) < 200 and (
                 (_READ_ALSO_RE.search(b.text) and rules.applies("read-also-line"))
                 or (_NOTICE_RE.search(b.text) and rules.applies("notice-line"))

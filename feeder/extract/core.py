@@ -412,10 +412,11 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
             raise ExtractError("no title", url=url)
     headline, prov["title"] = chosen
     headline = cap_text(headline, MAX_TITLE_CHARS)
-    # The headline repeated as the first block is not body text.
+    # The headline repeated as the first block is not body text (a paragraph that opens with
+    # the headline's words and goes on is).
     body_blocks = [b for b in blocks if b.kind not in ("credit",)]
-    if body_blocks and body_blocks[0].kind in ("h", "p") and _same_text(body_blocks[0].text,
-                                                                        headline):
+    if body_blocks and body_blocks[0].kind in ("h", "p") and _same_text(
+            body_blocks[0].text, headline) and len(body_blocks[0].text) <= 2 * len(headline):
         body_blocks = body_blocks[1:]
 
     # Summary: the lead paragraph, else the description (see feeder/extract/lead.py for when a
