@@ -17,6 +17,15 @@ def _tree(body: str):  # type: ignore[no-untyped-def]
     return core.parse(f"<html><head><title>t</title></head><body>{body}</body></html>")
 
 
+def _main_text(body: str) -> str:
+    """The text the finder and the renderer give for a page of ``body``."""
+    tree = _tree(body)
+    content.prune(tree)
+    main = content.find_main(tree)
+    assert main is not None
+    return content.to_text(content.render(main, "https://example.org/"))
+
+
 def test_utility_classes_are_not_boilerplate() -> None:
     assert not content.is_boilerplate("relative overflow-hidden aspect-video ")
     assert not content.is_boilerplate("hidden md:block ")
@@ -270,22 +279,14 @@ def test_a_long_run_of_links_is_not_a_paragraph() -> None:
 def test_a_paragraph_laid_out_twice_is_given_once() -> None:
     slide = ("<section class='slide {0}'><h3>Universal appeal</h3><p>Bringing more visitors "
              "to a world-class space museum in a small town on the plains.</p></section>")
-    tree = _tree(f"<main>{PARAS}{slide.format('desktop')}{slide.format('mobile')}</main>")
-    content.prune(tree)
-    main = content.find_main(tree)
-    assert main is not None
-    text = content.to_text(content.render(main, "https://example.org/"))
+    text = _main_text(f"<main>{PARAS}{slide.format('desktop')}{slide.format('mobile')}</main>")
     assert text.count("Bringing more visitors") == 1
 
 
 def test_a_paragraph_the_writer_repeats_in_one_text_is_given_each_time() -> None:
     refrain = ("<p>We shall not be moved, said the union's spokeswoman, and the crowd outside "
                "the council hall answered her.</p>")
-    tree = _tree(f"<main>{refrain}<h2>Morning</h2>{PARAS}<h2>Evening</h2>{refrain}</main>")
-    content.prune(tree)
-    main = content.find_main(tree)
-    assert main is not None
-    text = content.to_text(content.render(main, "https://example.org/"))
+    text = _main_text(f"<main>{refrain}<h2>Morning</h2>{PARAS}<h2>Evening</h2>{refrain}</main>")
     assert text.count("We shall not be moved") == 2
 
 
