@@ -299,6 +299,40 @@ def test_a_first_paragraph_that_opens_with_the_headline_is_text() -> None:
     assert record.content_text.startswith(f"{headline} for the third time")
 
 
+def test_soft_hyphens_and_ruby_readings_are_not_letters_of_the_text() -> None:
+    text = _main_text(
+        "<main><p>Schon im Mit&shy;tel&shy;al&shy;ter war der Wein das Aus&shy;hän&shy;ge&shy;"
+        "schild der Region, und die Hänge oberhalb der Stadt waren berühmt.</p>"
+        "<p><ruby>子<rp>(</rp><rt>こ</rt><rp>)</rp></ruby>どもへの<ruby>虐待<rt>ぎゃくたい</rt>"
+        "</ruby>をなくすための<ruby>法律<rt>ほうりつ</rt></ruby>ができて、親が子どもを教育する"
+        f"ために体罰を禁止することになりました。</p>{PARAS}</main>")
+    assert "Schon im Mittelalter war der Wein das Aushängeschild" in text
+    assert "子どもへの虐待をなくすための法律ができて" in text
+
+
+def _story(headline: str, topic: str) -> str:
+    return (f"<article class='story'><h1>{headline}</h1>" + "".join(
+        f"<p>Part {n} of the story about {topic} tells what happened that morning, who was "
+        f"there, and what the council said about it afterwards.</p>" for n in range(5))
+        + "</article>")
+
+
+def test_the_next_story_appended_under_the_page_is_not_its_text() -> None:
+    page = (f"<html><head><title>Bridge opens</title></head><body><main>"
+            f"{_story('Bridge opens', 'the bridge')}"
+            f"<div class='more'>{_story('Ferry stops', 'the ferry')}</div></main></body></html>")
+    record = core.extract(page, "https://example.org/news/bridge-opens")
+    assert "the bridge" in record.content_text and "the ferry" not in record.content_text
+    assert record.provenance["content"] == "main-block"
+
+
+def test_teaser_cards_in_an_article_are_not_stories_of_their_own() -> None:
+    teasers = "".join(f"<article><h2>Other story {n}</h2><p>A line of teaser.</p></article>"
+                      for n in range(3))
+    text = _main_text(f"<main>{_story('Bridge opens', 'the bridge')}{teasers}</main>")
+    assert "Part 4 of the story about the bridge" in text
+
+
 def test_a_link_wrapped_around_blocks_is_a_button_or_a_teaser() -> None:
     button = "<div class='deal'><a href='/go/1'><div><span>See price at Shop</span></div></a></div>"
     card = ("<a href='/other-story'><div><h3>Another story</h3><p>What happened at the other "

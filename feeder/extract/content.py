@@ -30,7 +30,10 @@ from feeder.urls import absolute_url, same_site, try_clean_url
 _DROP_TAGS = {"script", "style", "noscript", "template", "svg", "iframe", "form", "button",
               "select", "input", "textarea", "nav", "footer", "aside", "object", "embed", "canvas",
               "dialog",
-              "menu", "link", "meta", "video", "audio", "map"}
+              "menu", "link", "meta", "video", "audio", "map",
+              # a ruby annotation's reading (furigana) and its fallback brackets: a pronunciation
+              # guide over the words, not words of the text
+              "rt", "rp"}
 _BOILER_RE = re.compile(
     r"(?:^|[\s_-])(?:share|sharing|social|sociales|related|relacionad|recommend|recirc|"
     r"comment|comments|kommentar|binh-luan|binhluan|newsletter|subscribe|subscription|promo|"
@@ -100,6 +103,12 @@ def text_of(el: etree._Element) -> str:
 
 def norm_space(text: str) -> str:
     return " ".join(text.split())
+
+
+def body_text(text: str) -> str:
+    """A line of the body's text: whitespace folded, soft hyphens (line-break hints, not
+    letters: "Mit&shy;tel&shy;al&shy;ter") gone, so that the words can be searched."""
+    return norm_space(text.replace("\xad", "") if "\xad" in text else text)
 
 
 def vis_len(text: str) -> int:
@@ -370,6 +379,7 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
     Readability-style local scores pick a few candidates; then, among them and their ancestors,
     the container that maximises "paragraph text minus half of the other text" wins, so a body
     split into one wrapper per paragraph is taken whole while a column of teasers is left out.
+    Stories appended under the page's own are removed from the tree.
     """
     scores: dict[etree._Element, float] = {}
     para: dict[etree._Element, int] = {}
@@ -446,6 +456,15 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
                     and rules.applies("inner-container-85"):
                 node, improved = el, True
                 break
+    # A container of several stories, each an <article> with its headline and its own share of
+    # the text (the next story appended under this one as the reader scrolls): the page's story
+    # is the first, and the others leave the tree (the body's confidence weighs the text against
+    # the page's, which is this story's alone).
+    stories = _stories(node, para)
+    if len(stories) >= 2 and rules.applies("first-of-several-stories"):
+        node = stories[0]
+        for other in stories[1:]:
+            _drop(other)
     # A container named as the article's body ("article-body", itemprop=articleBody) that holds
     # most of the paragraph text is the article; the rest of a wider wrapper is a side column
     # (newsletter box, most-read list) that readability scores cannot tell from text.
@@ -461,6 +480,19 @@ def find_main(tree: lxml_html.HtmlElement) -> etree._Element | None:
                    for el in node.iter()) and rules.applies("named-body-inside"):
             node = body
     return node
+
+
+def _stories(node: etree._Element, para: dict[etree._Element, int]) -> list[etree._Element]:
+    """The outermost ``<article>`` elements in ``node`` that each hold a headline and a fifth
+    or more of its paragraph text, in document order (teaser cards hold far less)."""
+    total = para.get(node, 0)
+    out: list[etree._Element] = []
+    for el in node.iter("article"):
+        if el is node or para.get(el, 0) < 0.2 * total or any(is_inside(el, o) for o in out):
+            continue
+        if next(el.iter("h1", "h2"), None) is not None:
+            out.append(el)
+    return out
 
 
 @lru_cache(maxsize=8192)
@@ -610,7 +642,7 @@ class _Renderer:
         return raw
 
     def _emit_text(self, kind: str, text: str, html_inner: str, level: int = 2) -> None:
-        text = norm_space(text)
+        text = body_text(text)
         if not text or not _WORD_RE.search(text):
             return  # empty, or only invisible characters and punctuation
         if self.pending_image is not None and kind == "p" and self._caption_ok(text):
@@ -714,7 +746,7 @@ class _Renderer:
                     fig = li.find(".//figure")
                     self._figure(fig if fig is not None else li)
                 return
-            items = [norm_space(text_of(li)) for li in lis]
+            items = [body_text(text_of(li)) for li in lis]
             items = [i for i in items if i]
             if items and _link_density(el, sum(map(vis_len, items))) < 0.5:
                 for img in el.iter("img"):
@@ -724,7 +756,7 @@ class _Renderer:
                                          "".join(f"<li>{escape(i)}</li>" for i in items)))
             return
         if tag == "blockquote":
-            text = norm_space(text_of(el))
+            text = body_text(text_of(el))
             if text:
                 self.pending_image = None
                 self.blocks.append(Block("quote", text, escape(text)))
@@ -865,7 +897,7 @@ class _Renderer:
     def _table(self, el: etree._Element) -> None:
         rows = []
         for tr in el.iter("tr"):
-            cells = [norm_space(text_of(c)) for c in tr if c.tag in ("td", "th")]
+            cells = [body_text(text_of(c)) for c in tr if c.tag in ("td", "th")]
             if any(cells):
                 rows.append(cells)
         if not rows:
