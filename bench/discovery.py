@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         print("rule gains (recall, excluded taken: positive is better), per half of the sites")
         for name, other in ablated.items():
             off = halves(other, fold)
-            print(f"  {name:18} " + "   ".join(
+            print(f"  {name:22} " + "   ".join(
                 f"{h}: recall {now[h][0] - off[h][0]:+.4f} excluded {off[h][1] - now[h][1]:+.4f}"
                 for h in ("A", "B")))
     errors = [r for r in rows if r["error"]]
