@@ -423,6 +423,15 @@ THREE_COLUMN_ARTICLES = tuple(f"/kinh-te/{slug}.htm" for slug in (
     "cho-dau-moi-keo-dai-gio-ban-202603071200007"))
 
 
+BOOTSTRAP_ARTICLES = tuple(f"/kinh-te/{path}.html" for path in (
+    "nong-dan-trung-mua-lua-thu-dong-2026030700101",
+    "cang-ca-nhon-nhip-mua-vu-moi-2026030700102", "tau-ca-xa-bo-duoc-mua-ca-com-2026022800071",
+    "xuat-khau-trai-cay-dat-ky-luc-2026030600103", "sau-rieng-vao-mua-thu-hoach-2026022500072",
+    "hop-tac-xa-nuoi-tom-lai-lon-2026030600104", "cho-dau-moi-keo-dai-gio-ban-2026030500105",
+    "gia-rau-xanh-ha-nhiet-2026022000073", "nong-nghiep/giong-lua-moi-chiu-man-2026030400106",
+    "nong-nghiep/tuoi-tiet-kiem-cho-vuon-cay-2026030400107"))
+
+
 @pytest.mark.parametrize(("name", "url", "expected"), [
     # Top story with its sub-stories and every section block; not the mega-menu teaser, the
     # ticker, the numbered "Xem nhiều" box (its one main-list story keeps its place), the footer.
@@ -435,6 +444,10 @@ THREE_COLUMN_ARTICLES = tuple(f"/kinh-te/{slug}.htm" for slug in (
     # like a box title; not the left column of opinion tabs and partners (named only by its
     # place, beside a bigger column named the centre), not the long-titled "Best of" box.
     ("three-columns.html", "https://baomau.vn/kinh-te/", THREE_COLUMN_ARTICLES),
+    # A provincial paper's category page on a Bootstrap grid: the featured story, the stream
+    # with the related line under some stories, its subsection's box; not the box of the
+    # neighbouring section under the stream, nor the narrow "latest news" column.
+    ("bootstrap-category.html", "https://baotinh.vn/kinh-te/", BOOTSTRAP_ARTICLES),
 ])
 def test_whole_pages_of_typical_layouts(name: str, url: str, expected: tuple[str, ...]) -> None:
     assert layout(name, url) == expected
