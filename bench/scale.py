@@ -62,6 +62,53 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a live process (None once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+
+
+class CpuMeter:
+    """CPU seconds used by the workers, the site server and the run database's PostgreSQL
+    backends (each backend's last sample: a backend that exits keeps what it had used)."""
+
+    def __init__(self, dbname: str, workers: list[int], server: int) -> None:
+        self.dbname, self.workers, self.server = dbname, workers, server
+        self.backends: dict[int, float] = {}
+        self.last: dict[str, float] = {"workers": 0.0, "server": 0.0, "postgres": 0.0}
+
+    def sample(self) -> dict[str, float]:
+        tag = f" {self.dbname} ".encode()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                title = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if title.startswith(b"postgres: ") and tag in title:
+                used = cpu_seconds(int(entry.name))
+                if used is not None:
+                    self.backends[int(entry.name)] = used
+        now = {"workers": sum(cpu_seconds(p) or 0.0 for p in self.workers),
+               "server": cpu_seconds(self.server) or 0.0,
+               "postgres": sum(self.backends.values())}
+        # A worker that exited is not sampled again: keep the totals monotonic.
+        self.last = {k: max(v, self.last[k]) for k, v in now.items()}
+        return dict(self.last)
+
+
+def per_poll_ms(before: dict[str, float], after: dict[str, float], polls: int
+                ) -> dict[str, float]:
+    return {k: (after[k] - before[k]) * 1000 / max(polls, 1) for k in after}
+
+
 def scalar(engine: sa.Engine, query: str, **params: object) -> object:
     try:
         with engine.begin() as conn:
@@ -71,7 +118,7 @@ def scalar(engine: sa.Engine, query: str, **params: object) -> object:
 
 
 def run_phase(args: argparse.Namespace, ports: list[int], workers: int,
-              tmp: Path) -> dict[str, float]:
+              tmp: Path) -> dict[str, object]:
     with fresh_database(args.postgres, prefix="feeder_scale") as database:
         cfg = write_config(tmp / f"w{workers}.toml", {
             "out": str(tmp / f"out{workers}"), "database": database,
@@ -81,16 +128,20 @@ def run_phase(args: argparse.Namespace, ports: list[int], workers: int,
         get_json(ports[0], "/__reset")
         engine = sa.create_engine(database, poolclass=sa.pool.NullPool)
         dbname = sa.engine.make_url(database).database
+        assert dbname is not None
         procs = [Worker(cfg, tmp / f"w{workers}-{n}.log", concurrency=args.concurrency,
                         lease=120).start() for n in range(workers)]
+        meter = CpuMeter(dbname, [w.pid for w in procs], args.server_pid)
         peak_conns = 0
         started = time.monotonic()
         try:
+            cpu_start = meter.sample()
             while True:
                 done = scalar(engine, "SELECT count(*) FROM sources WHERE last_poll IS NOT NULL")
                 conns = scalar(engine, "SELECT count(*) FROM pg_stat_activity "
                                        "WHERE datname = :d", d=dbname)
                 peak_conns = max(peak_conns, int(conns or 0))  # type: ignore[call-overload]
+                cpu_end = meter.sample()
                 if done == args.sources:
                     break
                 if time.monotonic() - started > args.timeout:
@@ -101,7 +152,7 @@ def run_phase(args: argparse.Namespace, ports: list[int], workers: int,
                 time.sleep(0.5)
             span = scalar(engine, "SELECT EXTRACT(EPOCH FROM max(last_poll) - min(last_poll)) "
                                   "FROM sources")
-            idle = idle_round(engine, args.sources, dbname)
+            idle = idle_round(engine, args.sources, dbname, meter)
             rss = [peak_rss_mb(w.pid) for w in procs]
         finally:
             for w in procs:
@@ -111,25 +162,30 @@ def run_phase(args: argparse.Namespace, ports: list[int], workers: int,
         rate = (args.sources - 1) / max(float(span or 0), 1e-9)  # type: ignore[arg-type]
         return {"workers": workers, "polls_s": rate, "min_gap": gaps["min_gap"] or 0.0,
                 "requests": gaps["requests"], "conns": peak_conns, "rss": max(rss),
-                "rss_all": rss, "idle": idle}  # type: ignore[dict-item]
+                "rss_all": rss, "idle": idle,
+                "cpu": per_poll_ms(cpu_start, cpu_end, args.sources)}
 
 
-def idle_round(engine: sa.Engine, sources: int, dbname: str) -> dict[str, float]:
+def idle_round(engine: sa.Engine, sources: int, dbname: str,
+               meter: CpuMeter) -> dict[str, object]:
     """Every source due again (its pages unchanged: 304s); transactions per poll."""
     def commits() -> int:
         return int(scalar(engine, "SELECT xact_commit FROM pg_stat_database WHERE datname = :d",
                           d=dbname) or 0)  # type: ignore[call-overload]
 
     before = commits()
+    cpu_start = meter.sample()
     started = time.monotonic()
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE sources SET next_due = timezone('UTC', now())"))
         mark = conn.execute(sa.text("SELECT timezone('UTC', now())")).scalar()
     while scalar(engine, "SELECT count(*) FROM sources WHERE last_poll > :m", m=mark) != sources:
+        meter.sample()
         time.sleep(0.5)
     seconds = time.monotonic() - started
+    cpu = per_poll_ms(cpu_start, meter.sample(), sources)
     return {"seconds": seconds, "polls_s": sources / seconds,
-            "transactions_per_poll": (commits() - before) / sources}
+            "transactions_per_poll": (commits() - before) / sources, "cpu": cpu}
 
 
 def queries_per_idle_poll(args: argparse.Namespace, port: int) -> tuple[int, list[str]]:
@@ -186,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
          str(args.delay)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert server.stdout is not None and server.stdin is not None
     ports = json.loads(server.stdout.readline())["ports"]
+    args.server_pid = server.pid
     # One request at a time per host, host_delay after the previous answer, for all workers.
     cap = args.hosts / (args.host_delay + args.delay)
     print(f"scale: {args.sources} sources x {args.articles} article on {args.hosts} hosts, "
@@ -207,6 +264,12 @@ def main(argv: list[str] | None = None) -> int:
                       f"requests {r['requests']}  min per-host gap {r['min_gap'] * 1000:6.1f} ms  "
                       f"db connections {r['conns']}  peak RSS per worker "
                       f"{', '.join(f'{x:.0f}' for x in r['rss_all'])} MB", flush=True)
+                for label, cpu in (("first ingest", r["cpu"]), ("idle round", idle["cpu"])):
+                    print(f"    CPU per poll, {label}: workers {cpu['workers']:.1f} ms, "
+                          f"PostgreSQL {cpu['postgres']:.1f} ms, site server "
+                          f"{cpu['server']:.1f} ms (total {sum(cpu.values()):.1f} ms: "
+                          f"{len(os.sched_getaffinity(0)) * 1000 / sum(cpu.values()):.0f} "
+                          f"polls/s would fill every core)", flush=True)
             n_queries, statements = queries_per_idle_poll(args, ports[0])
             print(f"  queries per idle poll (feeder's own, in-process): {n_queries}")
             for s in statements:

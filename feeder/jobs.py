@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -105,9 +106,19 @@ def build_feed(rt: Runtime, source_id: str) -> list[str] | None:
         rt.leases.release(source_id, token)
 
 
+_site_seconds = 0.0  # how long this process's latest site build took
+
+
+def last_site_seconds() -> float:
+    return _site_seconds
+
+
 def build_site(rt: Runtime) -> list[str]:
     """The combined feed and the site files, from the store."""
+    global _site_seconds
     log.info("site.start")
+    started = time.monotonic()
     written = rt.poller.publish_site()
-    log.info("site.done written=%d", len(written))
+    _site_seconds = time.monotonic() - started
+    log.info("site.done written=%d seconds=%.2f", len(written), _site_seconds)
     return written

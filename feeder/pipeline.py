@@ -328,8 +328,9 @@ class Poller:
 
     def _record(self, source: Source, result: PollResult, now: datetime) -> None:
         ok = result.status in ("ok", "not-modified")
-        health = self.store.health(source.id)
-        failures = 0 if ok else health.consecutive_failures + 1
+        # The stored count matters only after a failure (record_poll counts it in the database;
+        # the plan needs it first): a successful poll reads nothing here.
+        failures = 0 if ok else self.store.failures_in_a_row(source.id) + 1
         plan = plan_from_store(self.store, source, failures, clock.now())
         due = plan.at
         if result.retry_after:  # the site said when to come back; never sooner (up to a day)

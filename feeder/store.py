@@ -49,7 +49,7 @@ from feeder.model import Article, CacheInfo, SourceHealth
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: How many warnings of a poll are kept, and how long each may be (a hostile page's text can be
 #: part of one).
 MAX_WARNINGS = 5
@@ -58,6 +58,9 @@ MAX_WARNING = 300
 #: The ``feeds`` row of the site files (combined feed, index, OPML, status). Source ids start
 #: with a letter or digit (feeder.config), so this never names a source.
 SITE_FEED = "_site"
+# How a lead-only article's record says so (Article.to_dict(): provenance "content"); read only
+# by the schema 4 migration.
+LEAD_ONLY_MARK = '"content": "lead-only"'
 
 # A known article is fetched again to look for edits this long after it was first seen; after the
 # last step it is left alone. Decaying, because news pages are edited mostly in their first hours.
@@ -103,9 +106,15 @@ articles = sa.Table(
     sa.Column("first_seen", UTCDateTime, nullable=False),
     sa.Column("last_changed", UTCDateTime, nullable=False),
     sa.Column("record", sa.Text, nullable=False),  # Article.to_dict() as JSON
+    # Published with its lead only (feeder/extract/body.py); schema 4. A column, so that a
+    # source's health counts these from an index instead of reading every record.
+    sa.Column("lead_only", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("source", "article_id", name="uq_articles_source_article"),
 )
 sa.Index("ix_articles_source_sort", articles.c.source, articles.c.sort_time)
+# A source's item and lead-only counts (health, on every poll): an index-only scan.
+ix_articles_source_lead = sa.Index("ix_articles_source_lead", articles.c.source,
+                                   articles.c.lead_only)
 
 pages = sa.Table(
     "pages", metadata,
@@ -725,10 +734,8 @@ class Store:
         with self._tx() as conn:
             rows = {r.id: r for r in conn.execute(sa.select(sources)
                                                   .where(sources.c.id.in_(list(ids))))}
-            # Items, and those published with their lead only (see feeder/extract/body.py), in
-            # one pass over the source's articles.
-            is_lead_only = sa.case((articles.c.record.contains('"content": "lead-only"'), 1),
-                                   else_=0)
+            # Items, and those published with their lead only, in one pass over an index.
+            is_lead_only = sa.case((articles.c.lead_only, 1), else_=0)
             counts: dict[str, int] = {}
             lead_only: dict[str, int] = {}
             for source, n, lead in conn.execute(
@@ -768,6 +775,12 @@ class Store:
             conn.execute(self._insert(sources).values(id=source, **first).on_conflict_do_update(
                 index_elements=["id"], set_={**values, "empty_polls": empty}))
         return self.health(source)
+
+    def failures_in_a_row(self, source: str) -> int:
+        """The source's failed polls since its last success (0 for a new source)."""
+        with self._tx() as conn:
+            return conn.execute(sa.select(sources.c.consecutive_failures)
+                                .where(sources.c.id == source)).scalar_one_or_none() or 0
 
     def next_due(self, source: str) -> datetime | None:
         with self._tx() as conn:
@@ -944,7 +957,19 @@ def _to_v3(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE feeds ADD COLUMN built_with VARCHAR(64)"))
 
 
-_MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_v2, 3: _to_v3}
+def _to_v4(conn: Connection) -> None:
+    """Schema 4: articles say whether they were published with their lead only (was: found by
+    a LIKE over every record of the source on each poll), with an index for the counts."""
+    if "lead_only" not in {c["name"] for c in sa.inspect(conn).get_columns("articles")}:
+        default = "false" if conn.dialect.name == "postgresql" else "0"
+        conn.execute(sa.text(f"ALTER TABLE articles ADD COLUMN lead_only BOOLEAN NOT NULL "
+                             f"DEFAULT {default}"))
+        conn.execute(articles.update().where(articles.c.record.contains(LEAD_ONLY_MARK))
+                     .values(lead_only=True))
+    ix_articles_source_lead.create(conn, checkfirst=True)
+
+
+_MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_v2, 3: _to_v3, 4: _to_v4}
 
 
 def next_check(first_seen: datetime, checks_done: int, now: datetime) -> datetime | None:
@@ -964,6 +989,7 @@ def _article_row(a: Article, now: datetime) -> dict[str, Any]:
         "sort_time": a.published or a.updated or now,
         "newest_date": max((d for d in (a.published, a.updated) if d), default=None),
         "last_changed": now, "record": json.dumps(a.to_dict(), ensure_ascii=False),
+        "lead_only": a.provenance.get("content") == "lead-only",
     }
 
 

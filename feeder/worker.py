@@ -23,6 +23,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from procrastinate import App, JobContext, PsycopgConnector, SyncPsycopgConnector
@@ -37,6 +38,10 @@ log = logging.getLogger(__name__)
 
 DISPATCH_EVERY = 2  # seconds between dispatch ticks
 SITE_EVERY = 60  # seconds between site builds when nothing asked for one
+# A site build asked for by a poll waits this long (seconds), and longer when builds are slow
+# (a site of thousands of sources): builds take at most one part in SITE_SHARE of the time.
+SITE_PAUSE = 5.0
+SITE_SHARE = 5
 REAP_EVERY = 10  # seconds between two looks for stalled jobs
 STALLED_AFTER = 30.0  # a worker silent this long is dead; its running jobs are failed
 HEARTBEAT_EVERY = 5.0
@@ -86,9 +91,12 @@ def build_site() -> None:
 
 def defer_site_build() -> None:
     """Ask for one site build: at most one waits (queueing lock); the store's site lock lets one
-    run at a time."""
+    run at a time. It starts after :func:`site_pause`, so that the changes of many polls share
+    one build (a first ingest of thousands of sources would otherwise rebuild the whole site
+    after every poll)."""
+    start = datetime.now(UTC) + timedelta(seconds=site_pause(jobs.last_site_seconds()))
     job = pjobs.Job(queue="site", lock=None, queueing_lock="site", task_name="build_site",
-                    task_kwargs={})
+                    task_kwargs={}, scheduled_at=start)
     with runtime().store.engine.begin() as conn, contextlib.suppress(AlreadyEnqueued):
         # AlreadyEnqueued: one build waits already, and it reads the store when it runs.
         _job_manager().defer_job(job, connection=conn.connection.driver_connection)
@@ -136,6 +144,12 @@ async def reap(context: JobContext, timestamp: int) -> int:
         await manager.finish_job_by_id_async(job.id, status=pjobs.Status.FAILED,
                                              delete_job=False)
     return len(stalled)
+
+
+def site_pause(last_build: float) -> float:
+    """Seconds between asking for a site build and its start: at least SITE_PAUSE, and long
+    enough that site builds take at most 1 / SITE_SHARE of the time. Pure."""
+    return max(SITE_PAUSE, last_build * (SITE_SHARE - 1))
 
 
 def _job_manager() -> JobManager:

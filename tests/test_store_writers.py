@@ -14,6 +14,7 @@ import json
 import multiprocessing
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -338,7 +339,9 @@ def _make_v1_database(url: str) -> None:
         conn.execute(schema_v1.metadata.tables["feeder_meta"].insert().values(
             key="schema_version", value="1"))
         for n, source in ((1, "thoi-su"), (2, "kinh-te")):
-            a = _article(n)
+            # The second one was published with its lead only (schema 4 gives it a column).
+            a = _article(n) if n == 1 else replace(_article(n),
+                                                   provenance={"content": "lead-only"})
             conn.execute(schema_v1.articles.insert().values(
                 source=source, article_id=a.id, url=a.url, content_hash=a.content_hash,
                 sort_time=naive, newest_date=naive, first_seen=naive, last_changed=naive,
@@ -368,6 +371,7 @@ def test_a_database_of_the_previous_schema_is_migrated(database_url: str) -> Non
         assert store.cache_for("thoi-su", _article(1).url) == CacheInfo('"e1"')
         assert store.cache_for("kinh-te", _article(2).url) == CacheInfo('"e2"')
         assert store.health("thoi-su").empty_polls == 2
+        assert (store.health("thoi-su").lead_only, store.health("kinh-te").lead_only) == (0, 1)
         assert store.get_robots("http://bao.example.vn") == ("User-agent: *", T0)
         assert store.links_to_fetch("thoi-su", [_article(1).url], T0) == []
         # The feeds of the previous release may be stale (issue 9): each is rebuilt once.

@@ -115,6 +115,26 @@ def test_a_poll_run_twice_polls_once(rt: Runtime, site: TimedSite) -> None:
     assert (rt.config.settings.out / "s0" / "rss.xml").exists()
 
 
+def site_builds(rt: Runtime) -> list[tuple[str, float]]:
+    """Site build jobs: status, and seconds from now until each may start."""
+    with rt.store.engine.begin() as conn:
+        return [(r.status, r.wait) for r in conn.execute(sa.text(
+            "SELECT status::text AS status, "
+            "EXTRACT(EPOCH FROM scheduled_at - now())::float8 AS wait "
+            "FROM procrastinate_jobs WHERE task_name = 'build_site' ORDER BY id"))]
+
+
+def test_polls_that_change_the_site_share_one_build_after_a_pause(rt: Runtime) -> None:
+    worker.poll_source("s0")
+    worker.poll_source("s1")  # changed too: folded into the build that waits
+    [(status, wait)] = site_builds(rt)
+    assert status == "todo"
+    assert worker.SITE_PAUSE - 1 < wait <= worker.SITE_PAUSE
+    # Slow builds (a site of thousands of sources) wait longer: at most a fifth of the time.
+    assert worker.site_pause(0.1) == worker.SITE_PAUSE
+    assert worker.site_pause(10.0) == 10.0 * (worker.SITE_SHARE - 1)
+
+
 # -- leases and fencing -----------------------------------------------------------------------
 
 def test_a_live_lease_is_refused_an_expired_one_taken_over(rt: Runtime) -> None:
