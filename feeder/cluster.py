@@ -1,6 +1,6 @@
 """What the workers are doing, read from the database (``feeder status`` on PostgreSQL).
 
-Workers (alive or silent), leases held, the job queue's depth, and jobs that failed or are
+Workers (running, draining, silent; stopped or silent ones only for LISTED_FOR), leases held, the job queue's depth, and jobs that failed or are
 stalled (still ``doing`` although their worker stopped sending heartbeats).
 """
 
@@ -14,6 +14,9 @@ from sqlalchemy.engine import Engine
 
 # A worker is listed as alive when its registry row was touched this recently.
 ALIVE_WITHIN = timedelta(seconds=60)
+# Workers that stopped (or went silent: killed, cut off) are listed this long after they were
+# last seen, then left out: a few lease timeouts, enough to see a drain or a crash happen.
+LISTED_FOR = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +79,8 @@ def read(engine: Engine, *, stalled_after: float = 30.0, recent_failures: int = 
         for r in conn.execute(sa.text(
                 "SELECT name, state, concurrency, polls, failures, metrics_port, "
                 "now() - seen_at AS ago FROM feeder_workers "
-                "WHERE state <> 'stopped' OR seen_at > now() - interval '1 day' ORDER BY name")):
+                "WHERE seen_at > now() - make_interval(secs => :listed) ORDER BY name"),
+                {"listed": LISTED_FOR.total_seconds()}):
             state = "silent" if r.state == "running" and r.ago > ALIVE_WITHIN else r.state
             workers.append(WorkerInfo(r.name, state, r.concurrency, r.polls, r.failures,
                                       per_holder.get(r.name, 0), r.metrics_port, r.ago))
@@ -111,7 +115,9 @@ def render(status: ClusterStatus) -> list[str]:
     """Text lines for ``feeder status``."""
     lines = [f"workers: {status.alive} running"]
     lines += [f"  {w.name:28} {w.state:8} concurrency={w.concurrency} leases={w.leases} "
-              f"polls={w.polls} failed={w.failures} seen={w.seen_ago.total_seconds():.0f}s ago"
+              f"polls={w.polls} failed={w.failures} "
+              f"{'stopped' if w.state == 'stopped' else 'seen'}="
+              f"{w.seen_ago.total_seconds():.0f}s ago"
               + (f" metrics=:{w.metrics_port}" if w.metrics_port else "")
               for w in status.workers]
     queue = ", ".join(f"{q}={n}" for q, n in status.queued.items()) or "empty"

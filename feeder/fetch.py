@@ -157,10 +157,11 @@ class Turn(Protocol):
 class HostGate(Protocol):
     """Politeness shared beyond this process (``feeder.politeness``): :meth:`take_turn` blocks
     until no other worker is requesting the host and ``delay`` seconds have passed since the
-    last request to it; the turn lasts until its ``done()``. :meth:`hold_off` keeps everyone off
-    a host (Retry-After)."""
+    last request to it; the turn lasts until its ``done()``. ``timeout`` (seconds, None: none)
+    bounds the wait: FetchError when the turn would start later. :meth:`hold_off` keeps
+    everyone off a host (Retry-After)."""
 
-    def take_turn(self, origin: str, delay: float) -> Turn: ...
+    def take_turn(self, origin: str, delay: float, timeout: float | None = None) -> Turn: ...
 
     def hold_off(self, origin: str, seconds: float) -> None: ...
 
@@ -435,7 +436,8 @@ class Fetcher:
             if wait > 0:
                 self._sleep(wait)
             # Other workers' requests to this host: our turn, held until this exchange is over.
-            turn = self._gate.take_turn(_origin(url), self.host_delay(url)) \
+            turn = self._gate.take_turn(_origin(url), self.host_delay(url),
+                                        timeout=self._left(until, url)) \
                 if self._gate is not None else None
             started = self._monotonic()
             outcome, status, size = "error", None, 0

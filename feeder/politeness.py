@@ -48,7 +48,7 @@ host_slots = sa.Table(
 _TAKE = sa.text("""
 INSERT INTO feeder_host_slots (origin, next_at, requests)
 SELECT :origin, clock_timestamp() + make_interval(secs => :span), 1
-  FROM (SELECT pg_advisory_lock(:key)) AS turn
+  FROM (SELECT set_config('lock_timeout', :lock_timeout, true), pg_advisory_lock(:key)) AS turn
 ON CONFLICT (origin) DO UPDATE
    SET next_at = GREATEST(feeder_host_slots.next_at, feeder_host_slots.hold_until,
                           clock_timestamp()) + make_interval(secs => :span),
@@ -77,6 +77,8 @@ ON CONFLICT (origin) DO UPDATE
    SET hold_until = GREATEST(feeder_host_slots.hold_until,
                              clock_timestamp() + make_interval(secs => :seconds))
 """)
+
+_LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a lock_timeout
 
 _DB_TIME = sa.text("SELECT EXTRACT(EPOCH FROM clock_timestamp())::float8")
 
@@ -134,18 +136,32 @@ class SharedHostGate:
         self._offset = 0.0  # database epoch minus local epoch
         self._synced_at: float | None = None
 
-    def take_turn(self, origin: str, delay: float) -> _Turn:
+    def take_turn(self, origin: str, delay: float, timeout: float | None = None) -> _Turn:
         """Wait for ``origin``'s turn and its start time; the caller sends its request, then
-        calls ``done()`` on what this returns."""
+        calls ``done()`` on what this returns. ``timeout``: the seconds the caller has left (a
+        poll's deadline); FetchError when the turn would start later. A turn given up keeps
+        its reservation: the host's next request is then later than needed, never sooner."""
         key = lock_key(origin)
         offset = self._db_offset()
+        deadline = None if timeout is None else self._clock() + timeout
         conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
             span = delay + guard_for(delay)
-            start = conn.execute(_TAKE, {"origin": origin, "key": key,
-                                         "span": span}).scalar_one()
+            # Waiting for another worker's turn: bounded by the deadline (PostgreSQL's
+            # lock_timeout, for this statement only; 0 means no limit).
+            limit = "0" if timeout is None else f"{max(1, int(timeout * 1000))}ms"
+            try:
+                start = conn.execute(_TAKE, {"origin": origin, "key": key, "span": span,
+                                             "lock_timeout": limit}).scalar_one()
+            except sa.exc.OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+                    raise
+                raise FetchError(f"deadline reached waiting for the turn of {origin}",
+                                 url=origin) from None
             target = start - offset  # on this machine's clock
             wait = target - self._clock()
+            if deadline is not None and target > deadline:
+                raise FetchError(f"deadline reached before the turn of {origin}", url=origin)
             if wait > 0:
                 self._sleep(wait)
                 if self._clock() < target - 0.001:  # the sleep was cut short: stopping

@@ -5,6 +5,7 @@ Each test gets a fresh database on the FEEDER_TEST_POSTGRES server and a real lo
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -135,6 +136,28 @@ def test_polls_that_change_the_site_share_one_build_after_a_pause(rt: Runtime) -
     assert worker.site_pause(10.0) == 10.0 * (worker.SITE_SHARE - 1)
 
 
+def test_status_lists_workers_stopped_or_silent_only_for_a_while(rt: Runtime) -> None:
+    from feeder import cluster
+
+    names = ("running", "stopped-now", "stopped-long-ago", "silent-now", "silent-long-ago")
+    for name in names:
+        Leases(rt.store.engine, holder=name).register(2, None)
+    for name in ("stopped-now", "stopped-long-ago"):
+        Leases(rt.store.engine, holder=name).heartbeat(polls=3, failures=0, state="stopped")
+    with rt.store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE feeder_workers SET seen_at = now() - :ago WHERE name = :n"),
+                     [{"n": "silent-now", "ago": cluster.ALIVE_WITHIN * 2},
+                      *({"n": n, "ago": cluster.LISTED_FOR * 2}
+                        for n in ("stopped-long-ago", "silent-long-ago"))])
+    status = cluster.read(rt.store.engine)
+    assert status is not None
+    assert {w.name: w.state for w in status.workers} == {
+        "running": "running", "stopped-now": "stopped", "silent-now": "silent"}
+    assert status.alive == 1
+    text = "\n".join(cluster.render(status))
+    assert re.search(r"stopped-now +stopped .* stopped=\d+s ago", text), text
+
+
 # -- leases and fencing -----------------------------------------------------------------------
 
 def test_a_live_lease_is_refused_an_expired_one_taken_over(rt: Runtime) -> None:
@@ -243,6 +266,31 @@ def test_retry_after_holds_every_worker_off(database: str) -> None:
         for s, f in ((s1, f1), (s2, f2)):
             f.close()
             s.close()
+
+
+def test_waiting_for_a_hosts_turn_ends_at_the_polls_deadline(database: str) -> None:
+    """Another worker's turn held, or a start time past the deadline: the wait is bounded."""
+    from feeder.politeness import create_tables
+
+    (s1, _), (s2, _) = _fetchers(database, 2, Settings(respect_robots=False))
+    create_tables(s1.engine)
+    mine, theirs = SharedHostGate(s1.engine), SharedHostGate(s2.engine)
+    origin = "http://127.0.0.1:9"
+    held = theirs.take_turn(origin, 0.0)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="deadline reached waiting for the turn"):
+        mine.take_turn(origin, 0.0, timeout=0.3)
+    assert 0.25 <= time.monotonic() - started < 2
+    held.done()
+    # Free again, but the host's delay puts its next start 5 s away, past a 0.5 s deadline:
+    # refused at once instead of sleeping.
+    theirs.take_turn(origin, 5.0).done()
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="deadline reached before the turn"):
+        mine.take_turn(origin, 5.0, timeout=0.5)
+    assert time.monotonic() - started < 0.5
+    s1.close()
+    s2.close()
 
 
 def test_robots_txt_is_fetched_once_for_all_workers(database: str) -> None:
