@@ -1,7 +1,8 @@
 """What the workers are doing, read from the database (``feeder status`` on PostgreSQL).
 
-Workers (running, draining, silent; stopped or silent ones only for LISTED_FOR), leases held, the job queue's depth, and jobs that failed or are
-stalled (still ``doing`` although their worker stopped sending heartbeats).
+Workers (running, draining, silent; stopped or silent ones only for LISTED_FOR), leases held,
+the job queue's depth, and jobs that failed or are stalled (still ``doing`` although their
+worker stopped sending heartbeats).
 """
 
 from __future__ import annotations
