@@ -3,25 +3,39 @@
 A generated site (``--sources`` sources of ``--articles`` article each, on ``--hosts`` loopback
 ports, every answer ``--delay`` s late) is served from its own process. For each worker count a
 fresh database is made, the workers are started, and every source is polled once (listing plus
-its articles: a first ingest). Printed per run:
+its articles: a first ingest), then once more (an idle round: every source due again, every
+listing answers 304, the steady state of a real deployment). Printed per worker count:
 
-* polls/s (steady state: sources over the time between the first and the last poll to finish)
-  and the speed-up against one worker, measured in the same run;
+* polls/s of each round (first ingest: sources over the time between the first and the last
+  poll to finish) and the speed-up against one worker, measured in the same run; the requests
+  per second this makes, against the per-host cap;
+* CPU per poll of the workers, of the run database's PostgreSQL backends and of the site server
+  (from /proc), and how many polls per second would fill every core at that cost;
+* database transactions per idle poll (procrastinate's and the connection pool's pings
+  included);
 * the smallest gap between two requests to one host seen by the server, across all workers;
-* peak database connections (pg_stat_activity on the run's database) and each worker's peak RSS;
-* an idle round on the same workers: every source due again, every listing answers 304 (the
-  steady state of a real deployment): polls/s, speed-up, database transactions per poll
-  (procrastinate's included).
+* peak database connections (pg_stat_activity on the run's database) and each worker's peak RSS.
 
 Then the idle cost in detail: one idle poll run in-process with every SQL statement counted
 (plus one fence check per write transaction, sent on the raw connection and not counted).
 
+What limits the speed-up. Each worker runs ``--concurrency`` jobs at once (default 1): one
+worker then waits on the network most of the time (two answers of 50 ms per first-ingest poll)
+and more workers overlap those waits. The machine's cores are the ceiling: N workers reach
+N times one worker's rate only while the CPU per poll (all three columns) times the polls per
+second stays below the cores; the printed "polls/s would fill every core" is that ceiling. A
+higher concurrency makes one worker faster and the ceiling nearer, so the speed-up shrinks;
+the total throughput does not grow past the ceiling either way. Site builds (index, combined
+feed, status over every source) are shared by many polls (feeder.worker.site_pause).
+
 Run it twice: with a host_delay that is not the bottleneck (default 0.01 s) and with one that is
-(``--host-delay 0.5``: each host takes one request at a time, host_delay after the previous
-answer, so the cap is hosts / (host_delay + answer time) requests per second whatever the number
-of workers). Sizes scale down for a quick look::
+(each host takes one request at a time, host_delay after the previous answer, so the cap is
+hosts / (host_delay + answer time) requests per second whatever the number of workers; with 50
+hosts, ``--host-delay 2`` puts the cap at 24 requests/s, below what 4 workers do). Sizes scale
+down for a quick look::
 
     nice .venv/bin/python bench/scale.py --postgres postgresql+psycopg://postgres@127.0.0.1:54329/x
+    nice .venv/bin/python bench/scale.py --host-delay 2
     nice .venv/bin/python bench/scale.py --sources 500 --hosts 10 --workers 1 2
 """
 
@@ -36,7 +50,9 @@ import tempfile
 import threading
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -47,9 +63,9 @@ from tests.support.site import write_config  # noqa: E402
 from tests.support.workers import Worker, fresh_database  # noqa: E402
 
 
-def get_json(port: int, path: str) -> dict[str, object]:
+def get_json(port: int, path: str) -> Any:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as resp:
-        return json.load(resp)  # type: ignore[no-any-return]
+        return json.load(resp)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -117,8 +133,30 @@ def scalar(engine: sa.Engine, query: str, **params: object) -> object:
         return None
 
 
+@dataclass(frozen=True)
+class Round:
+    """Every source polled once by the run's workers."""
+
+    polls_s: float
+    cpu_ms: dict[str, float]  # CPU per poll: workers, postgres, server
+    transactions_per_poll: float | None = None
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One worker count: a first ingest, then an idle round on the same workers."""
+
+    workers: int
+    first: Round
+    idle: Round
+    requests: int
+    min_gap: float
+    conns: int
+    rss_mb: list[float]
+
+
 def run_phase(args: argparse.Namespace, ports: list[int], workers: int,
-              tmp: Path) -> dict[str, object]:
+              tmp: Path) -> Phase:
     with fresh_database(args.postgres, prefix="feeder_scale") as database:
         cfg = write_config(tmp / f"w{workers}.toml", {
             "out": str(tmp / f"out{workers}"), "database": database,
@@ -160,14 +198,13 @@ def run_phase(args: argparse.Namespace, ports: list[int], workers: int,
             engine.dispose()
         gaps = get_json(ports[0], "/__gaps")
         rate = (args.sources - 1) / max(float(span or 0), 1e-9)  # type: ignore[arg-type]
-        return {"workers": workers, "polls_s": rate, "min_gap": gaps["min_gap"] or 0.0,
-                "requests": gaps["requests"], "conns": peak_conns, "rss": max(rss),
-                "rss_all": rss, "idle": idle,
-                "cpu": per_poll_ms(cpu_start, cpu_end, args.sources)}
+        return Phase(workers, Round(rate, per_poll_ms(cpu_start, cpu_end, args.sources)), idle,
+                     int(gaps["requests"]), float(gaps["min_gap"] or 0.0),
+                     peak_conns, rss)
 
 
 def idle_round(engine: sa.Engine, sources: int, dbname: str,
-               meter: CpuMeter) -> dict[str, object]:
+               meter: CpuMeter) -> Round:
     """Every source due again (its pages unchanged: 304s); transactions per poll."""
     def commits() -> int:
         return int(scalar(engine, "SELECT xact_commit FROM pg_stat_database WHERE datname = :d",
@@ -184,8 +221,7 @@ def idle_round(engine: sa.Engine, sources: int, dbname: str,
         time.sleep(0.5)
     seconds = time.monotonic() - started
     cpu = per_poll_ms(cpu_start, meter.sample(), sources)
-    return {"seconds": seconds, "polls_s": sources / seconds,
-            "transactions_per_poll": (commits() - before) / sources, "cpu": cpu}
+    return Round(sources / seconds, cpu, (commits() - before) / sources)
 
 
 def queries_per_idle_poll(args: argparse.Namespace, port: int) -> tuple[int, list[str]]:
@@ -221,6 +257,27 @@ def queries_per_idle_poll(args: argparse.Namespace, port: int) -> tuple[int, lis
     return len(statements), statements
 
 
+def report(r: Phase, base: Phase, args: argparse.Namespace, cap: float) -> str:
+    """The lines printed for one worker count."""
+    cores = len(os.sched_getaffinity(0))
+    lines = [f"  {r.workers} worker(s): min per-host gap {r.min_gap * 1000:.1f} ms over "
+             f"{r.requests} requests; db connections {r.conns}; peak RSS per worker "
+             f"{', '.join(f'{x:.0f}' for x in r.rss_mb)} MB"]
+    for label, got, anchor, per_poll in (("first ingest", r.first, base.first, 1 + args.articles),
+                                         ("idle round", r.idle, base.idle, 1)):
+        cpu = got.cpu_ms
+        total = sum(cpu.values())
+        lines.append(
+            f"    {label:12} {got.polls_s:6.1f} polls/s ({got.polls_s / anchor.polls_s:4.2f}x), "
+            f"{got.polls_s * per_poll:5.1f} requests/s of the cap {cap:.0f}"
+            + (f", {got.transactions_per_poll:.1f} transactions/poll"
+               if got.transactions_per_poll is not None else "")
+            + f"; CPU per poll: workers {cpu['workers']:.1f} ms, PostgreSQL "
+            f"{cpu['postgres']:.1f} ms, site server {cpu['server']:.1f} ms (total {total:.1f} "
+            f"ms: {cores * 1000 / max(total, 1e-9):.0f} polls/s would fill {cores} cores)")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="feeder workers: scale-out bench")
     ap.add_argument("--postgres", default=os.environ.get("FEEDER_TEST_POSTGRES"),
@@ -231,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--delay", type=float, default=0.05, help="server delay per answer (s)")
     ap.add_argument("--host-delay", type=float, default=0.01)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
-    ap.add_argument("--concurrency", type=int, default=4, help="jobs at once per worker")
+    ap.add_argument("--concurrency", type=int, default=1,
+                    help="jobs at once per worker (see the module's docstring)")
     ap.add_argument("--timeout", type=float, default=1800)
     args = ap.parse_args(argv)
     if not args.postgres:
@@ -249,27 +307,13 @@ def main(argv: list[str] | None = None) -> int:
           f"answers {args.delay * 1000:.0f} ms late, host_delay {args.host_delay} s "
           f"(per-host cap for all workers together: {cap:.0f} requests/s), concurrency "
           f"{args.concurrency} per worker, {os.cpu_count()} CPUs")
-    results = []
+    results: list[Phase] = []
     try:
         with tempfile.TemporaryDirectory(prefix="feeder-scale-") as tmp:
             for n in args.workers:
                 r = run_phase(args, ports, n, Path(tmp))
                 results.append(r)
-                base, idle_base = results[0]["polls_s"], results[0]["idle"]["polls_s"]
-                idle = r["idle"]
-                print(f"  {n} worker(s): first ingest {r['polls_s']:6.1f} polls/s "
-                      f"({r['polls_s'] / base:4.2f}x)  idle round {idle['polls_s']:6.1f} polls/s "
-                      f"({idle['polls_s'] / idle_base:4.2f}x, "
-                      f"{idle['transactions_per_poll']:.1f} transactions/poll)  "
-                      f"requests {r['requests']}  min per-host gap {r['min_gap'] * 1000:6.1f} ms  "
-                      f"db connections {r['conns']}  peak RSS per worker "
-                      f"{', '.join(f'{x:.0f}' for x in r['rss_all'])} MB", flush=True)
-                for label, cpu in (("first ingest", r["cpu"]), ("idle round", idle["cpu"])):
-                    print(f"    CPU per poll, {label}: workers {cpu['workers']:.1f} ms, "
-                          f"PostgreSQL {cpu['postgres']:.1f} ms, site server "
-                          f"{cpu['server']:.1f} ms (total {sum(cpu.values()):.1f} ms: "
-                          f"{len(os.sched_getaffinity(0)) * 1000 / sum(cpu.values()):.0f} "
-                          f"polls/s would fill every core)", flush=True)
+                print(report(r, results[0], args, cap), flush=True)
             n_queries, statements = queries_per_idle_poll(args, ports[0])
             print(f"  queries per idle poll (feeder's own, in-process): {n_queries}")
             for s in statements:
@@ -277,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stdin.close()
         server.wait(10)
-    gap_ok = all(r["min_gap"] >= args.host_delay for r in results)
+    gap_ok = all(r.min_gap >= args.host_delay for r in results)
     print(f"per-host delay kept across workers: {'yes' if gap_ok else 'NO'}")
     return 0 if gap_ok else 1
 
