@@ -113,6 +113,25 @@ def test_h1_kicker_variants() -> None:
      [("Flood inquiry: Two resignations and many open questions", "og:title"),
       ("Flood inquiry: Two resignations and many open questions", "json-ld")], True,
      "Flood inquiry: Two resignations and many open questions"),
+    # ... and when they say the h1 shortened (its words in its order, some left out): the
+    # newsroom's short headline, not a rewording.
+    (["Minister pleads after the night attacks: 'Critical that partners understand'"],
+     [("Pleads after attacks - 'critical'", "og:title"),
+      ("Pleads after attacks – 'critical'", "json-ld"),
+      ("Minister pleads after the night attacks: 'Critical that partners understand'",
+       "meta:dc.title")], True,
+     "Pleads after attacks - 'critical'"),
+    # A new word ("virus") or words moved make it a rewording: the h1 stays.
+    (["Coronavirus: New York ramps up burials amid outbreak"],
+     [("New York ramps up burials amid virus outbreak", "og:title"),
+      ("New York ramps up burials amid virus outbreak", "json-ld"),
+      ("Coronavirus: New York ramps up burials amid outbreak", "meta:dc.title")], True,
+     "Coronavirus: New York ramps up burials amid outbreak"),
+    (["The war of nerves over the treaty goes into the next round"],
+     [("Treaty: war of nerves goes into next round", "og:title"),
+      ("Treaty: war of nerves goes into next round", "json-ld"),
+      ("The war of nerves over the treaty goes into the next round", "meta:dc.title")], True,
+     "The war of nerves over the treaty goes into the next round"),
     # ... nor when what they agree on is the site's tagline: metadata that shares no word with
     # a headline-length h1 describes something else, and the h1 is the headline.
     (["Ferry strike ends after three days of talks and a late offer"],

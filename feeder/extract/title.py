@@ -188,6 +188,16 @@ def _adds_separators(h1: str, meta: str) -> bool:
     return not (have - want) and bool(extra) and set(extra) <= _SEPARATOR_CHARS
 
 
+def _shortened(short: str, long: str) -> bool:
+    """True when ``short`` is ``long`` with words left out: every word of it is the next of
+    ``long``'s words in order ("Vädjar efter attackerna: kritiskt" from "Zelenskyj vädjar efter
+    nya attackerna: Kritiskt att ..."), and at least one word is gone."""
+    want = re.findall(r"\w+", norm(short))
+    have = iter(re.findall(r"\w+", norm(long)))
+    return bool(want) and all(w in have for w in want) and len(want) < len(re.findall(
+        r"\w+", norm(long)))
+
+
 def _initials(name: str) -> str:
     return "".join(w[0] for w in re.findall(r"\w+", norm(name)) if w)
 
@@ -393,14 +403,16 @@ def _choose(h1s: list[str], candidates: list[tuple[str, str]], doc_title: str | 
     chosen: tuple[str, str] | None = None
     if news and h1s:
         # The newsroom's two structured titles, OpenGraph and the JSON-LD headline, agree and
-        # hold the h1 behind a kicker ("Kicker: Headline" for an h1 "Headline"): the title it
-        # curated twice is its headline. A reworded metadata title (same story, other words)
-        # does not beat the h1 that readers see.
+        # hold the h1 behind a kicker ("Kicker: Headline" for an h1 "Headline"), or say the h1
+        # shortened (its words, in its order, some left out): the title it curated twice is
+        # its headline. A reworded metadata title (same story, other words) does not beat the
+        # h1 that readers see.
         og = next((t for t, src in cleaned if src == "og:title"), None)
         ld = next((t for t, src in cleaned if src == "json-ld"), None)
         if (og and ld and _squash(og) == _squash(ld) and len(og) >= 10
                 and not any(norm(h) in (norm(og), norm(ld)) for h in h1s)
-                and any(len(norm(h)) >= 10 and norm(h) in norm(og) for h in h1s)
+                and any(len(norm(h)) >= 10 and (norm(h) in norm(og) or _shortened(og, h))
+                        for h in h1s)
                 and not is_site_name(og, sites, url)
                 and max(words_f1(og, h) for h in h1s) >= 0.2):  # not a tagline
             return og, "og:title+json-ld"
