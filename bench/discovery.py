@@ -103,6 +103,8 @@ def _ablations() -> dict[str, Callable[[], contextlib.AbstractContextManager[obj
                                                   lambda self, el: False),
         "other sections' boxes": lambda: mock.patch.object(
             furniture.Furniture, "_other_section_boxes", lambda self, soup, base, url: []),
+        "sections among ids": lambda: mock.patch.object(discover, "_unmarked_sections",
+                                                        lambda candidates: set()),
         "ranked lists": lambda: mock.patch.object(furniture, "_ranked_lists", lambda soup: []),
         "listing guard": lambda: mock.patch.object(furniture.Furniture, "_holds_listing",
                                                    lambda self, el: False),

@@ -613,3 +613,38 @@ def test_blocks_of_other_sections(url: str, html: str, kept: int) -> None:
 ])
 def test_other_section(url: str, page_url: str, other: bool) -> None:
     assert other_section(url, page_url) is other
+
+
+def id_site_category(extra: str, stories: int = 16) -> str:
+    """A category page of a site whose stories all carry an id, with ``extra`` in its stream."""
+    stream = "".join(f'<div class="story"><h3><a href="/kinh-doanh/tin-so-{i}-cua-chuyen-muc-'
+                     f'{202603070000 + i}.htm">Tin số {i} của chuyên mục</a></h3></div>'
+                     for i in range(stories))
+    return f'<div class="stream">{stream}{extra}</div>'
+
+
+@pytest.mark.parametrize(("extra", "kept"), [
+    # The subsections' row between the stories: short slugs, section names, no id.
+    ('<div class="sub-cats"><a href="/kinh-doanh/tai-chinh.htm">Tài chính</a>'
+     '<a href="/kinh-doanh/doanh-nghiep.htm">Doanh nghiệp và doanh nhân</a>'
+     '<a href="/static/dieu-khoan-su-dung.htm">Điều khoản sử dụng</a></div>', 16),
+    # A story of the same site without an id still reads as one: a headline for its text, or
+    # a headline's slug.
+    ('<div class="story"><h3><a href="/kinh-doanh/chuyen-dong.htm">Giá xăng giảm lần thứ ba '
+     'liên tiếp trong tháng</a></h3></div>'
+     '<div class="story"><a href="/kinh-doanh/gia-lua-tang-manh-o-nhieu-dia-phuong.htm">Giá lúa'
+     '</a></div>', 18),
+])
+def test_sections_among_the_stories_of_a_site_with_ids(extra: str, kept: int) -> None:
+    url = "https://bao.example/kinh-doanh.htm"
+    assert len(links(page(id_site_category(extra), url), source(url))) == kept
+
+
+def test_a_site_without_ids_keeps_its_short_slugs() -> None:
+    # Stories named by their slug alone: nothing tells a short one from a section, so none goes.
+    stream = "".join(f'<div class="story"><h3><a href="/news/release-number-{i}-of-the-'
+                     f'project">Release {i}</a></h3></div>' for i in range(10))
+    extra = '<div class="story"><h3><a href="/news/tool-two-released">Tool 2</a></h3></div>'
+    html = f'<div class="stream">{stream}{extra}</div>'
+    assert len(links(page(html, "https://dev.example/news/"), source("https://dev.example/news/"))
+               ) == 11

@@ -12,6 +12,8 @@ and unique. With ``source.link_selector`` the selector decides; otherwise automa
    footers, sidebars and secondary columns, "most read", ranking and related boxes. A sidebar
    often repeats a main-list article; since the sidebar is skipped, the article keeps its
    main-list position.
+3. minus, on a site whose stories carry an id or a date, the links with neither, a short slug
+   and a short text: its sections and service pages ("/kinh-doanh/tai-chinh.htm" "Tài chính").
 
 Discovery is generic: no rule names a site.
 """
@@ -28,6 +30,9 @@ from feeder.discover.articles import (
     ARTICLE,
     WEAK,
     article_score,
+    has_story_id,
+    headline_slug,
+    headline_text,
     is_article_url,
     same_site_family,
     url_folder,
@@ -39,6 +44,10 @@ from feeder.urls import clean_url, try_clean_url
 __all__ = ["is_article_url", "links"]
 
 _SKIPPED_HREFS = ("#", "javascript:", "mailto:", "tel:", "data:")
+# A site names its stories by id or date when this share of a page's candidate links (at least
+# _ID_SITE_MIN of them) carry one.
+_ID_SITE_MIN = 10
+_ID_SITE_SHARE = 0.8
 _FOLDER_SUPPORT = 3  # clear articles in a URL folder that vouch for a weak link there
 
 
@@ -85,10 +94,22 @@ def _discovered(soup: BeautifulSoup, base: str, page: Page,
         for el in (a, *a.parents):  # the anchor too: box titles come before its links
             weight[id(el)] = weight.get(id(el), 0) + 1
     furniture = Furniture(soup, weight, len(candidates), base, page.final_url or page.url)
-    for a, url in candidates:
-        if not furniture.inside(a):
-            yield a, url
+    listing = [(a, url) for a, url in candidates if not furniture.inside(a)]
+    sections = _unmarked_sections(listing)
+    yield from ((a, url) for a, url in listing if url not in sections)
 
+
+
+def _unmarked_sections(candidates: list[tuple[Tag, str]]) -> set[str]:
+    """Section and service pages among the candidates of a site whose stories carry an id or a
+    date: on such a site a link with neither, with a short slug and no headline for its text
+    ("/kinh-doanh/tai-chinh.htm" "Tài chính", "/static/dieu-khoan.htm") is no story."""
+    urls = {url for _, url in candidates}
+    marked = {url for url in urls if has_story_id(url)}
+    if len(urls) < _ID_SITE_MIN or len(marked) < _ID_SITE_SHARE * len(urls):
+        return set()
+    headlined = {url for a, url in candidates if headline_text(_anchor_text(a))}
+    return {url for url in urls - marked - headlined if not headline_slug(url)}
 
 
 def _base_url(soup: BeautifulSoup, page_url: str) -> str:

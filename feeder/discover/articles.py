@@ -12,7 +12,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from feeder.urls import host_of, literal_ip
 
-__all__ = ["ARTICLE", "WEAK", "article_score", "is_article_url", "other_section",
+__all__ = ["ARTICLE", "WEAK", "article_score", "has_story_id", "headline_slug", "headline_text",
+           "is_article_url", "other_section",
            "same_site_family", "site_of", "url_folder"]
 
 # Path segments that name a listing or a service page, never an article.
@@ -109,9 +110,7 @@ def article_score(url: str, text: str | None = None) -> int:
     query = parse_qsl(parts.query)
     if any(k.lower() in _PAGINATION_PARAMS and not _big_number(v) for k, v in query):
         return 0
-    # "?id=12345", "?newsid=12345", "?p=128314": dynamic pages name their article in the query.
-    query_id = any((k.lower().endswith("id") or len(k) == 1) and _ID_RE.fullmatch(v)
-                   for k, v in query)
+    query_id = _query_id(query)
     segments = [s for s in path.split("/") if s]
     if not segments:
         return ARTICLE if query_id else 0  # "/?p=128314"
@@ -126,19 +125,16 @@ def article_score(url: str, text: str | None = None) -> int:
         leaf = segments[-1]
     elif _LISTING_LEAF_RE.match(leaf):
         return 0
-    stem = _PAGE_EXT_RE.sub("", leaf)
     # The slug is the leaf, or the folder before an id leaf (".../long-headline-slug/pjfesq4").
     slug = max((_PAGE_EXT_RE.sub("", s) for s in segments[-2:]),
                key=lambda s: len(_WORD_SPLIT_RE.split(s)))
     words = [w for w in _WORD_SPLIT_RE.split(slug) if w]
     alpha_words = [w for w in words if not w.isdigit()]
-    # An id may sit in the leaf or in a folder before the slug ("/story/2000108147290/slug").
-    has_id = (bool(_ID_RE.search(stem)) or query_id or _opaque_id(stem)
-              or any(s.isdigit() and len(s) >= 5 for s in segments[:-1]))
+    identified = _identified(path, query_id, segments)
     if segments[-1].lower() in _MEDIA_SEGMENTS:
         return 0
     score = 0
-    if has_id or _DATE_PATH_RE.search(path + "/"):
+    if identified:
         score += 2
     if len(alpha_words) >= 5:
         score += 2
@@ -146,12 +142,50 @@ def article_score(url: str, text: str | None = None) -> int:
         score += 1
     if _PAGE_EXT_RE.search(leaf) and alpha_words:
         score += 1
-    if text and (len(text) >= 30 or len(text.split()) >= 6):
+    if headline_text(text):
         score += 1
     # A single short segment ("/thoi-su/") is a section even with a long anchor text.
-    if len(segments) == 1 and len(alpha_words) <= 2 and not has_id:
+    if len(segments) == 1 and len(alpha_words) <= 2 and not identified:
         return 0
     return score
+
+
+def headline_text(text: str | None) -> bool:
+    """True when an anchor text is as long as a headline, not a section's or a button's name."""
+    return bool(text) and (len(text or "") >= 30 or len((text or "").split()) >= 6)
+
+
+def headline_slug(url: str) -> bool:
+    """True when ``url``'s slug has the five words or more of a headline."""
+    segments = [s for s in unquote(urlsplit(url).path).split("/") if s]
+    if len(segments) > 1 and _INDEX_LEAF_RE.match(segments[-1]):
+        segments = segments[:-1]
+    return any(len([w for w in _WORD_SPLIT_RE.split(_PAGE_EXT_RE.sub("", s))
+                    if w and not w.isdigit()]) >= 5 for s in segments[-2:])
+
+
+def _query_id(query: list[tuple[str, str]]) -> bool:
+    """"?id=12345", "?newsid=12345", "?p=128314": dynamic pages name their article in the query."""
+    return any((k.lower().endswith("id") or len(k) == 1) and _ID_RE.fullmatch(v) for k, v in query)
+
+
+def _identified(path: str, query_id: bool, segments: list[str]) -> bool:
+    """A story's id or date: in the leaf, in the query, in a folder before the slug
+    ("/story/2000108147290/slug"), or a date in the path."""
+    stem = _PAGE_EXT_RE.sub("", segments[-1]) if segments else ""
+    return (query_id or bool(_ID_RE.search(stem)) or _opaque_id(stem)
+            or any(s.isdigit() and len(s) >= 5 for s in segments[:-1])
+            or bool(_DATE_PATH_RE.search(path + "/")))
+
+
+def has_story_id(url: str) -> bool:
+    """True when ``url`` names a story by an id or a date, not by its slug alone."""
+    parts = urlsplit(url)
+    path = unquote(parts.path)
+    segments = [s for s in path.split("/") if s]
+    if len(segments) > 1 and _INDEX_LEAF_RE.match(segments[-1]):
+        segments = segments[:-1]
+    return _identified(path, _query_id(parse_qsl(parts.query)), segments)
 
 
 def _section_path(url: str) -> str | None:
