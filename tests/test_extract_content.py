@@ -333,6 +333,37 @@ def test_teaser_cards_in_an_article_are_not_stories_of_their_own() -> None:
     assert "Part 4 of the story about the bridge" in text
 
 
+def test_a_box_of_other_articles_under_the_text_ends_it() -> None:
+    teasers = "".join(f"<h3>Other story {n} about the harbour</h3><p>What the mayor said about "
+                      f"the harbour plan, in one line.</p>" for n in range(4))
+    text = _main_text(f"<main>{PARAS}<h2>Das könnte Sie auch interessieren</h2>{teasers}</main>")
+    assert "Paragraph 5" in text
+    assert "Das könnte Sie auch" not in text and "Other story" not in text
+
+
+def test_a_box_of_links_set_into_the_text_does_not_end_it() -> None:
+    more = "".join(f"<p>Paragraph {n} after the box goes on with the story at length, telling "
+                   f"what the witnesses saw, what the police said and what happens next in "
+                   f"the case that has kept the town talking for a month.</p>"
+                   for n in range(6, 14))
+    text = _main_text(f"<main>{PARAS}<h3>Related stories</h3><p>Harbour plan</p>{more}</main>")
+    assert "Paragraph 13 after the box" in text
+
+
+def test_text_that_runs_on_beside_its_picture_is_text_not_a_caption() -> None:
+    story = ("<p><img src='/dress.jpg'><strong>The actress</strong>'s famous dress, adorned in "
+             "pearls, was stolen from her hotel room on Wednesday, police sources have told "
+             "the paper.</p>")
+    captioned = "<p><img src='/quay.jpg'><br>The quay at dawn, before the boats came in.</p>"
+    blocks = content.render(_tree(f"<div>{story}{captioned}{PARAS}</div>").find(".//div"),
+                            "https://example.org/")
+    assert blocks[0].kind == "figure" and blocks[0].image is not None
+    assert blocks[0].image.caption is None
+    assert blocks[1].kind == "p" and blocks[1].text.startswith("The actress's famous dress")
+    assert blocks[2].image is not None and blocks[2].image.caption == (
+        "The quay at dawn, before the boats came in.")
+
+
 def test_a_link_wrapped_around_blocks_is_a_button_or_a_teaser() -> None:
     button = "<div class='deal'><a href='/go/1'><div><span>See price at Shop</span></div></a></div>"
     card = ("<a href='/other-story'><div><h3>Another story</h3><p>What happened at the other "

@@ -80,8 +80,6 @@ _STRONG_BOILER_RE = re.compile(r"cookie|consent|gdpr|onetrust|didomi|privacy-?(?
                                # on an article wrapper is a state, not a section)
                                r"(?:^|\s)(?:comments?|comment-?list|comments?-(?:area|section|"
                                r"wrapper|container)|comment-respond|disqus_thread|respond)(?:$|\s)")
-# Metered paywalls hide the rest of the article but keep it in the page: that text is the body.
-_PAYWALL_RE = re.compile(r"paywall|premium|subscriber|locked|restricted")
 _FIGURE_CLASS_RE = re.compile(r"caption|legend|figure|(?:^|[\s_-])(?:image|photo|picture|img)"
                               r"(?:$|[\s_-])")
 _CAPTION_ONLY_RE = re.compile(r"caption|legend|(?:^|[\s_-])credits?(?:$|[\s_-])|chu-?thich")
@@ -205,7 +203,7 @@ def prune(tree: lxml_html.HtmlElement) -> None:
             attrs = f"{cls or ''} {ident or ''}".lower() if cls or ident else " "
             # an "aside" that floats a picture beside the text is kept
             if not (tag == "aside" and _FIGURE_CLASS_RE.search(attrs)) and _hidden(
-                    named, tag, attrs) and not _collapsed_panel(el, named) \
+                    named, tag) and not _collapsed_panel(el, named) \
                     and not (named.get("aria-hidden") == "true" and _captioned_figure_picture(el)):
                 never.append(el)
                 resume = _after(el)
@@ -288,11 +286,10 @@ def _collapsed_panel(el: etree._Element, named: dict[str, str]) -> bool:
         and _holds_paragraphs(el)
 
 
-def _hidden(named: dict[str, str], tag: str, attrs: str) -> bool:
+def _hidden(named: dict[str, str], tag: str) -> bool:
     """Hidden from readers (by the element's attributes ``named``): ``hidden``, ``aria-hidden``,
     a dialog, ``display: none``."""
-    if "hidden" in named and tag not in ("html", "body") and not (
-            _PAYWALL_RE.search(attrs) and rules.applies("paywall-text-shown")):
+    if "hidden" in named and tag not in ("html", "body"):
         return True
     # aria-hidden only hides from screen readers; sites set it on visible captions that repeat
     # the image's alt text.
@@ -610,6 +607,14 @@ def _is_caption_like(el: etree._Element, text: str) -> bool:
     return bool(_CREDIT_RE.search(text)) and len(text) < 300
 
 
+def _text_beside_picture(p: etree._Element, text: str) -> bool:
+    """The paragraph's text runs on beside its picture (``<p><img>Forty words…</p>``, a
+    picture floated into the text): a paragraph of the article, not the picture's caption.
+    A caption is set apart: by a line break, or set like one (see :func:`_is_caption_like`)."""
+    return len(text) > BESIDE_PICTURE_CHARS and p.find(".//br") is None \
+        and not _is_caption_like(p, text)
+
+
 def _centered(el: etree._Element | None) -> bool:
     """A paragraph set centred (``<p align=center>``, ``text-align: center``)."""
     if el is None or el.tag != "p":
@@ -781,10 +786,13 @@ class _Renderer:
                     self.pending_image = blk
             self._caption_flag = True
             if norm_space(text) and self.pending_image is not None:
-                # Image and its caption in one paragraph: the text is the caption.
-                self._attach_caption(self.pending_image, text)
-                self.pending_image = None
-                return
+                if not (_text_beside_picture(el, norm_space(text))
+                        and rules.applies("text-beside-picture")):
+                    # Image and its caption in one paragraph: the text is the caption.
+                    self._attach_caption(self.pending_image, text)
+                    self.pending_image = None
+                    return
+                self.pending_image = None  # the paragraph is text; the picture has no caption
         ntext = norm_space(text)
         if not ntext:
             return
@@ -1170,6 +1178,27 @@ _TEASER_CAPTION_RE = re.compile(
     r"^\W{0,3}(?:read (?:also|more)|related|lesen sie (?:auch|mehr)|mehr zum thema|lire aussi|"
     r"czytaj (?:też|także|więcej)|xem thêm|đọc thêm|tin liên quan|leia também|leggi anche)|"
     r"\bread more\W{0,3}$", re.IGNORECASE)
+# Text longer than this in a picture's own paragraph, not set apart from it, is the text.
+BESIDE_PICTURE_CHARS = 100
+# The mean length of the lines of a teaser box (a title, a one-sentence standfirst).
+TEASER_LINE = 170
+# A line announcing a box of other articles, in the languages of our sources (inline prompts
+# such as "Read also:" or "Xem thêm:" lead to one link inside the text; these head a list).
+_MORE_STORIES_RE = re.compile(
+    r"\W{0,3}(?:you (?:may|might) (?:also )?(?:like|enjoy|be interested in)(?: this)?|"
+    r"(?:more|related|recommended|popular|latest|other|similar) (?:stories|articles|posts|news|"
+    r"content|reads)(?: for you)?|more from [\w .-]{2,30}|(?:most|top) (?:read|popular|viewed|"
+    r"shared)(?: stories| articles| now| today)?|trending(?: now| stories)?|"
+    r"recommended for you|"
+    r"(?:das )?(?:könnte|dürfte) (?:sie|dich) (?:auch|ebenfalls) interessieren|"
+    r"weitere (?:artikel|nachrichten|meldungen|beiträge|themen)|meistgelesen(?:e artikel)?|"
+    r"(?:viel|meist) gelesen(?: in [\w .-]{2,30})?|"
+    r"sur le même (?:sujet|thème)|les plus lus|articles? (?:similaires|liés|connexes)|"
+    r"vous (?:aimerez|pourriez aimer) aussi|(?:también )?te puede interesar|"
+    r"(?:noticias|artículos) relacionad[oa]s|lo más (?:leído|visto)|articoli correlati|"
+    r"potrebbe interessarti|notícias relacionadas|mais lidas|gerelateerde artikelen|"
+    r"tin liên quan|tin cùng chuyên mục|tin khác|bài liên quan|tin đọc nhiều|tin mới nhất|"
+    r"najczęściej czytane|mest (?:lest|läst))\W{0,3}", re.IGNORECASE)
 # A video card's duration before its title ("2:34 Russia launches ...").
 _VIDEO_CARD_RE = re.compile(r"^\d{1,2}:\d\d(?::\d\d)?\s+\w")
 # Paywall and reading-time lines.
@@ -1224,6 +1253,19 @@ def render(node: etree._Element, base: str, *, flat: bool = False) -> list[Block
                     and rules.applies("disclosure-line"))):
             continue
         out.append(b)
+    # A line that announces other articles ("You may also like", "Das könnte Sie auch
+    # interessieren") after the text has begun ends it when what follows reads like teasers:
+    # short lines (titles, standfirsts), less than twice the text above. A box of links set
+    # into the text, with the article going on under it, is followed by more and longer text.
+    cut = next((i for i, b in enumerate(out) if i >= 2 and b.kind in ("p", "h")
+                and len(b.text) < 60 and _MORE_STORIES_RE.fullmatch(b.text)), None)
+    if cut is not None:
+        above = sum(len(b.text) for b in out[:cut] if b.kind != "figure")
+        after = [len(b.text) for b in out[cut + 1:] if b.kind != "figure"]
+        if above >= 400 and sum(after) < 2 * above \
+                and sum(after) <= TEASER_LINE * max(1, len(after)) \
+                and rules.applies("more-stories-ends-text"):
+            del out[cut:]
     # The end of the container: an author's bio box and share/newsletter prompts.
     while out and out[-1].kind in ("p", "h") and (
             (_is_author_bio(out[-1].text) and rules.applies("tail-author-bio"))
