@@ -99,7 +99,6 @@ def _discovered(soup: BeautifulSoup, base: str, page: Page,
     yield from ((a, url) for a, url in listing if url not in sections)
 
 
-
 def _unmarked_sections(candidates: list[tuple[Tag, str]]) -> set[str]:
     """Section and service pages among the candidates of a site whose stories carry an id or a
     date: on such a site a link with neither, with a short slug and no headline for its text

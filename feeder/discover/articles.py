@@ -13,8 +13,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from feeder.urls import host_of, literal_ip
 
 __all__ = ["ARTICLE", "WEAK", "article_score", "has_story_id", "headline_slug", "headline_text",
-           "is_article_url", "other_section",
-           "same_site_family", "site_of", "url_folder"]
+           "is_article_url", "other_section", "same_site_family", "site_of", "url_folder"]
 
 # Path segments that name a listing or a service page, never an article.
 _LISTING_SEGMENTS = frozenset({
@@ -152,7 +151,7 @@ def article_score(url: str, text: str | None = None) -> int:
 
 def headline_text(text: str | None) -> bool:
     """True when an anchor text is as long as a headline, not a section's or a button's name."""
-    return bool(text) and (len(text or "") >= 30 or len((text or "").split()) >= 6)
+    return text is not None and (len(text) >= 30 or len(text.split()) >= 6)
 
 
 def headline_slug(url: str) -> bool:
