@@ -480,3 +480,26 @@ def test_an_update_stamp_beside_the_headline_keeps_the_articles_time_element() -
     art = extract(page, "https://news.example/harbour-works", timezone="UTC")
     assert art.published is not None and art.published.isoformat() == "2024-12-01T09:00:00+00:00"
     assert art.updated is not None and art.updated.date().isoformat() == "2025-01-05"
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("Dự án hoàn thành. Tin, ảnh: TRÍ NHÂN", ("Dự án hoàn thành.", ["Trí Nhân"])),
+    ("Dự án hoàn thành. Theo Hồ Hương", ("Dự án hoàn thành.", ["Hồ Hương"])),
+    # "Theo" a source, or a sentence that starts with "Theo": no credit.
+    ("Dự án hoàn thành. Theo TTXVN", None),
+    ("Dự án hoàn thành. Theo Bộ Y tế, số ca mắc đã giảm.", None),
+    ("Dự án hoàn thành. Theo ông Nguyễn Văn A, dự án sẽ xong.", None),
+])
+def test_credit_closing_the_last_paragraph(text: str, want: object) -> None:
+    assert byline.trailing_credit(text) == want
+
+
+def test_signatures_right_aligned_in_any_emphasis() -> None:
+    tree = etree.fromstring(
+        "<html><body><div class='c'><p>Một đoạn văn bản dài của bài báo, đủ dài để là nội dung "
+        "chính của bài viết này.</p></div>"
+        "<p align='right'><em>Trần Bình, Lê Cường</em></p>"
+        "<div style='text-align: right'>Ngọc Hân</div>"
+        "<div style='text-align:right'><p>Một khối chứa đoạn văn</p></div>"
+        "<p style='text-align:right'>Xem thêm các tin khác tại đây nhé</p></body></html>")
+    assert byline.signatures(tree) == {"Trần Bình, Lê Cường", "Ngọc Hân"}

@@ -286,8 +286,9 @@ def line_text(el: Any) -> str:
 
 
 def signatures(tree: Any, opening: set[str] | None = None) -> set[str]:
-    """Texts of right-aligned paragraphs that hold only a bold name: the author's signature
-    under a Vietnamese article ("<p style='text-align:right'><strong>Lê Phương</strong></p>").
+    """Texts of lines (a paragraph, or a div with no block inside) that hold only the author's
+    name as a signature: right-aligned, bold or not ("<p style='text-align:right'><em>Lê
+    Phương</em></p>"), or bold when they close the text or hold several names.
 
     ``opening`` receives the texts of paragraphs that hold only one bold name and come first in
     their container ("<p><strong>Jane Doe</strong></p>"): a byline when it opens the text.
@@ -296,31 +297,39 @@ def signatures(tree: Any, opening: set[str] | None = None) -> set[str]:
     body = tree.find("body")
     if body is None:
         return out
-    for p in body.iter("p"):
-        bold = p.find(".//strong")
-        if bold is None:
-            bold = p.find(".//b")
-        if bold is None:
-            continue
-        text = " ".join("".join(p.itertext()).split())
-        if not text or len(text) > 60 or " ".join("".join(bold.itertext()).split()) != text:
-            continue
+    for p in body.iter("p", "div"):
         style = (p.get("style") or "").replace(" ", "").lower()
-        if "text-align:right" in style or (p.get("align") or "").lower() == "right":
-            if looks_like_name(text):
+        right = "text-align:right" in style or (p.get("align") or "").lower() == "right"
+        bold = None if right else p.find(".//strong")
+        if bold is None and not right:
+            bold = p.find(".//b")
+            if bold is None:
+                continue
+        if p.tag == "div" and any(kid.tag in _BLOCK_TAGS for kid in p):
+            continue  # a container, not a line
+        text = " ".join("".join(p.itertext()).split())
+        if not text or len(text) > 60:
+            continue
+        parts = [x.strip() for x in _VN_NAME_SPLIT_RE.split(text) if x.strip()]
+        if right:
+            if parts and all(looks_like_name(x) for x in parts):
                 out.add(text)
-        else:
-            # A bold line of several names ("Jane Doe/John Roe") opening or closing the body.
-            parts = [x.strip() for x in _VN_NAME_SPLIT_RE.split(text) if x.strip()]
-            if len(parts) >= 2 and all(looks_like_name(x) for x in parts):
-                out.add(text)
-            elif (len(parts) == 1 and len(text.split()) <= 4 and looks_like_name(text)
-                  and _last_in_parent(p)):
-                out.add(text)  # "<p><b>Thanh Hà</b></p>" closing the text: the signature
-            elif (opening is not None and len(parts) == 1 and len(text.split()) <= 4
-                  and looks_like_name(text) and _first_paragraph(p)):
-                opening.add(text)
+            continue
+        if bold is None or " ".join("".join(bold.itertext()).split()) != text:
+            continue
+        if len(parts) >= 2 and all(looks_like_name(x) for x in parts):
+            out.add(text)  # a bold line of several names ("Jane Doe/John Roe")
+        elif (len(parts) == 1 and len(text.split()) <= 4 and looks_like_name(text)
+              and _last_in_parent(p)):
+            out.add(text)  # "<p><b>Thanh Hà</b></p>" closing the text: the signature
+        elif (opening is not None and len(parts) == 1 and len(text.split()) <= 4
+              and looks_like_name(text) and _first_paragraph(p)):
+            opening.add(text)
     return out
+
+
+_BLOCK_TAGS = {"p", "div", "table", "ul", "ol", "section", "article", "figure", "h1", "h2", "h3",
+               "h4", "blockquote", "header", "footer", "form"}
 
 
 def _last_in_parent(p: Any) -> bool:
@@ -551,8 +560,9 @@ def _theo_person(line: str) -> str | None:
     return clean_name(name)
 
 
-# A credit at the end of the last paragraph: "... đang điều tra. Tin, ảnh: TRÍ NHÂN".
-_TRAILING_CREDIT_RE = re.compile(r"(?<=[.!?…”\"»)])\s+(?=(?:tin|bài|ảnh)\b[^.:]{0,20}:)",
+# A credit at the end of the last paragraph: "... đang điều tra. Tin, ảnh: TRÍ NHÂN", "...
+# trường học. Theo Hồ Hương" (only a person's name after "Theo" makes it one: see credit_line).
+_TRAILING_CREDIT_RE = re.compile(r"(?<=[.!?…”\"»)])\s+(?=(?:tin|bài|ảnh)\b[^.:]{0,20}:|theo\s)",
                                  re.IGNORECASE)
 
 

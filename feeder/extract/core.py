@@ -267,30 +267,35 @@ def _title_from_text(text: str, limit: int = 90) -> tuple[str, str] | None:
     return first, "text-start"
 
 
-def _credit_after(main: etree._Element) -> list[str]:
+def _credit_beside(main: etree._Element, signed: set[str]) -> list[str]:
     """Authors credited in the elements right after the body ("<p><b>Bài và ảnh: X - Y</b></p>"
-    under the article text, outside the block that holds it)."""
-    seen = 0
-    node: etree._Element | None = main
-    for _level in range(3):
-        if node is None:
-            break
-        for sib in node.itersiblings():
-            if not isinstance(sib.tag, str):
-                continue
-            text = content.norm_space("".join(sib.itertext()))
-            if not text:
-                continue
-            seen += 1
-            if seen > 4:
-                return []
-            if len(text) <= 90:
-                # Only a labelled credit: a lone line in capitals after the body is as
-                # often a button ("BACK TO TOP") as a signature.
-                names = byline.credit_line(text)
-                if names:
-                    return names
-        node = node.getparent()
+    under the article text, outside the block that holds it), else right before it (a credit
+    line between the headline and the text). ``signed``: right-aligned bold names (see
+    :func:`byline.signatures`)."""
+    for before in (False, True):
+        seen = 0
+        node: etree._Element | None = main
+        for _level in range(3):
+            if node is None or seen > 4:
+                break
+            for sib in node.itersiblings(preceding=before):
+                if not isinstance(sib.tag, str):
+                    continue
+                text = content.norm_space("".join(sib.itertext()))
+                if not text:
+                    continue
+                seen += 1
+                if seen > 4:
+                    break
+                if len(text) <= 90:
+                    # A labelled credit or a signature: a lone line in capitals beside the
+                    # body is as often a button ("BACK TO TOP") as a name.
+                    names = byline.credit_line(text)
+                    if names is None and text in signed:
+                        names = byline.split_names(text)
+                    if names:
+                        return names
+            node = node.getparent()
     return []
 
 
@@ -388,7 +393,7 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
             blocks[idx] = content.Block("p", cut[0], "")
             break
     if not credit_authors and main is not None:
-        credit_authors = _credit_after(main)
+        credit_authors = _credit_beside(main, signatures)
     for idx in range(len(blocks) - 1, max(len(blocks) - 3, -1), -1):
         if blocks[idx].kind == "p" and byline.is_source_credit(blocks[idx].text):
             blocks[idx] = content.Block("credit", blocks[idx].text)
