@@ -12,6 +12,8 @@ import re
 import unicodedata
 from typing import Any
 
+from lxml import etree
+
 # Leading words of a byline in the languages we meet ("By", "Von", "Tác giả:" ...).
 _PREFIX_RE = re.compile(
     r"^\s*(?:written\s+by|posted\s+by|reported\s+by|story\s+by|words\s+by|by|von|par|por|di|door|"
@@ -286,9 +288,9 @@ def line_text(el: Any) -> str:
 
 
 def signatures(tree: Any, opening: set[str] | None = None) -> set[str]:
-    """Texts of lines (a paragraph, or a div with no block inside) that hold only the author's
-    name as a signature: right-aligned, bold or not ("<p style='text-align:right'><em>Lê
-    Phương</em></p>"), or bold when they close the text or hold several names.
+    """Texts of lines that hold only the author's name as a signature: a right-aligned paragraph
+    or div (no block inside), bold or not ("<p style='text-align:right'><em>Lê Phương</em></p>"),
+    or a bold paragraph that closes the text or holds several names.
 
     ``opening`` receives the texts of paragraphs that hold only one bold name and come first in
     their container ("<p><strong>Jane Doe</strong></p>"): a byline when it opens the text.
@@ -297,16 +299,16 @@ def signatures(tree: Any, opening: set[str] | None = None) -> set[str]:
     body = tree.find("body")
     if body is None:
         return out
-    for p in body.iter("p", "div"):
+    for p in [*body.iter("p"), *_ALIGNED_DIVS(body)]:
         style = (p.get("style") or "").replace(" ", "").lower()
         right = "text-align:right" in style or (p.get("align") or "").lower() == "right"
+        if p.tag == "div" and (not right or any(kid.tag in _BLOCK_TAGS for kid in p)):
+            continue  # a div is a signature only as a right-aligned line, not a container
         bold = None if right else p.find(".//strong")
         if bold is None and not right:
             bold = p.find(".//b")
             if bold is None:
                 continue
-        if p.tag == "div" and any(kid.tag in _BLOCK_TAGS for kid in p):
-            continue  # a container, not a line
         text = " ".join("".join(p.itertext()).split())
         if not text or len(text) > 60:
             continue
@@ -328,6 +330,9 @@ def signatures(tree: Any, opening: set[str] | None = None) -> set[str]:
     return out
 
 
+# Divs that may be aligned right (checked exactly in signatures()); XPath keeps the others out
+# of the Python loop.
+_ALIGNED_DIVS = etree.XPath(".//div[@align or contains(@style, 'right')]")
 _BLOCK_TAGS = {"p", "div", "table", "ul", "ol", "section", "article", "figure", "h1", "h2", "h3",
                "h4", "blockquote", "header", "footer", "form"}
 
