@@ -501,5 +501,6 @@ def test_signatures_right_aligned_in_any_emphasis() -> None:
         "<p align='right'><em>Trần Bình, Lê Cường</em></p>"
         "<div style='text-align: right'>Ngọc Hân</div>"
         "<div style='text-align:right'><p>Một khối chứa đoạn văn</p></div>"
-        "<p style='text-align:right'>Xem thêm các tin khác tại đây nhé</p></body></html>")
+        "<p style='text-align:right'>Xem thêm các tin khác tại đây nhé</p>"
+        "<p style='text-align:right'><em>Theo TTXVN</em></p></body></html>")
     assert byline.signatures(tree) == {"Trần Bình, Lê Cường", "Ngọc Hân"}

@@ -314,7 +314,9 @@ def signatures(tree: Any, opening: set[str] | None = None) -> set[str]:
             continue
         parts = [x.strip() for x in _VN_NAME_SPLIT_RE.split(text) if x.strip()]
         if right:
-            if parts and all(looks_like_name(x) for x in parts):
+            # "Theo TTXVN" aligned right credits a source; "Theo Hồ Hương" is read as a credit
+            # line (see credit_line), not as a name that starts with "Theo".
+            if parts and not _SOURCE_RE.match(text) and all(looks_like_name(x) for x in parts):
                 out.add(text)
             continue
         if bold is None or " ".join("".join(bold.itertext()).split()) != text:
