@@ -32,6 +32,7 @@ def test_split_names_cleaning(raw: str, names: list[str]) -> None:
     ("By Paul Frew, Home and Digital Security Expert", ["Paul Frew"]),
     ("Twitter Facebook", []),
     ("Andre Alexis, says:", []),
+    ("Sign In | Sign Up | Subscribe, My Account, Show Menu", []),
 ])
 def test_visible_names(text: str, names: list[str]) -> None:
     assert byline.visible_names(text) == names
@@ -504,3 +505,10 @@ def test_signatures_right_aligned_in_any_emphasis() -> None:
         "<p style='text-align:right'>Xem thêm các tin khác tại đây nhé</p>"
         "<p style='text-align:right'><em>Theo TTXVN</em></p></body></html>")
     assert byline.signatures(tree) == {"Trần Bình, Lê Cường", "Ngọc Hân"}
+
+
+def test_byline_box_line_break_parts_a_name_from_its_desk() -> None:
+    box = etree.fromstring("<div class='author'> By <a rel='author' href='/k'>Kelli  Miller</a>"
+                           "<br/>Health News</div>")
+    assert byline.box_text(box) == "By Kelli Miller | Health News"
+    assert byline.visible_names(byline.box_text(box)) == ["Kelli Miller"]

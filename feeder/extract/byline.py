@@ -190,11 +190,18 @@ def _cut_role(name: str) -> str:
     return name
 
 
+# Words of a site's account menu, which some sites mark up like a byline box.
+_ACCOUNT_RE = re.compile(r"\b(?:sign (?:in|up|out)|log (?:in|out)|my account|create account)\b",
+                         re.IGNORECASE)
+
+
 def visible_names(text: str) -> list[str]:
     """Person names in a visible byline box; junk ("Share", dates, job titles) left out."""
     text = _GLUE_RE.sub(" | ", re.sub(r"\s+", " ", text))
     if re.search(r"\bsays:?\s*$", text):
         return []  # "Jane, says:": a comment's author
+    if _ACCOUNT_RE.search(text):
+        return []  # "Sign In | Sign Up | My Account": the site's account menu
     for seg in re.split(r"\s*[·•|⋅∙]\s*", text):
         explicit = bool(_BY_RE.match(seg))
         seg = _TAIL_RE.sub("", _BY_RE.sub("", seg)).strip()
@@ -265,7 +272,20 @@ def box_text(el: Any) -> str:
         parts = [p for p in parts if p]
         if len(parts) >= 2 and all(len(p) < 60 and " " in p for p in parts):
             return ", ".join(parts)
-    return " ".join("".join(el.itertext()).split())
+    return " ".join(_broken_text(el).split())
+
+
+def _broken_text(el: Any) -> str:
+    """The text of ``el`` with each line break as " | ": "By Jane Doe<br>Health News" holds
+    a name and a desk, not the name "Jane Doe Health News"."""
+    out = [el.text or ""]
+    for kid in el:
+        if kid.tag == "br":
+            out.append(" | ")
+        elif isinstance(kid.tag, str):
+            out.append(_broken_text(kid))
+        out.append(kid.tail or "")
+    return "".join(out)
 
 
 def line_text(el: Any) -> str:
