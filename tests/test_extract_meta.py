@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from lxml import etree
+from lxml import html as lxml_html
 
-from feeder.extract import byline, dates, metadata, title
+from feeder.extract import byline, dates, extract, metadata, title
 
 
 @pytest.mark.parametrize(("raw", "names"), [
@@ -512,3 +513,19 @@ def test_byline_box_line_break_parts_a_name_from_its_desk() -> None:
                            "<br/>Health News</div>")
     assert byline.box_text(box) == "By Kelli Miller | Health News"
     assert byline.visible_names(byline.box_text(box)) == ["Kelli Miller"]
+
+
+def test_app_name_repeating_the_headline_is_no_site_name() -> None:
+    # Some CMSs fill "application-name" with each page's headline; as a site name it would make
+    # the headline h1 look like the site's name and leave a header h1 as the title.
+    page = ("<html><head><title>Ferry strike ends after talks - News</title>"
+            "<meta property='og:site_name' content='News'>"
+            "<meta name='application-name' content='Ferry strike ends after talks'>"
+            "<meta property='og:title' content='Ferry strike ends after talks'></head><body>"
+            "<header><h1>Morning Show</h1></header><article><h1>Ferry strike ends after talks</h1>"
+            "<p>" + "The ferry strike ended on Friday after three days of talks. " * 6 + "</p>"
+            "</article></body></html>")
+    tree = lxml_html.fromstring(page)
+    assert metadata.read(tree).site_names == ["News"]
+    assert extract(page, "https://news.example/ferry-strike").title == (
+        "Ferry strike ends after talks")

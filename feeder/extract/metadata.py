@@ -198,9 +198,13 @@ def read(tree: lxml_html.HtmlElement) -> Metadata:
         meta.authors.append(([written], "meta:twitter:data"))
     for k in ("og:image", "twitter:image", "og:image:url"):
         meta.images.extend(props.get(k, [])[:1])
+    # An app name that repeats the page's own title (CMSs that fill "application-name" with
+    # each page's headline) names no site: as a site name it would hide the headline.
+    page_titles = {t.casefold() for t, _ in meta.titles} | {(meta.doc_title or "").casefold()}
     for k in ("og:site_name", "application-name", "twitter:site", "al:android:app_name",
               "apple-mobile-web-app-title", "publisher"):
-        meta.site_names.extend(v.lstrip("@") for v in props.get(k, [])[:1])
+        meta.site_names.extend(v.lstrip("@") for v in props.get(k, [])[:1]
+                               if k == "og:site_name" or v.casefold() not in page_titles)
     for k in ("article:section", "article:tag", "keywords", "news_keywords"):
         for v in props.get(k, []):
             meta.categories.extend(c.strip() for c in v.split(",") if c.strip())
