@@ -238,11 +238,9 @@ def test_a_last_heading_without_text_under_it_is_not_text() -> None:
     assert main is not None
     text = content.to_text(content.render(main, "https://example.org/"))
     assert text.endswith("who was there to see it.")
-    tree = _tree(f"<article>{PARAS}<h3>Sources:</h3></article>")
-    content.prune(tree)
-    main = content.find_main(tree)
-    assert main is not None
-    assert content.to_text(content.render(main, "https://example.org/")).endswith("Sources:")
+    assert _main_text(f"<article>{PARAS}<h3>Sources:</h3></article>").endswith("see it.")
+    text = _main_text(f"<article>{PARAS}<h3>Sources:</h3><p>City council minutes.</p></article>")
+    assert text.endswith("Sources:\n\nCity council minutes.")
 
 
 def test_the_named_article_body_is_preferred_to_a_wrapper_with_a_side_column() -> None:
@@ -362,6 +360,28 @@ def test_text_that_runs_on_beside_its_picture_is_text_not_a_caption() -> None:
     assert blocks[1].kind == "p" and blocks[1].text.startswith("The actress's famous dress")
     assert blocks[2].image is not None and blocks[2].image.caption == (
         "The quay at dawn, before the boats came in.")
+
+
+def test_a_label_left_under_the_text_is_not_text_but_a_signature_stays() -> None:
+    text = _main_text(f"<main>{PARAS}<p>Weitere Informationen</p></main>")
+    assert text.endswith("who was there to see it.")
+    text = _main_text(f"<main>{PARAS}<p><b>Jane Doe</b></p></main>")
+    assert text.endswith("Jane Doe")
+    text = _main_text(f"<main>{PARAS}<p>Tin, ảnh: TRÍ NHÂN</p></main>")
+    assert text.endswith("Tin, ảnh: TRÍ NHÂN")
+
+
+def test_the_description_shown_under_the_headline_opens_the_text() -> None:
+    standfirst = ("Sie sind das Fundament der Selbstfürsorge und unser Schutzraum: die eigenen "
+                  "Grenzen, und wie man sie findet.")
+    page = (f"<html><head><title>Grenzen setzen</title><meta name='description' "
+            f"content='{standfirst}'></head><body><h1>So lernen wir Grenzen zu setzen</h1>"
+            f"<div class='hero'><div class='c-7'>{standfirst}</div></div>"
+            f"<div class='article-body'>{PARAS}</div></body></html>")
+    record = core.extract(page, "https://example.org/grenzen")
+    assert record.content_text.startswith(standfirst)
+    assert record.summary == standfirst
+    assert record.content_text.count("Sie sind das Fundament") == 1
 
 
 def test_a_link_wrapped_around_blocks_is_a_button_or_a_teaser() -> None:

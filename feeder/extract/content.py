@@ -21,7 +21,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from feeder.extract import rules
-from feeder.extract.byline import smart_title
+from feeder.extract.byline import credit_line, is_source_credit, lone_name, smart_title
 from feeder.model import Image
 from feeder.sanitize import sanitize_html
 from feeder.urls import absolute_url, same_site, try_clean_url
@@ -1276,16 +1276,38 @@ def render(node: etree._Element, base: str, *, flat: bool = False) -> list[Block
         out.pop()
     # A heading with no text under it, only pictures or nothing at all, heads a box whose
     # content is not text ("Other posts you may enjoy" over teaser pictures, "Mehr zum Thema"
-    # over a list of links). A label that ends in a colon ("Sources:") introduces the lines
-    # that follow it in the page, whatever they are: it stays.
+    # or "Sources:" over a list of links, gone with the links).
     last = len(out) - 1
     while last >= 0 and out[last].kind == "figure":
         last -= 1
-    if last >= 0 and out[last].kind == "h" and not (
-            last == len(out) - 1 and out[last].text.endswith(":")) \
-            and rules.applies("trailing-heading"):
+    if last >= 0 and out[last].kind == "h" and rules.applies("trailing-heading"):
+        del out[last]
+    # The same for a short line that ends no sentence, under the text: a box's label whose
+    # content is gone ("Weitere Informationen", "Infos zum Reiseziel").
+    for _ in range(2):
+        last = len(out) - 1
+        while last >= 0 and out[last].kind == "figure":
+            last -= 1
+        if last < 1 or not _is_label(out[last]) or not rules.applies("trailing-label"):
+            break
         del out[last]
     return out
+
+
+# A label is shorter than this; a sentence ends with one of these.
+LABEL_CHARS = 40
+_SENTENCE_END = (".", "!", "?", "…", '"', "”", "“", "»", "«", ")", "'", "’")
+_BOLD_ONLY_RE = re.compile(r"^<p[^>]*>\s*<(b|strong)\b[^>]*>.*</\1>\s*</p>$", re.DOTALL)
+
+
+def _is_label(block: Block) -> bool:
+    """A short line that ends no sentence: a label, not a paragraph. A credit line, a name or a
+    signature in bold stays: the byline is read from it later."""
+    text = block.text
+    return block.kind in ("p", "h") and len(text) < LABEL_CHARS \
+        and not text.endswith(_SENTENCE_END) and not any(c.isdigit() for c in text) \
+        and credit_line(text) is None and lone_name(text) is None \
+        and not is_source_credit(text) and not _BOLD_ONLY_RE.match(block.html)
 
 
 _BIO_RE = re.compile(r"^(?:[A-Z][\w'’.-]+ ){1,3}[A-Z][\w'’.-]+,? (?:is|was|has been|has)\b")

@@ -361,6 +361,10 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
     content.prune(tree)
     main = content.find_main(tree)
     found_lead = leads.find(tree, main)
+    # The description shown above the text is the article's first paragraph (not the summary:
+    # that stays the newsroom's description).
+    shown = None if found_lead else leads.described(
+        tree, main, meta.descriptions[0][0] if meta.descriptions else None)
     bold_lead = leads.bold_first(main)
     chosen_body = body.choose(content.render(main, base) if main is not None else [], tree, page,
                               base)
@@ -450,6 +454,8 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
         lead = None
     if summary and lead and not any(_same_text(b.text, lead) for b in body_blocks[:4]):
         body_blocks.insert(0, content.Block("p", lead, ""))
+    if shown and not any(_same_text(b.text, shown.text) for b in body_blocks[:4]):
+        body_blocks.insert(0, content.Block("p", shown.text, ""))
 
     text = content.to_text(body_blocks)
     if text.strip() and not (lead and text.strip() == lead.strip()):

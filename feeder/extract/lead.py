@@ -8,7 +8,9 @@ News pages build it in three common ways, tried in this order:
 2. **header**: the first sentence-like block right under the headline, inside the headline's own
    header block (after kicker, byline and date lines, which are skipped);
 3. **bold-first**: the content's first paragraph set in bold (the whole paragraph in ``<strong>``,
-   or a bold/medium font-weight class).
+   or a bold/medium font-weight class);
+4. **described**: the page's description shown as text between the headline and the content
+   (:func:`described`).
 
 A lead found near the headline is trusted even when the page's description says something else
 (descriptions are often written for search engines); a marked lead far from the headline must
@@ -51,7 +53,7 @@ _SCAN_TAGS = ("h1", "p", "div", "h2", "h3", "span", "section", "strong", "header
 @dataclass(frozen=True, slots=True)
 class Lead:
     text: str
-    kind: str  # marked | header | bold-first
+    kind: str  # marked | header | bold-first | described
     near: bool  # inside the headline's header block
 
 
@@ -134,6 +136,42 @@ def find(tree: etree._Element, main: etree._Element | None = None) -> Lead | Non
                     and not _CREDIT_RE.search(text) and not _meta_line(text):
                 return Lead(text, "header", True)
     return None
+
+
+def described(tree: etree._Element, main: etree._Element | None,
+              description: str | None) -> Lead | None:
+    """The page's description shown as text under the headline and above the article's
+    container: the standfirst, however it is marked up (a text a reader sees is the article's;
+    the same text in metadata alone is not).
+
+    Only the blocks between the first headline and the container are read; the shown text may
+    be longer than a description cut short ("…").
+    """
+    if not description or len(description) < DESCRIBED_MIN_CHARS:
+        return None
+    want = norm_space(description).lower().rstrip(".… ")[:DESCRIBED_PREFIX]
+    body = tree.find("body")
+    if body is None:
+        return None
+    seen_h1 = next(body.iter("h1"), None) is None
+    for el in body.iter("h1", "p", "div", "h2", "span", "li", "strong"):
+        if el.tag == "h1":
+            seen_h1 = True
+            continue
+        if main is not None and (el is main or is_inside(el, main)):
+            return None  # the text has begun
+        if not seen_h1:
+            continue
+        text = norm_space(text_of(el))
+        if len(want) <= len(text) <= 2 * len(description) + 20 \
+                and text.lower().startswith(want) and not _in_caption(el):
+            return Lead(text, "described", True)
+    return None
+
+
+# A description shorter than this is a label; its first DESCRIBED_PREFIX characters are matched.
+DESCRIBED_MIN_CHARS = 40
+DESCRIBED_PREFIX = 60
 
 
 def _meta_line(text: str) -> bool:
