@@ -34,6 +34,11 @@ def test_split_names_cleaning(raw: str, names: list[str]) -> None:
     ("Twitter Facebook", []),
     ("Andre Alexis, says:", []),
     ("Sign In | Sign Up | Subscribe, My Account, Show Menu", []),
+    # "Posted by" as German, French and Spanish blog software prints it.
+    ("Eingestellt von der Michel", ["der Michel"]),
+    ("Veröffentlicht von | Chris Jung", ["Chris Jung"]),
+    ("Publié par Jean Dupont", ["Jean Dupont"]),
+    ("~ Cem Basman", ["Cem Basman"]),
 ])
 def test_visible_names(text: str, names: list[str]) -> None:
     assert byline.visible_names(text) == names

@@ -14,9 +14,12 @@ from typing import Any
 
 from lxml import etree
 
+# "Posted" in the German, French and Spanish bylines of blog software ("Eingestellt von X").
+_POSTED = r"eingestellt|veröffentlicht|geschrieben|verfasst|publié|publicado|escrito"
 # Leading words of a byline in the languages we meet ("By", "Von", "Tác giả:" ...).
 _PREFIX_RE = re.compile(
-    r"^\s*(?:written\s+by|posted\s+by|reported\s+by|story\s+by|words\s+by|by|von|par|por|di|door|"
+    r"^\s*(?:(?:" + _POSTED + r")\s+(?:von|par|por)|"
+    r"written\s+by|posted\s+by|reported\s+by|story\s+by|words\s+by|by|von|par|por|di|door|"
     r"av|af|tekst|texto|text|autor(?:in)?|author|tác giả|bài|viết bởi)\s*[:\-]?\s+",
     re.IGNORECASE)
 # Splits a byline into names: commas, "and", "&", "und", "và", " - " between capitalised names.
@@ -81,7 +84,7 @@ _VOWEL_RE = re.compile(r"[aeiouyæøœ]")
 
 def clean_name(raw: str) -> str | None:
     """One author name, or None when the text is not a plausible person or desk name."""
-    name = re.sub(r"\s+", " ", raw).strip(" \t\n,.;:|-–—·•")
+    name = re.sub(r"\s+", " ", raw).strip(" \t\n,.;:|-–—·•~")
     name = _PREFIX_RE.sub("", name)
     if not _STAFF_RE.search(name):
         name = _TRAIL_RE.sub("", name).strip(" ,.;:|-–—")
@@ -169,8 +172,8 @@ _TAIL_RE = re.compile(r"[\s.]+(?:(?:medically\s+)?reviewed by\b|fact[- ]checked 
                       r"(?:" + _MONTHS + r")\b)|from the\b|updated\b|published\b|posted\b|"
                       r"last updated\b|stand:|am\s+\d|\d{1,2}[./]\d{1,2}[./]\d{2,4}|"
                       r"(?:" + _MONTHS + r")\.?\s+\d).*$", re.IGNORECASE)
-_BY_RE = re.compile(r"^\s*(?:(?:written|posted|reported|story|words|text)\s+)?(?:by|von|par|por)\b"
-                    r"\s*:?", re.IGNORECASE)
+_BY_RE = re.compile(r"^\s*(?:(?:written|posted|reported|story|words|text|" + _POSTED + r")\s+)?"
+                    r"(?:by|von|par|por)\b\s*:?", re.IGNORECASE)
 # Job titles printed after a name in a byline box ("Liz Kenny Former McKinsey Consultant").
 _ROLE_WORDS = {
     "former", "senior", "staff", "founder", "co-founder", "cofounder", "writer", "editor",
@@ -245,8 +248,8 @@ def label_text(el: Any) -> str | None:
     return tail if 2 < len(tail) < 80 else None
 
 
-_BY_WORD_RE = re.compile(r"^\s*(?:(?:written|posted|reported|story|words)\s+)?(?:by|von)\s*:?\s*$",
-                         re.IGNORECASE)
+_BY_WORD_RE = re.compile(r"^\s*(?:(?:written|posted|reported|story|words|" + _POSTED + r")\s+)?"
+                         r"(?:by|von)\s*:?\s*$", re.IGNORECASE)
 
 
 def is_by_word(text: str) -> bool:
