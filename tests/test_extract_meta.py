@@ -534,3 +534,9 @@ def test_app_name_repeating_the_headline_is_no_site_name() -> None:
     assert metadata.read(tree).site_names == ["News"]
     assert extract(page, "https://news.example/ferry-strike").title == (
         "Ferry strike ends after talks")
+
+
+def test_association_suffix_is_no_second_name() -> None:
+    # "e.V." (a registered German association) is not the Italian "e" joining two names.
+    assert byline.split_names("Deutscher Tierschutzbund e.V.") == ["Deutscher Tierschutzbund e.V"]
+    assert byline.split_names("Maria Rossi e Luca Bianchi") == ["Maria Rossi", "Luca Bianchi"]

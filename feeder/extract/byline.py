@@ -22,9 +22,10 @@ _PREFIX_RE = re.compile(
     r"written\s+by|posted\s+by|reported\s+by|story\s+by|words\s+by|by|von|par|por|di|door|"
     r"av|af|tekst|texto|text|autor(?:in)?|author|tác giả|bài|viết bởi)\s*[:\-]?\s+",
     re.IGNORECASE)
-# Splits a byline into names: commas, "and", "&", "und", "và", " - " between capitalised names.
+# Splits a byline into names: commas, "and", "&", "und", "và", " - " between capitalised names
+# ("e" joins names in Italian and Portuguese; "e.V." after a German association joins nothing).
 _SPLIT_RE = re.compile(
-    r"\s*(?:,|;|/|\s&\s|\band\b|\bund\b|\bet\b|\by\b|\bvà\b|\be\b|\bog\b|\boch\b|\ben\b|"
+    r"\s*(?:,|;|/|\s&\s|\band\b|\bund\b|\bet\b|\by\b|\bvà\b|\be\b(?!\.)|\bog\b|\boch\b|\ben\b|"
     r"\s[-–—]\s|\|)\s*",
     re.IGNORECASE)
 _NOT_NAME_RE = re.compile(
