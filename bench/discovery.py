@@ -1,7 +1,7 @@
 """Listing discovery: ``feeder links`` on every page of ../shared/corpus/listings, scored.
 
 Usage: .venv/bin/python bench/discovery.py [--per-page] [--fold A|B] [--keep FILE]
-                                           [--listings DIR] [--ablate]
+                                           [--listings DIR] [--ablate] [--explain ID[,ID...]]
 
 Each page goes through ``feeder links FILE --url URL`` (the CLI in-process: the code path a poll
 uses), its links are written as predictions and scored by ../shared/tools/score_listings.py:
@@ -113,6 +113,57 @@ def _ablations() -> dict[str, Callable[[], contextlib.AbstractContextManager[obj
     }
 
 
+def _canon() -> Callable[[str], str]:
+    """The scorer's own URL comparison (tracking parameters and trailing slash dropped)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("score_listings", SCORER)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    canon: Callable[[str], str] = module.canon
+    return canon
+
+
+def _chain(anchor: Any, depth: int = 8) -> str:
+    parts: list[str] = []
+    for el in (anchor, *anchor.parents):
+        if el.name in ("[document]", "html", "body") or len(parts) == depth:
+            break
+        classes = el.get("class") or []
+        parts.append(el.name + (f"#{el['id']}" if el.get("id") else "")
+                     + "".join(f".{c}" for c in classes[:2]))
+    return " < ".join(parts)
+
+
+def explain(listings: Path, page: dict[str, Any], returned: list[str]) -> list[str]:
+    """Lines naming the excluded links taken and the main links missed on one page."""
+    from bs4 import BeautifulSoup
+
+    from feeder.urls import try_clean_url
+
+    canon = _canon()
+    main = {canon(u) for u in page["truth"].get("article_urls", [])}
+    excluded = {canon(u) for u in page["truth"].get("excluded_urls", [])} - main
+    got = {canon(u) for u in returned}
+    wanted = {"taken ": got & excluded, "missed": main - got}
+    soup = BeautifulSoup((listings / page["path"]).read_bytes(), "lxml")
+    tag = soup.find("base", href=True)
+    base = try_clean_url(str(tag["href"]), page["url"]) if tag is not None else None
+    lines = [f"{page['id']}: {len(wanted['taken '])} excluded links taken, "
+             f"{len(wanted['missed'])} main links missed"]
+    seen: set[str] = set()
+    for a in soup.find_all("a", href=True):
+        url = try_clean_url(str(a["href"]), base or page["url"])
+        key = canon(url) if url else None
+        for what, urls in wanted.items():
+            if key in urls and key not in seen:
+                seen.add(key)
+                text = " ".join(a.get_text(" ", strip=True).split())[:60]
+                lines.append(f"  {what} {text!r} {url}\n         {_chain(a)}")
+    return lines
+
+
 def run(listings: Path, manifest: list[dict[str, Any]],
         predictions: Path) -> list[dict[str, object]]:
     with predictions.open("w", encoding="utf-8") as out:
@@ -138,15 +189,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="also write the predictions here")
     parser.add_argument("--ablate", action="store_true",
                         help="also switch each rule off in turn and print its gain per half")
+    parser.add_argument("--explain", metavar="ID[,ID...]",
+                        help="the excluded links taken and main links missed on these pages")
     args = parser.parse_args(argv)
 
     manifest = [json.loads(line) for line in
                 (args.listings / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
                 if line.strip()]
     fold = {m["id"]: site_fold(m["site"]) for m in manifest}
+    unknown = [i for i in (args.explain or "").split(",") if i and i not in fold]
+    if unknown:
+        parser.error(f"--explain: no page {', '.join(unknown)} in {args.listings}")
     with tempfile.TemporaryDirectory() as tmp:
         predictions = args.keep or Path(tmp) / "predictions.jsonl"
         rows = run(args.listings, manifest, predictions)
+        explained = []
+        if args.explain:
+            found = {str(json.loads(line)["id"]): json.loads(line).get("links") or []
+                     for line in predictions.read_text(encoding="utf-8").splitlines()}
+            pages = {m["id"]: m for m in manifest}
+            for page_id in args.explain.split(","):
+                explained.extend(explain(args.listings, pages[page_id], found[page_id]))
         ablated = {}
         if args.ablate:
             for name, switch_off in _ablations().items():
@@ -173,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:22} " + "   ".join(
                 f"{h}: recall {now[h][0] - off[h][0]:+.4f} excluded {off[h][1] - now[h][1]:+.4f}"
                 for h in ("A", "B")))
+    for line in explained:
+        print(line)
     errors = [r for r in rows if r["error"]]
     if errors:
         print(f"errors: {len(errors)} ({', '.join(str(r['id']) for r in errors)})")
