@@ -384,6 +384,14 @@ def test_the_description_shown_under_the_headline_opens_the_text() -> None:
     assert record.content_text.count("Sie sind das Fundament") == 1
 
 
+def test_calls_to_the_reader_under_the_text_are_not_text() -> None:
+    calls = ("<p>Subscribe now to our e-paper edition for the full story.</p>"
+             "<p>For the latest stories and breaking news download the Harbour News apps for "
+             "iOS and Android.</p><p>War der Artikel nützlich?</p>")
+    text = _main_text(f"<main>{PARAS}{calls}</main>")
+    assert text.endswith("who was there to see it.")
+
+
 def test_a_link_wrapped_around_blocks_is_a_button_or_a_teaser() -> None:
     button = "<div class='deal'><a href='/go/1'><div><span>See price at Shop</span></div></a></div>"
     card = ("<a href='/other-story'><div><h3>Another story</h3><p>What happened at the other "

@@ -1271,6 +1271,8 @@ def render(node: etree._Element, base: str, *, flat: bool = False) -> list[Block
             (_is_author_bio(out[-1].text) and rules.applies("tail-author-bio"))
             or (len(out[-1].text) < 60 and _TAIL_PROMPT_RE.search(out[-1].text)
                 and rules.applies("tail-prompt"))
+            or (len(out[-1].text) < 250 and _TAIL_CALL_RE.search(out[-1].text)
+                and rules.applies("tail-call"))
             or (len(out[-1].text) < 300 and _TAIL_META_RE.search(out[-1].text)
                 and rules.applies("tail-meta"))):
         out.pop()
@@ -1317,6 +1319,19 @@ _TAIL_PROMPT_RE = re.compile(r"^(?:share (?:this|the) (?:article|story|post)|lik
                              r"like this:|join our newsletter|sign up for|subscribe to our|"
                              r"(?:contributing|staff|senior) (?:writer|editor)|about the author|"
                              r"follow us)", re.IGNORECASE)
+
+
+# The calls to the reader under the text (subscribe, follow, download the app, rate or share
+# the article), in the languages of our sources.
+_TAIL_CALL_RE = re.compile(
+    r"^\W{0,3}(?:subscribe now|for the latest (?:stories|news)|follow (?:the \w+|us) on|"
+    r"if you'?re (?:seeing this|already a subscriber)|first-time subscribers|download (?:the|our)"
+    r" (?:\w+ )?app|was this (?:article|post|page) (?:helpful|useful)|"
+    r"war (?:der|dieser) (?:artikel|beitrag) (?:nützlich|hilfreich)|"
+    r"möchten sie (?:den|diesen) (?:artikel|beitrag) teilen|\(\d+ (?:stimmen|votes?|"
+    r"bewertungen)|\(noch keine bewertungen\)|loading\.\.\.$|"
+    r"¿ya sabías que|únete a|suscríbete|síguenos|abonnez-vous|abonniere|folge uns|"
+    r"theo dõi (?:chúng tôi|báo)|đăng ký nhận)", re.IGNORECASE)
 
 
 # The filing line under a blog post ("Tags: a, b", "Posted in X") and the syndication footer
