@@ -154,6 +154,7 @@ def described(tree: etree._Element, main: etree._Element | None,
     if body is None:
         return None
     seen_h1 = next(body.iter("h1"), None) is None
+    read = 0
     for el in body.iter("h1", "p", "div", "h2", "span", "li", "strong"):
         if el.tag == "h1":
             seen_h1 = True
@@ -162,6 +163,9 @@ def described(tree: etree._Element, main: etree._Element | None,
             return None  # the text has begun
         if not seen_h1:
             continue
+        read += 1
+        if read > DESCRIBED_SCAN:
+            return None  # a standfirst sits right under the headline, not pages below it
         text = norm_space(text_of(el))
         if len(want) <= len(text) <= 2 * len(description) + 20 \
                 and text.lower().startswith(want) and not _in_caption(el):
@@ -172,6 +176,8 @@ def described(tree: etree._Element, main: etree._Element | None,
 # A description shorter than this is a label; its first DESCRIBED_PREFIX characters are matched.
 DESCRIBED_MIN_CHARS = 40
 DESCRIBED_PREFIX = 60
+# Blocks read after the headline before giving up.
+DESCRIBED_SCAN = 40
 
 
 def _meta_line(text: str) -> bool:
