@@ -540,3 +540,10 @@ def test_association_suffix_is_no_second_name() -> None:
     # "e.V." (a registered German association) is not the Italian "e" joining two names.
     assert byline.split_names("Deutscher Tierschutzbund e.V.") == ["Deutscher Tierschutzbund e.V"]
     assert byline.split_names("Maria Rossi e Luca Bianchi") == ["Maria Rossi", "Luca Bianchi"]
+
+
+@pytest.mark.parametrize("raw", ["Chi&amp;#7871;n d&amp;#7883;ch m&#7899;i",
+                                 "Chi&amp;amp;#7871;n d&amp;amp;#7883;ch m&#7899;i"])
+def test_document_title_escaped_twice_is_decoded(raw: str) -> None:
+    tree = lxml_html.fromstring(f"<html><head><title>{raw}</title></head><body></body></html>")
+    assert metadata.read(tree).doc_title == "Chiến dịch mới"

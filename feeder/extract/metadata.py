@@ -143,7 +143,8 @@ def read(tree: lxml_html.HtmlElement) -> Metadata:
     meta = Metadata()
     head_title = tree.find(".//title")
     if head_title is not None and head_title.text:
-        meta.doc_title = " ".join(head_title.text.split())
+        # Entities a site escaped twice ("Chi&amp;#7871;n") read as the meta tags' do.
+        meta.doc_title = " ".join(unescape(head_title.text).split())
     lang = tree.get("lang") or tree.get("xml:lang")
     props: dict[str, list[str]] = {}
     for el in tree.iter("meta", "link", "script"):
