@@ -34,7 +34,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from feeder import clock
-from feeder.config import Config, Source
+from feeder.config import Config, Settings, Source
 from feeder.discover import links as discover_links
 from feeder.errors import ExtractError, FeederError, FetchError
 from feeder.extract import extract
@@ -42,9 +42,10 @@ from feeder.fetch import MAX_RETRY_AFTER, Consumer, Fetcher, Streamed, bounded, 
 from feeder.identity import Fetched, settle
 from feeder.metrics import Metrics
 from feeder.model import Article, CacheInfo, NotModified, Page, SourceFeed
-from feeder.output import open_output
+from feeder.output import Output, open_output
 from feeder.publish import (
     ALL_MAX_ITEMS,
+    SiteFiles,
     chart,
     publish_files,
     publish_site_files,
@@ -116,6 +117,20 @@ def site_activity(store: Store, sources: Sequence[Source]) -> dict[str, chart.Ac
     failures, dates = store.activity([s.id for s in sources], chart.WINDOW_DAYS,
                                      chart.RECENT_ITEMS)
     return {s.id: chart.activity_from(s.id, s.tz, failures[s.id], dates[s.id]) for s in sources}
+
+
+def render_site(settings: Settings, store: Store, sources: Sequence[Source], output: Output
+                ) -> tuple[SiteFiles, list[Article]]:
+    """The site's files as the store says now, and the articles of its combined feed."""
+    summary, newest = store.feed_window({s.id: s.max_items for s in sources}, ALL_MAX_ITEMS)
+    healths = store.healths([s.id for s in sources])
+    feeds = []
+    for s in sources:
+        count, latest = summary.get(s.id, (0, None))
+        feeds.append(SourceFeed(
+            s, tuple(a for a in newest if a.source == s.id), healths[s.id],
+            item_count=count, newest=latest.astimezone(s.tz) if latest else None))
+    return site_files(settings, feeds, site_activity(store, sources), output=output), newest
 
 
 class Poller:
@@ -436,18 +451,7 @@ class Poller:
         then written under the site's build lock unless newer files are there already.
         """
         seen = self.store.feed_state(SITE_FEED)  # before the view is read: it is at least this
-        sources = self.config.sources
-        summary, newest = self.store.feed_window({s.id: s.max_items for s in sources},
-                                                 ALL_MAX_ITEMS)
-        healths = self.store.healths([s.id for s in sources])
-        feeds = []
-        for s in sources:
-            count, latest = summary.get(s.id, (0, None))
-            feeds.append(SourceFeed(
-                s, tuple(a for a in newest if a.source == s.id), healths[s.id],
-                item_count=count, newest=latest.astimezone(s.tz) if latest else None))
-        files = site_files(self.settings, feeds, site_activity(self.store, sources),
-                           output=self.output)
+        files, newest = render_site(self.settings, self.store, self.config.sources, self.output)
         with self.store.claim_feed(SITE_FEED) as claim:
             if claim.newer_than(seen):
                 return []

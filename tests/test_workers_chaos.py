@@ -9,7 +9,8 @@ growing, every source is polled once more, the workers drain, and:
   than interval + lease + slack;
 * no two polls of one source overlap (a killed poll ends when its process died);
 * no item is duplicated, in the database or in any feed;
-* every published feed file is byte for byte what the database renders;
+* every published file of a feed (its .gz, its archives) and of the combined feed is byte for
+  byte what the database renders, once the site has caught up with the last change;
 * per host, no two requests arrived closer than host_delay, across all workers.
 
 The random seed is printed; ``FEEDER_CHAOS_SEED=<seed>`` replays the choice of victims.
@@ -32,13 +33,17 @@ import sqlalchemy as sa
 
 from feeder import config
 from feeder.model import SourceFeed
-from feeder.publish import publish_source
-from feeder.store import Store
+from feeder.output import open_output
+from feeder.pipeline import render_site
+from feeder.publish import publish_site_files, publish_source
+from feeder.publish.archive import publish_archives
+from feeder.store import SITE_FEED, Store
 from tests.support.site import (
     Reply,
     article_html,
     article_title,
     feed_ids,
+    is_temp_name,
     listing_html,
     write_config,
 )
@@ -47,6 +52,7 @@ from tests.support.workers import TimedSite, Worker, fresh_database, require_pos
 pytestmark = pytest.mark.slow
 
 SOURCES, HOSTS, WORKERS, KILLS = 200, 10, 3, 10
+MAX_ITEMS = 3  # per feed: the older items go to the archives, which are checked too
 INTERVAL, LEASE, HOST_DELAY = 45.0, 5.0, 0.1
 # Beyond interval + lease: a dispatch tick and the wait in the queue.
 SLACK = 20.0
@@ -144,7 +150,7 @@ def test_workers_survive_sigkill(tmp_path: Path, database: str) -> None:
             "out": str(tmp_path / "out"), "database": database, "host_delay": HOST_DELAY,
             "respect_robots": False, "max_articles_per_poll": 10,
         }, [{"id": f"s{i}", "name": f"Nguồn {i}", "url": site.url(f"/s{i}/", i % HOSTS),
-             "interval": f"{INTERVAL:.0f}s"} for i in range(SOURCES)])
+             "interval": f"{INTERVAL:.0f}s", "max_items": MAX_ITEMS} for i in range(SOURCES)])
         logs: list[tuple[Path, float | None]] = []
         runs = [0] * WORKERS
 
@@ -181,6 +187,10 @@ def test_workers_survive_sigkill(tmp_path: Path, database: str) -> None:
                      INTERVAL + LEASE + SLACK + 30, "every source polled after the last change")
             wait_for(lambda: _count(engine, "SELECT count(*) FROM feeder_leases "
                                     "WHERE holder IS NOT NULL") == 0, 30, "all leases released")
+            # The site files catch up with the last change (a build waits SITE_PAUSE or more).
+            wait_for(lambda: _count(engine, "SELECT count(*) FROM feeds WHERE id = :site AND "
+                                    "written_version >= content_version", site=SITE_FEED) == 1,
+                     60, "the site files built from the last change")
             ended = time.time()
         finally:
             for w in workers:
@@ -232,23 +242,42 @@ def test_workers_survive_sigkill(tmp_path: Path, database: str) -> None:
                 "SELECT source, article_id FROM articles GROUP BY source, article_id "
                 "HAVING count(*) > 1")).all()
         assert not dupes
+        # Every file of each feed (its .gz, its archives) and of the combined feed is what
+        # the database renders now.
         rendered = tmp_path / "rendered"
         settings = replace(cfg.settings, out=rendered)
         for source in cfg.sources:
+            assert store.count_articles(source.id) == growing.frozen, source.id
+            archives = publish_archives(settings, source, store)
             articles = store.articles_for(source.id, source.max_items)
-            assert len(articles) == growing.frozen, f"{source.id}: {len(articles)} articles"
-            publish_source(settings, SourceFeed(source, articles, store.health(source.id)))
+            publish_source(settings, SourceFeed(source, articles, store.health(source.id)),
+                           prev_archive=archives.newest)
+            _assert_same_files(cfg.settings.out / source.id, rendered / source.id)
             for name in ("rss.xml", "atom.xml", "feed.json"):
-                published = (cfg.settings.out / source.id / name).read_bytes()
-                assert published == (rendered / source.id / name).read_bytes(), \
-                    f"{source.id}/{name} differs from the database"
-                ids = feed_ids(name, published)
-                assert len(ids) == len(set(ids)) == growing.frozen
+                ids = feed_ids(name, (rendered / source.id / name).read_bytes())
+                assert len(ids) == len(set(ids)) == min(growing.frozen, MAX_ITEMS)
+        assert archives.newest is not None  # items have left the feeds: archives were checked
+        files, _ = render_site(settings, store, cfg.sources, open_output(settings))
+        publish_site_files(settings, files)
+        _assert_same_files(cfg.settings.out / "all", rendered / "all")
     finally:
         store.close()
     print(f"chaos: polls={sum(len(v) for v in polls.values())} builds={builds} "
           f"worst_gap_s={worst_gap:.1f} "
           f"min_gap_ms={min(gaps.values()) * 1000:.0f} settle_s={ended - frozen_at:.0f}")
+
+
+def _assert_same_files(published: Path, rendered: Path) -> None:
+    """The same files (temporary ones aside), byte for byte, in both folders."""
+    def files(folder: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*")
+                if p.is_file() and not is_temp_name(p.name)}
+
+    got, want = files(published), files(rendered)
+    assert sorted(got) == sorted(want), f"{published}: files differ"
+    for name, data in want.items():
+        assert got[name] == data, f"{published / name} differs from the database"
+    assert any(name.endswith(".gz") for name in want)
 
 
 def _count(engine: sa.Engine, query: str, **params: object) -> int:
