@@ -69,6 +69,28 @@ def test_low_confidence_asks_trafilatura_and_says_why() -> None:
     assert "Đoạn 4" in record.content_text and "<p>" in record.content_html
 
 
+# A column of teasers with more text than the article, none of it in <p>s, beside the story.
+TEASERS = "".join(f"<div class='teaser'>Tin khác {n}: xã Tân Hưng tổ chức hội thi, trao giải "
+                  f"cho các đội, và nhiều hoạt động khác diễn ra trong suốt tuần lễ văn hóa "
+                  f"của huyện Cái Nước năm nay.</div>" for n in range(14))
+COLUMN_PAGE = _page("<div class='cols'><article><h1>Khánh thành cầu Tân Hưng</h1>"
+                    + "".join(f"<p>{PARAGRAPH} Đoạn {i}.</p>" for i in range(3))
+                    + f"</article><div class='related-news'>{TEASERS}</div></div>")
+
+
+def test_a_block_that_holds_none_of_the_pages_paragraphs_is_not_trusted() -> None:
+    tree = parse(COLUMN_PAGE)  # (unpruned: as if the finder had taken the teaser column)
+    column = next(el for el in tree.iter("div") if el.get("class") == "related-news")
+    blocks = content.render(column, URL)
+    ours = body.evidence(blocks, body.page_chars(tree), column)
+    assert ours.covered == 0.0 and ours.confidence < 1.0
+    assert any("of the page's paragraphs" in why for why in ours.reasons())
+    choice = body.choose(blocks, tree, COLUMN_PAGE, URL, column)
+    assert choice.source == "trafilatura"
+    assert choice.evidence.covered > 0.9
+    assert "Đoạn 2" in content.to_text(list(choice.blocks))
+
+
 def test_without_the_page_there_is_no_second_opinion() -> None:
     blocks, tree = _finder_blocks(BARE_TEXT)
     choice = body.choose(blocks, tree, None, URL)  # type: ignore[arg-type]

@@ -20,7 +20,16 @@ from html import escape
 from lxml import etree
 
 from feeder.extract import rules
-from feeder.extract.content import Block, norm_space, render, text_of, to_html, to_text, vis_len
+from feeder.extract.content import (
+    Block,
+    is_inside,
+    norm_space,
+    render,
+    text_of,
+    to_html,
+    to_text,
+    vis_len,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +42,11 @@ PARAGRAPH_CHARS = 80
 # text is trusted too when it is nearly all the readable text of the page (a short article).
 CONFIDENT_SHARE = 0.5
 WHOLE_PAGE = 0.9
-# The second opinion wins when it has at least this much more text ...
+# ... and holding at least this share of the page's long paragraphs.
+CONFIDENT_COVER = 0.5
+# The second opinion wins when it holds this much more of the page's paragraphs, or ...
+COVER_MARGIN = 0.5
+# ... when it has at least this much more text ...
 SECOND_OPINION_MARGIN = 1.1
 # ... and, when ours is a real text (AGREEMENT_CHARS or more), holds half of its words: two
 # texts that disagree are two readings of the page, and the finder's is the better one on the
@@ -59,6 +72,10 @@ class Evidence:
     paragraphs: int  # paragraphs of PARAGRAPH_CHARS characters or more
     page_chars: int  # characters of all paragraph text in the page (after pruning)
     page_text: int  # characters of all text outside links in the page (after pruning)
+    # The share of the page's long paragraphs (by characters) that the candidate holds: a block
+    # with plenty of text that holds none of the page's paragraphs is another box (a teaser
+    # column), not the article. 1.0 when the page has no long paragraph.
+    covered: float = 1.0
 
     @property
     def share(self) -> float:
@@ -75,7 +92,8 @@ class Evidence:
         """0 (nothing) to 1 (enough text in enough paragraphs, or nearly all of the page's
         text; and a fair share of its paragraph text), each measured against its bar."""
         size = min(self.chars / CONFIDENT_CHARS, self.paragraphs / CONFIDENT_PARAGRAPHS)
-        return min(1.0, max(size, self.whole / WHOLE_PAGE), self.share / CONFIDENT_SHARE)
+        return min(1.0, max(size, self.whole / WHOLE_PAGE), self.share / CONFIDENT_SHARE,
+                   self.covered / CONFIDENT_COVER)
 
     def reasons(self) -> tuple[str, ...]:
         """Why the confidence is below 1, in words (empty when it is not)."""
@@ -86,6 +104,8 @@ class Evidence:
             out.append(f"{self.paragraphs} paragraphs")
         if self.share < CONFIDENT_SHARE:
             out.append(f"{self.share:.0%} of the page's paragraph text")
+        if self.covered < CONFIDENT_COVER:
+            out.append(f"{self.covered:.0%} of the page's paragraphs")
         return tuple(out)
 
 
@@ -100,31 +120,58 @@ class BodyChoice:
     reasons: tuple[str, ...]
 
 
-def evidence(blocks: list[Block], page: tuple[int, int]) -> Evidence:
-    """The evidence for ``blocks`` on a page of ``page`` = (paragraph text, text) characters."""
+@dataclass(frozen=True, slots=True)
+class Page:
+    """What the page offers a reader (after pruning): the measure of a candidate."""
+
+    chars: int  # visible characters of every <p>
+    text: int  # visible characters of all text outside links
+    paragraphs: tuple[tuple[etree._Element, int], ...]  # the long <p>s, with their sizes
+
+
+def evidence(blocks: list[Block], page: Page, main: etree._Element | None = None) -> Evidence:
+    """The evidence for ``blocks`` on ``page``: rendered from the container ``main`` of the
+    page's tree, or (``None``) from another reading of the page, matched by text."""
     text_blocks = [b for b in blocks if b.kind in _TEXT_KINDS and len(b.text) >= SHORT_LINE]
+    total = sum(size for _, size in page.paragraphs)
+    if not total:
+        covered = 1.0
+    elif main is not None:
+        covered = sum(size for p, size in page.paragraphs
+                      if p is main or is_inside(p, main)) / total
+    else:
+        held = " ".join(norm_space(b.text) for b in blocks if b.kind != "figure")
+        covered = sum(size for p, size in page.paragraphs
+                      if norm_space(text_of(p)) in held) / total
     return Evidence(chars=sum(vis_len(b.text) for b in text_blocks),
                     paragraphs=sum(1 for b in text_blocks if len(b.text) >= PARAGRAPH_CHARS),
-                    page_chars=page[0], page_text=page[1])
+                    page_chars=page.chars, page_text=page.text, covered=covered)
 
 
-def page_chars(tree: etree._Element) -> tuple[int, int]:
+def page_chars(tree: etree._Element) -> Page:
     """Visible characters of every ``<p>`` of the (pruned) page, and of all its text outside
-    links: the text a reader could read."""
+    links (the text a reader could read); the long paragraphs themselves."""
     root = tree.find("body")
     if root is None:
         root = tree
     linked = sum(vis_len(text_of(a)) for a in root.iter("a"))
-    return (sum(vis_len(text_of(p)) for p in root.iter("p")),
-            vis_len(text_of(root)) - linked)
+    chars = 0
+    long: list[tuple[etree._Element, int]] = []
+    for p in root.iter("p"):
+        size = vis_len(text_of(p))
+        chars += size
+        if size >= PARAGRAPH_CHARS:
+            long.append((p, size))
+    return Page(chars, vis_len(text_of(root)) - linked, tuple(long))
 
 
-def choose(blocks: list[Block], tree: etree._Element, page: str | bytes | None, base: str
-           ) -> BodyChoice:
-    """The body: the finder's ``blocks`` when they are convincing, else the better of them and
-    trafilatura's reading of the original ``page`` (``None``: no second opinion)."""
+def choose(blocks: list[Block], tree: etree._Element, page: str | bytes | None, base: str,
+           main: etree._Element | None = None) -> BodyChoice:
+    """The body: the finder's ``blocks`` (rendered from ``main``) when they are convincing, else
+    the better of them and trafilatura's reading of the original ``page`` (``None``: no second
+    opinion)."""
     page_size = page_chars(tree)
-    ours = evidence(blocks, page_size)
+    ours = evidence(blocks, page_size, main)
     confidence = ours.confidence
     # (The second opinion is a named rule so that bench/accuracy.py --rules can weigh it.)
     if confidence >= 1.0 or page is None or not rules.applies("second-opinion"):
@@ -137,7 +184,11 @@ def choose(blocks: list[Block], tree: etree._Element, page: str | bytes | None, 
     second = [b for b in second_opinion(page, base) if not _is_caption(b.text, captions)]
     theirs = evidence(second, page_size)
     more = theirs.chars >= MIN_SECOND_OPINION and theirs.chars > SECOND_OPINION_MARGIN * ours.chars
-    if more and (ours.chars < AGREEMENT_CHARS or _shared_words(blocks, second) >= AGREEMENT):
+    # A reading that holds the page's paragraphs where ours holds few of them found the article
+    # where ours found another box, whichever is longer.
+    found = theirs.chars >= MIN_SECOND_OPINION and theirs.covered >= ours.covered + COVER_MARGIN
+    if found or (more and (ours.chars < AGREEMENT_CHARS
+                          or _shared_words(blocks, second) >= AGREEMENT)):
         why = (*ours.reasons(), f"trafilatura found {theirs.chars} characters")
         # Our pictures stay: trafilatura's reading is asked for text only.
         return BodyChoice((*figures, *second), "trafilatura", confidence, theirs, why)

@@ -367,7 +367,7 @@ def extract_tree(tree: lxml_html.HtmlElement, url: str, *, source: str = "",
         tree, main, meta.descriptions[0][0] if meta.descriptions else None)
     bold_lead = leads.bold_first(main)
     chosen_body = body.choose(content.render(main, base) if main is not None else [], tree, page,
-                              base)
+                              base, main)
     blocks = list(chosen_body.blocks)
 
     # Vietnamese credit lines at the end (or the top) of the body are the byline, not text.
