@@ -50,9 +50,10 @@ def test_indentation_does_not_count_as_text_when_choosing_the_container() -> Non
 def test_comments_section_is_dropped_even_when_long() -> None:
     comments = "".join(f"<p>Reader {n} thinks the council should have acted years ago, "
                        f"and says so at length here.</p>" for n in range(30))
-    tree = _tree(f"<article><h1>H</h1>{PARAS}</article><div id='comments'>{comments}</div>")
-    content.prune(tree)
-    assert "Reader 3" not in content.text_of(tree)
+    for name in ("id='comments'", "id='comment-box' class='user-post-box'"):
+        tree = _tree(f"<article><h1>H</h1>{PARAS}</article><div {name}>{comments}</div>")
+        content.prune(tree)
+        assert "Reader 3" not in content.text_of(tree)
 
 
 def test_aspnet_page_form_keeps_the_article() -> None:

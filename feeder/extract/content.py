@@ -79,7 +79,8 @@ _STRONG_BOILER_RE = re.compile(r"cookie|consent|gdpr|onetrust|didomi|privacy-?(?
                                # a reader comments section, named as a whole ("comments-enabled"
                                # on an article wrapper is a state, not a section)
                                r"(?:^|\s)(?:comments?|comment-?list|comments?-(?:area|section|"
-                               r"wrapper|container)|comment-respond|disqus_thread|respond)(?:$|\s)")
+                               r"wrapper|container|box|block|list)|comment-respond|disqus_thread|"
+                               r"respond)(?:$|\s)")
 _FIGURE_CLASS_RE = re.compile(r"caption|legend|figure|(?:^|[\s_-])(?:image|photo|picture|img)"
                               r"(?:$|[\s_-])")
 _CAPTION_ONLY_RE = re.compile(r"caption|legend|(?:^|[\s_-])credits?(?:$|[\s_-])|chu-?thich")
