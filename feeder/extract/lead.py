@@ -154,12 +154,16 @@ def described(tree: etree._Element, main: etree._Element | None,
     if body is None:
         return None
     seen_h1 = next(body.iter("h1"), None) is None
+    # The container's first block in document order: where the text begins (found once, not by
+    # an ancestor walk for every block before it).
+    begins = None if main is None else next(
+        (el for el in main.iter(*_DESCRIBED_TAGS) if el.tag != "h1"), None)
     read = 0
-    for el in body.iter("h1", "p", "div", "h2", "span", "li", "strong"):
+    for el in body.iter(*_DESCRIBED_TAGS):
         if el.tag == "h1":
             seen_h1 = True
             continue
-        if main is not None and (el is main or is_inside(el, main)):
+        if el is begins:
             return None  # the text has begun
         if not seen_h1:
             continue
@@ -178,6 +182,7 @@ DESCRIBED_MIN_CHARS = 40
 DESCRIBED_PREFIX = 60
 # Blocks read after the headline before giving up.
 DESCRIBED_SCAN = 40
+_DESCRIBED_TAGS = ("h1", "p", "div", "h2", "span", "li", "strong")
 
 
 def _meta_line(text: str) -> bool:
