@@ -193,9 +193,9 @@ def _shortened(short: str, long: str) -> bool:
     ``long``'s words in order ("Vädjar efter attackerna: kritiskt" from "Zelenskyj vädjar efter
     nya attackerna: Kritiskt att ..."), and at least one word is gone."""
     want = re.findall(r"\w+", norm(short))
-    have = iter(re.findall(r"\w+", norm(long)))
-    return bool(want) and all(w in have for w in want) and len(want) < len(re.findall(
-        r"\w+", norm(long)))
+    words = re.findall(r"\w+", norm(long))
+    have = iter(words)
+    return bool(want) and all(w in have for w in want) and len(want) < len(words)
 
 
 def _initials(name: str) -> str:
