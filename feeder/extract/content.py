@@ -630,9 +630,8 @@ class _Renderer:
         self.blocks: list[Block] = []
         self.seen_images: set[str] = set()
         self.pending_image: Block | None = None  # an image that may get the next paragraph
-        # The element whose children a text block came from (by the block's id): its box.
+        # The element whose children a paragraph came from (by the block's id): its box.
         self.boxes: dict[int, etree._Element | None] = {}
-        self.box: etree._Element | None = None
 
     # -- helpers ---------------------------------------------------------------------------
     def _inline_html(self, el: etree._Element) -> str:
@@ -647,7 +646,8 @@ class _Renderer:
         raw = etree.tostring(el, encoding="unicode", with_tail=False, method="html")
         return raw
 
-    def _emit_text(self, kind: str, text: str, html_inner: str, level: int = 2) -> None:
+    def _emit_text(self, kind: str, text: str, html_inner: str, level: int = 2,
+                   box: etree._Element | None = None) -> None:
         text = body_text(text)
         if not text or not _WORD_RE.search(text):
             return  # empty, or only invisible characters and punctuation
@@ -657,7 +657,7 @@ class _Renderer:
             return
         self.pending_image = None
         block = Block(kind, text, html_inner, level=level)
-        self.boxes[id(block)] = self.box
+        self.boxes[id(block)] = box
         self.blocks.append(block)
 
     def _caption_ok(self, text: str) -> bool:
@@ -803,8 +803,7 @@ class _Renderer:
         if ((len(ntext) < 200 and density > 0.6) or density >= 0.95) \
                 and rules.applies("link-paragraph-skipped"):
             return  # a button, or a run of links (tags, topics) however long
-        self.box = el.getparent()
-        self._emit_text("p", ntext, self._inline_html(el))
+        self._emit_text("p", ntext, self._inline_html(el), box=el.getparent())
 
     def _container(self, el: etree._Element) -> None:
         # Inline runs (text, <a>, <b>, <br> ...) directly in a container form paragraphs; <br><br>
@@ -824,8 +823,7 @@ class _Renderer:
             if text:
                 self._caption_flag = self.pending_image is not None and len(text) < 300 and \
                     _CAPTION_CLASS_RE.search(_attrs(el)) is not None
-                self.box = el
-                self._emit_text("p", text, escape(text))
+                self._emit_text("p", text, escape(text), box=el)
 
         if el.text:
             buf.append(el.text)
