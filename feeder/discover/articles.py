@@ -127,8 +127,7 @@ def article_score(url: str, text: str | None = None) -> int:
     # The slug is the leaf, or the folder before an id leaf (".../long-headline-slug/pjfesq4").
     slug = max((_PAGE_EXT_RE.sub("", s) for s in segments[-2:]),
                key=lambda s: len(_WORD_SPLIT_RE.split(s)))
-    words = [w for w in _WORD_SPLIT_RE.split(slug) if w]
-    alpha_words = [w for w in words if not w.isdigit()]
+    alpha_words = _alpha_words(slug)
     identified = _identified(path, query_id, segments)
     if segments[-1].lower() in _MEDIA_SEGMENTS:
         return 0
@@ -156,11 +155,22 @@ def headline_text(text: str | None) -> bool:
 
 def headline_slug(url: str) -> bool:
     """True when ``url``'s slug has the five words or more of a headline."""
-    segments = [s for s in unquote(urlsplit(url).path).split("/") if s]
+    segments = _story_segments(unquote(urlsplit(url).path))
+    return any(len(_alpha_words(_PAGE_EXT_RE.sub("", s))) >= 5 for s in segments[-2:])
+
+
+def _alpha_words(slug: str) -> list[str]:
+    """The words of a slug that are not numbers."""
+    return [w for w in _WORD_SPLIT_RE.split(slug) if w and not w.isdigit()]
+
+
+def _story_segments(path: str) -> list[str]:
+    """The segments of a URL path, an index leaf under a story's folder left out
+    (".../some-story/index.html": the story is the folder)."""
+    segments = [s for s in path.split("/") if s]
     if len(segments) > 1 and _INDEX_LEAF_RE.match(segments[-1]):
         segments = segments[:-1]
-    return any(len([w for w in _WORD_SPLIT_RE.split(_PAGE_EXT_RE.sub("", s))
-                    if w and not w.isdigit()]) >= 5 for s in segments[-2:])
+    return segments
 
 
 def _query_id(query: list[tuple[str, str]]) -> bool:
@@ -181,10 +191,7 @@ def has_story_id(url: str) -> bool:
     """True when ``url`` names a story by an id or a date, not by its slug alone."""
     parts = urlsplit(url)
     path = unquote(parts.path)
-    segments = [s for s in path.split("/") if s]
-    if len(segments) > 1 and _INDEX_LEAF_RE.match(segments[-1]):
-        segments = segments[:-1]
-    return _identified(path, _query_id(parse_qsl(parts.query)), segments)
+    return _identified(path, _query_id(parse_qsl(parts.query)), _story_segments(path))
 
 
 def _section_path(url: str) -> str | None:
