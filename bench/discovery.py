@@ -205,8 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = run(args.listings, manifest, predictions)
         explained = []
         if args.explain:
-            found = {str(json.loads(line)["id"]): json.loads(line).get("links") or []
-                     for line in predictions.read_text(encoding="utf-8").splitlines()}
+            found = {str(row["id"]): row.get("links") or [] for row in map(
+                json.loads, predictions.read_text(encoding="utf-8").splitlines())}
             pages = {m["id"]: m for m in manifest}
             for page_id in args.explain.split(","):
                 explained.extend(explain(args.listings, pages[page_id], found[page_id]))
