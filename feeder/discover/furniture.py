@@ -132,10 +132,11 @@ _BOX_LIMIT = 15  # links: more than a "most read" or related box ever lists
 
 
 class Furniture:
-    """Judges elements of one parsed page; ``weight`` counts article-like links per element."""
+    """Judges elements of one parsed page (at ``page_url``, its links resolved against ``base``);
+    ``weight`` counts article-like links per element."""
 
-    def __init__(self, soup: BeautifulSoup, weight: Mapping[int, int], total: int,
-                 base: str | None = None, page_url: str | None = None) -> None:
+    def __init__(self, soup: BeautifulSoup, weight: Mapping[int, int], total: int, base: str,
+                 page_url: str) -> None:
         self._weight, self._total = weight, total
         self._memo: dict[int, bool] = {}  # by element id: each ancestor is judged once
         for string in soup.find_all(string=_BOX_HEADING_RE):
@@ -157,9 +158,8 @@ class Furniture:
             if not self._holds_listing(box):
                 self._memo[id(box)] = True
 
-        if base is not None and page_url is not None:
-            for box in self._other_section_boxes(soup, base, page_url):
-                self._memo[id(box)] = True
+        for box in self._other_section_boxes(soup, base, page_url):
+            self._memo[id(box)] = True
 
     def _other_section_boxes(self, soup: BeautifulSoup, base: str,
                              page_url: str) -> list[Tag]:
