@@ -266,13 +266,13 @@ class Furniture:
         mine = _grid_widths(el)
         if not mine:
             return False
-        row = [c for c in parent.children if isinstance(c, Tag)]
+        row = [(c, _grid_widths(c)) for c in parent.children if isinstance(c, Tag)]
         for grid, width in mine.items():
-            widths = [w for c in row if (w := _grid_widths(c).get(grid)) is not None]
+            widths = [w for _, grids in row if (w := grids.get(grid)) is not None]
             if widths == list(range(widths[0], widths[0] + len(widths))):
                 continue  # numbered in order: places
-            if any(c is not el and (_grid_widths(c).get(grid) or 0) >= width * _WIDER
-                   and self._weight.get(id(c), 0) > own for c in row):
+            if any(c is not el and grids.get(grid, 0) >= width * _WIDER
+                   and self._weight.get(id(c), 0) > own for c, grids in row):
                 return True
         return False
 
