@@ -91,6 +91,15 @@ def test_a_block_that_holds_none_of_the_pages_paragraphs_is_not_trusted() -> Non
     assert "Đoạn 2" in content.to_text(list(choice.blocks))
 
 
+def test_a_reading_matched_by_text_covers_paragraphs_with_soft_hyphens() -> None:
+    # Soft hyphens are hints for breaking lines, not letters: a reading without them (as the
+    # body's text is written) holds the same paragraphs as the page that carries them.
+    hyphenated = PARAGRAPH.replace("khánh", "khánh\xad").replace("thuận", "thu\xadận")
+    tree = parse(_page("<article>" + f"<p>{hyphenated}</p>" * 3 + "</article>"))
+    reading = [content.Block("p", content.body_text(hyphenated)) for _ in range(3)]
+    assert body.evidence(reading, body.page_chars(tree)).covered == 1.0
+
+
 def test_without_the_page_there_is_no_second_opinion() -> None:
     blocks, tree = _finder_blocks(BARE_TEXT)
     choice = body.choose(blocks, tree, None, URL)  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ from lxml import etree
 from feeder.extract import rules
 from feeder.extract.content import (
     Block,
+    body_text,
     is_inside,
     norm_space,
     render,
@@ -140,9 +141,11 @@ def evidence(blocks: list[Block], page: Page, main: etree._Element | None = None
         covered = sum(size for p, size in page.paragraphs
                       if p is main or is_inside(p, main)) / total
     else:
-        held = " ".join(norm_space(b.text) for b in blocks if b.kind != "figure")
+        # Both sides as the body's text is written (soft hyphens gone): a paragraph's raw text
+        # with its hyphenation hints would never be found in a rendered reading.
+        held = " ".join(body_text(b.text) for b in blocks if b.kind != "figure")
         covered = sum(size for p, size in page.paragraphs
-                      if norm_space(text_of(p)) in held) / total
+                      if body_text(text_of(p)) in held) / total
     return Evidence(chars=sum(vis_len(b.text) for b in text_blocks),
                     paragraphs=sum(1 for b in text_blocks if len(b.text) >= PARAGRAPH_CHARS),
                     page_chars=page.chars, page_text=page.text, covered=covered)
