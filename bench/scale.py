@@ -30,12 +30,15 @@ feed, status over every source) are shared by many polls (feeder.worker.site_pau
 
 Run it twice: with a host_delay that is not the bottleneck (default 0.01 s) and with one that is
 (each host takes one request at a time, host_delay after the previous answer, so the cap is
-hosts / (host_delay + answer time) requests per second whatever the number of workers; with 50
-hosts, ``--host-delay 3`` puts the cap at 16 requests/s, below what 4 workers do on 2 cores and
-above what one does). Sizes scale down for a quick look::
+hosts / (host_delay + answer time) requests per second whatever the number of workers). A
+first-ingest poll's article is on its listing's host, so it waits host_delay after the listing:
+with one job at a time per worker, polls then take host_delay each and stay far below the cap.
+The capped run needs many jobs in flight (a job waiting for its host's turn holds its slot, so
+well over one per host): ``--host-delay 1.5 --concurrency 12 --workers 4`` (cap 32 requests/s
+for 50 hosts; one job at a time would need over two hours). Sizes scale down for a quick look::
 
     nice .venv/bin/python bench/scale.py --postgres postgresql+psycopg://postgres@127.0.0.1:54329/x
-    nice .venv/bin/python bench/scale.py --host-delay 3 --workers 1 4
+    nice .venv/bin/python bench/scale.py --host-delay 1.5 --concurrency 12 --workers 4
     nice .venv/bin/python bench/scale.py --sources 500 --hosts 10 --workers 1 2
 """
 
