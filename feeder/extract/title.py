@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from feeder.urls import host_of
+
 _SEPARATORS_RE = re.compile(r"\s+[|\-–—·•»:/]\s+|\s*[|»]\s*|\s+::\s+")
 _QUOTES_RE = re.compile(r"[\u2018\u2019\u201c\u201d\"'«»]")
 # Class names of a kicker / overline printed inside or above the headline ("Dachzeile").
@@ -234,10 +236,7 @@ def _is_site_part(part: str, sites: list[str], host: str, labels: tuple[str, ...
 
 def _hostname(url: str) -> str:
     """The URL's host name without "www.", lower-case; "" for a malformed URL."""
-    try:
-        return (urlsplit(url).hostname or "").lower().removeprefix("www.")
-    except ValueError:  # a malformed URL ("http://[bad/") names no site
-        return ""
+    return host_of(url).removeprefix("www.")
 
 
 def _host_labels(url: str) -> tuple[str, tuple[str, ...]]:
