@@ -33,9 +33,10 @@ Run it twice: with a host_delay that is not the bottleneck (default 0.01 s) and 
 hosts / (host_delay + answer time) requests per second whatever the number of workers). A
 first-ingest poll's article is on its listing's host, so it waits host_delay after the listing:
 with one job at a time per worker, polls then take host_delay each and stay far below the cap.
-The capped run needs many jobs in flight (a job waiting for its host's turn holds its slot, so
-well over one per host): ``--host-delay 1.5 --concurrency 12 --workers 4`` (cap 32 requests/s
-for 50 hosts; one job at a time would need over two hours). Sizes scale down for a quick look::
+The capped run needs jobs in flight for every host: ``--host-delay 1.5 --concurrency 12
+--workers 4`` (cap 32 requests/s for 50 hosts; one job at a time would need over two hours). It
+reached 76% of the cap with 12 jobs per worker and with 25 alike: each turn costs about 0.5 s
+more than host_delay plus the answer. Sizes scale down for a quick look::
 
     nice .venv/bin/python bench/scale.py --postgres postgresql+psycopg://postgres@127.0.0.1:54329/x
     nice .venv/bin/python bench/scale.py --host-delay 1.5 --concurrency 12 --workers 4
