@@ -155,6 +155,8 @@ class Phase:
     idle: Round
     requests: int
     min_gap: float
+    median_gap: float
+    p90_gap: float
     conns: int
     rss_mb: list[float]
 
@@ -204,6 +206,7 @@ def run_phase(args: argparse.Namespace, ports: list[int], workers: int,
         rate = (args.sources - 1) / max(float(span or 0), 1e-9)  # type: ignore[arg-type]
         return Phase(workers, Round(rate, per_poll_ms(cpu_start, cpu_end, args.sources)), idle,
                      int(gaps["requests"]), float(gaps["min_gap"] or 0.0),
+                     float(gaps["median_gap"] or 0.0), float(gaps["p90_gap"] or 0.0),
                      peak_conns, rss)
 
 
@@ -264,7 +267,8 @@ def queries_per_idle_poll(args: argparse.Namespace, port: int) -> tuple[int, lis
 def report(r: Phase, base: Phase, args: argparse.Namespace, cap: float) -> str:
     """The lines printed for one worker count."""
     cores = len(os.sched_getaffinity(0))
-    lines = [f"  {r.workers} worker(s): min per-host gap {r.min_gap * 1000:.1f} ms over "
+    lines = [f"  {r.workers} worker(s): per-host gap min {r.min_gap * 1000:.1f} ms, median "
+             f"{r.median_gap * 1000:.0f} ms, p90 {r.p90_gap * 1000:.0f} ms over "
              f"{r.requests} requests; db connections {r.conns}; peak RSS per worker "
              f"{', '.join(f'{x:.0f}' for x in r.rss_mb)} MB"]
     for label, got, anchor, per_poll in (("first ingest", r.first, base.first, 1 + args.articles),

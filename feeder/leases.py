@@ -115,27 +115,54 @@ class Leases:
         with self.engine.begin() as conn:
             conn.execute(stmt, {"ids": list(sources)})
 
-    def claim_due(self, conn: Connection, limit: int, sources: Sequence[str]) -> list[str]:
+    def claim_due(self, conn: Connection, limit: int, sources: Sequence[str],
+                  hosts: Sequence[str] | None = None, per_host: int | None = None
+                  ) -> list[str]:
         """In the caller's transaction: lock up to ``limit`` due sources that no poll holds and
         that have no poll job waiting, and mark them queued until ``lease_seconds`` from now.
 
         Due means ``sources.next_due`` (the store's schedule) is past or unset. Rows locked by
         another dispatcher are skipped, so two dispatchers never hand out one source.
+
+        ``hosts`` (one per source: the job lock of its polls, see feeder.worker) shares the
+        queue out between hosts: at most ``per_host`` poll jobs of a host wait at once, counting
+        those already waiting, and the claim goes round the hosts (each one's most overdue
+        source first, then each one's second...). Without it, a host with many due sources
+        would fill the queue while the others' polls wait behind it.
         """
         if limit <= 0 or not sources:
             return []
+        if hosts is None:
+            hosts = list(sources)  # every source its own group: no sharing out
+        if len(hosts) != len(sources):
+            raise ValueError("claim_due: one host per source")
         rows = conn.execute(sa.text("""
-            SELECT l.source FROM feeder_leases l
-              LEFT JOIN sources s ON s.id = l.source
-             WHERE l.source = ANY(CAST(:ids AS text[]))
-               AND (s.next_due IS NULL OR s.next_due <= timezone('UTC', now()))
+            WITH waiting AS (
+                SELECT lock, count(*) AS jobs FROM procrastinate_jobs
+                 WHERE status = 'todo' AND lock IS NOT NULL AND task_name = 'poll_source'
+                 GROUP BY lock),
+            due AS (
+                SELECT c.source, s.next_due,
+                       row_number() OVER (PARTITION BY c.host
+                                          ORDER BY s.next_due NULLS FIRST, c.source)
+                         + coalesce(w.jobs, 0) AS place
+                  FROM unnest(CAST(:ids AS text[]), CAST(:hosts AS text[])) AS c(source, host)
+                  JOIN feeder_leases l ON l.source = c.source
+                  LEFT JOIN sources s ON s.id = c.source
+                  LEFT JOIN waiting w ON w.lock = c.host
+                 WHERE (s.next_due IS NULL OR s.next_due <= timezone('UTC', now()))
+                   AND (l.expires_at IS NULL OR l.expires_at < now())
+                   AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j
+                                    WHERE j.queueing_lock = 'poll:' || c.source
+                                      AND j.status = 'todo'))
+            SELECT l.source FROM feeder_leases l JOIN due d ON d.source = l.source
+             WHERE d.place <= :per_host
                AND (l.expires_at IS NULL OR l.expires_at < now())
-               AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j
-                                WHERE j.queueing_lock = 'poll:' || l.source
-                                  AND j.status = 'todo')
-             ORDER BY s.next_due NULLS FIRST
+             ORDER BY d.place, d.next_due NULLS FIRST
              LIMIT :limit
-               FOR UPDATE OF l SKIP LOCKED"""), {"ids": list(sources), "limit": limit}).all()
+               FOR UPDATE OF l SKIP LOCKED"""),
+            {"ids": list(sources), "hosts": list(hosts), "limit": limit,
+             "per_host": limit if per_host is None else per_host}).all()
         claimed = [r.source for r in rows]
         if claimed:
             conn.execute(sa.text(
@@ -144,6 +171,19 @@ class Leases:
                 "WHERE source = ANY(CAST(:ids AS text[]))"),
                 {"queued": QUEUED, "secs": self.lease_seconds, "ids": claimed})
         return claimed
+
+    def expired_poll_jobs(self) -> list[int]:
+        """Poll jobs still running (procrastinate's ``doing``) whose source's lease, taken by
+        the poll, expired over a second ago: their worker stopped renewing it (killed, frozen,
+        cut off from the database)."""
+        with self.engine.begin() as conn:
+            return [r.id for r in conn.execute(sa.text("""
+                SELECT j.id FROM procrastinate_jobs j
+                  JOIN feeder_leases l ON l.source = j.args->>'source_id'
+                 WHERE j.status = 'doing' AND j.task_name = 'poll_source'
+                   AND l.holder IS NOT NULL AND l.holder <> :queued
+                   AND l.expires_at < now() - interval '1 second'
+                 ORDER BY j.id"""), {"queued": QUEUED})]
 
     # -- one poll's lease -------------------------------------------------------------------
 

@@ -5,11 +5,19 @@ identical workers sharing one database and one output target.
 
     dispatch   (periodic, every DISPATCH_EVERY s, one run per tick whichever worker takes it)
                claims due sources FOR UPDATE SKIP LOCKED and defers one poll_source job per
-               source with queueing_lock "poll:<id>", in the same transaction as the claim
+               source with queueing_lock "poll:<id>", in the same transaction as the claim;
+               the job's lock is its host ("host:<origin>"), so that one poll per host runs
+               at a time, and at most a share of the queue waits per host
     poll_source(id)     feeder.jobs.poll_source: lease, fencing token, poll, feed build
     build_site()        deferred after a poll that changed something (queueing_lock "site": one
                         waiting; the store's site lock: one running); also every SITE_EVERY s
-    reap       (periodic) fails jobs of workers whose heartbeat stopped (SIGKILL, power loss)
+    reap       (periodic) fails jobs of workers whose heartbeat stopped (SIGKILL, power loss),
+               and poll jobs whose lease expired (their worker stopped renewing it)
+
+Why one poll per host at a time: a host takes one request at a time anyway (politeness, shared
+through the database), so a second poll of a busy host would only hold a worker's job slot
+while it waits for its turn, and a host with no poll waiting would stand idle. With the host as
+the job's lock, procrastinate hands a free slot the first job of a host that is not busy.
 
 The schedule is data (``sources.next_due``), never engine schedule entries. Jobs have no
 retries (retry=0): with a queueing lock, procrastinate's retry can leave a job in ``doing`` for
@@ -19,11 +27,13 @@ poll leaves its source due, and the source is handed out again once its lease ex
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from procrastinate import App, JobContext, PsycopgConnector, SyncPsycopgConnector
@@ -32,7 +42,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.manager import JobManager
 
 from feeder import jobs
-from feeder.config import Config
+from feeder.config import Config, Source
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +52,15 @@ SITE_EVERY = 60  # seconds between site builds when nothing asked for one
 # (a site of thousands of sources): builds take at most one part in SITE_SHARE of the time.
 SITE_PAUSE = 5.0
 SITE_SHARE = 5
-REAP_EVERY = 10  # seconds between two looks for stalled jobs
+REAP_EVERY = 5  # seconds between two looks for stalled jobs
 STALLED_AFTER = 30.0  # a worker silent this long is dead; its running jobs are failed
 HEARTBEAT_EVERY = 5.0
 # Poll jobs kept waiting in the queue: enough to keep every worker busy between two ticks,
 # few enough that a job does not wait longer than a lease before it runs.
 QUEUE_TARGET = 400
+# Poll jobs of one host that may wait at once: the queue shared out between the hosts with due
+# sources, but never so few that a host with quick polls runs dry between two ticks.
+MIN_PER_HOST = 8
 POLL_QUEUE = "polls"
 _SCHEMA_LOCK = 7157340  # advisory lock key: "feeder schema"
 
@@ -108,15 +121,18 @@ def dispatch(timestamp: int) -> int:
     """Hand out due sources: claim and defer in one transaction."""
     rt = runtime()
     ids = [s.id for s in rt.config.sources]
+    locks = {s.id: host_lock(s) for s in rt.config.sources}
     with rt.store.engine.begin() as conn:
         waiting = conn.execute(sa.text(
             "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = :q AND status = 'todo'"),
             {"q": POLL_QUEUE}).scalar_one()
-        claimed = rt.leases.claim_due(conn, QUEUE_TARGET - waiting, ids)
+        claimed = rt.leases.claim_due(conn, QUEUE_TARGET - waiting, ids,
+                                      [locks[i] for i in ids],
+                                      per_host_queue(len(set(locks.values()))))
         if claimed:
             raw = conn.connection.driver_connection
             _job_manager().batch_defer_jobs(
-                [pjobs.Job(queue=POLL_QUEUE, lock=None, queueing_lock=f"poll:{sid}",
+                [pjobs.Job(queue=POLL_QUEUE, lock=locks[sid], queueing_lock=f"poll:{sid}",
                            task_name="poll_source", task_kwargs={"source_id": sid})
                  for sid in claimed], connection=raw)
     if claimed:
@@ -137,6 +153,13 @@ async def reap(context: JobContext, timestamp: int) -> int:
     manager = context.app.job_manager
     await manager.prune_stalled_workers(STALLED_AFTER)
     stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER))
+    # Sooner than the heartbeat: a poll whose lease expired lost its worker (the keeper renews
+    # every lease a third of the way through), and until it is failed its host's lock keeps
+    # every other poll of the host waiting. Its writes are fenced off should it ever wake up.
+    known = {job.id for job in stalled}
+    for job_id in await asyncio.to_thread(runtime().leases.expired_poll_jobs):
+        if job_id not in known:
+            stalled.extend(await manager.list_jobs_async(id=job_id))
     for job in stalled:
         assert job.id is not None
         log.warning("reap.stalled job=%d task=%s args=%s", job.id, job.task_name,
@@ -144,6 +167,18 @@ async def reap(context: JobContext, timestamp: int) -> int:
         await manager.finish_job_by_id_async(job.id, status=pjobs.Status.FAILED,
                                              delete_job=False)
     return len(stalled)
+
+
+def host_lock(source: Source) -> str:
+    """The job lock of a source's polls: the origin of its first URL, where its listing is (its
+    articles are most often on the same host). Pure."""
+    parts = urlsplit(source.urls[0])
+    return f"host:{parts.scheme}://{parts.netloc}".lower()
+
+
+def per_host_queue(hosts: int) -> int:
+    """How many poll jobs of one host may wait at once. Pure."""
+    return max(MIN_PER_HOST, -(-QUEUE_TARGET // max(hosts, 1)))
 
 
 def site_pause(last_build: float) -> float:
@@ -227,6 +262,37 @@ def _create_tables(engine: sa.Engine) -> None:
             log.info("worker.schema creating procrastinate tables")
             # Straight to psycopg: the schema's '%' signs are not parameters.
             conn.connection.driver_connection.execute(_schema_sql())  # type: ignore[union-attr]
+        conn.connection.driver_connection.execute(_LOCK_FREED_SQL)  # type: ignore[union-attr]
+
+
+# procrastinate wakes a worker's idle job slots when a job is deferred (NOTIFY), or every few
+# seconds. A poll job waiting for its host's lock becomes runnable when another job finishes,
+# which sends nothing: without this trigger the host would stand idle until the next dispatch.
+# The notification goes out when the finishing transaction commits, so the lock is free by then.
+_LOCK_FREED_SQL = """
+CREATE OR REPLACE FUNCTION feeder_notify_lock_freed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    payload TEXT;
+BEGIN
+    IF EXISTS (SELECT 1 FROM procrastinate_jobs
+                WHERE lock = OLD.lock AND status = 'todo' AND queue_name = OLD.queue_name) THEN
+        payload := json_build_object('type', 'job_inserted', 'job_id', OLD.id)::text;
+        PERFORM pg_notify('procrastinate_queue_v1#' || OLD.queue_name, payload);
+        PERFORM pg_notify('procrastinate_any_queue_v1', payload);
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE OR REPLACE TRIGGER feeder_notify_lock_freed
+    AFTER UPDATE OF status ON procrastinate_jobs
+    FOR EACH ROW WHEN (OLD.status = 'doing' AND NEW.status <> 'doing' AND OLD.lock IS NOT NULL)
+    EXECUTE FUNCTION feeder_notify_lock_freed();
+-- Succeeded jobs are deleted (the worker's delete_jobs), not updated.
+CREATE OR REPLACE TRIGGER feeder_notify_lock_freed_on_delete
+    AFTER DELETE ON procrastinate_jobs
+    FOR EACH ROW WHEN (OLD.status = 'doing' AND OLD.lock IS NOT NULL)
+    EXECUTE FUNCTION feeder_notify_lock_freed();
+"""
 
 
 def _schema_sql() -> str:

@@ -5,6 +5,7 @@ Each test gets a fresh database on the FEEDER_TEST_POSTGRES server and a real lo
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -105,6 +106,110 @@ def test_a_failed_deferral_leaves_the_claim_undone(rt: Runtime,
     monkeypatch.undo()
     # The claim rolled back with the deferral: every source is handed out on the next tick.
     assert worker.dispatch(timestamp=1) == SOURCES
+
+
+def polls_by_host(rt: Runtime) -> dict[str, list[str]]:
+    """Waiting poll jobs per job lock, in the order a worker would take them."""
+    found: dict[str, list[str]] = {}
+    with rt.store.engine.begin() as conn:
+        for r in conn.execute(sa.text(
+                "SELECT lock, args->>'source_id' AS source FROM procrastinate_jobs "
+                "WHERE task_name = 'poll_source' AND status = 'todo' ORDER BY id")):
+            found.setdefault(r.lock, []).append(r.source)
+    return found
+
+
+def test_polls_are_locked_on_their_host_and_the_queue_is_shared_between_hosts(
+        rt: Runtime, site: TimedSite, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Six sources on two hosts, room for two waiting polls per host: two of each host are
+    handed out, each job locked on its host, so one poll per host runs at a time."""
+    monkeypatch.setattr(worker, "QUEUE_TARGET", 4)
+    monkeypatch.setattr(worker, "MIN_PER_HOST", 1)
+    assert worker.dispatch(timestamp=0) == 4
+    hosts = {f"host:{site.url('', i).rstrip('/')}": {f"s{j}" for j in range(SOURCES)
+                                                     if j % 2 == i} for i in range(2)}
+    got = polls_by_host(rt)
+    assert set(got) == set(hosts)
+    for lock, sources in got.items():
+        assert len(sources) == 2 and set(sources) <= hosts[lock]
+    # A tick with room for more hands out the rest, never over the share of a host.
+    monkeypatch.setattr(worker, "QUEUE_TARGET", 6)
+    assert worker.dispatch(timestamp=1) == 2
+    assert sorted(len(v) for v in polls_by_host(rt).values()) == [3, 3]
+
+
+def test_the_claim_goes_round_the_hosts(rt: Runtime) -> None:
+    """One host with many due sources does not fill the queue ahead of the others."""
+    ids = [s.id for s in rt.config.sources]  # s0..s5
+    hosts = ["big", "big", "big", "big", "small", "other"]
+    with rt.store.engine.begin() as conn:
+        got = rt.leases.claim_due(conn, 3, ids, hosts, per_host=10)
+    assert sorted(got) == ["s0", "s4", "s5"]
+    with rt.store.engine.begin() as conn:
+        got = rt.leases.claim_due(conn, 10, ids, hosts, per_host=2)
+    # Jobs waiting count against a host's share (see the test above); claims alone do not.
+    assert sorted(got) == ["s1", "s2"]
+    with pytest.raises(ValueError), rt.store.engine.begin() as conn:
+        rt.leases.claim_due(conn, 10, ids, hosts[:2])
+
+
+def test_host_lock_is_the_origin_of_the_first_url() -> None:
+    src = config.Source(id="a", name="A", urls=("HTTPS://Bao.Example:8443/thoi-su/",
+                                                 "https://other.example/"))
+    assert worker.host_lock(src) == "host:https://bao.example:8443"
+    assert worker.per_host_queue(1) == worker.QUEUE_TARGET
+    assert worker.per_host_queue(10_000) == worker.MIN_PER_HOST
+
+
+def test_a_finished_poll_wakes_the_workers_for_the_next_one_of_its_host(rt: Runtime) -> None:
+    """procrastinate only wakes idle job slots when a job is deferred; a poll waiting for its
+    host's lock must be woken when the host's running poll ends (deleted or failed)."""
+    import psycopg
+
+    url = sa.engine.make_url(str(rt.config.settings.database))
+    with psycopg.connect(host=url.host, port=url.port, user=url.username, password=url.password,
+                         dbname=url.database, autocommit=True) as conn:
+        def insert(lock: str, status: str) -> int:
+            row = conn.execute(
+                "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, status) "
+                "VALUES ('polls', 'poll_source', %s, %s) RETURNING id", (lock, status)).fetchone()
+            assert row is not None
+            return int(row[0])
+
+        def woken() -> list[int]:
+            return [json.loads(n.payload)["job_id"] for n in conn.notifies(timeout=0.5)]
+
+        running, _waiting = insert("host:a", "doing"), insert("host:a", "todo")
+        alone = insert("host:b", "doing")
+        conn.execute("LISTEN procrastinate_any_queue_v1")
+        conn.execute("DELETE FROM procrastinate_jobs WHERE id = %s", (running,))  # succeeded
+        assert woken() == [running]
+        conn.execute("SELECT procrastinate_finish_job_v1(%s, 'failed', false)", (alone,))
+        assert woken() == []  # nothing of host b waits: nobody is woken
+        again = insert("host:a", "doing")
+        conn.execute("SELECT procrastinate_finish_job_v1(%s, 'failed', false)", (again,))
+        assert woken() == [again]
+
+
+def test_the_reaper_finds_polls_whose_lease_expired(rt: Runtime) -> None:
+    """A killed worker's poll holds its host's lock until it is failed: it is found by its
+    lease, well before the worker's heartbeat is given up on."""
+    with rt.store.engine.begin() as conn:
+        ids = {sid: conn.execute(sa.text(
+            "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, args, status) "
+            "VALUES ('polls', 'poll_source', :lock, CAST(:args AS jsonb), 'doing') "
+            "RETURNING id"), {"lock": f"host:{sid}", "args": json.dumps({"source_id": sid})}
+        ).scalar_one()
+            for sid in ("s0", "s1", "s2")}
+    for sid in ("s0", "s1"):
+        assert rt.leases.acquire(sid) is not None
+    assert rt.leases.expired_poll_jobs() == []  # live leases; s2's poll has none yet
+    with rt.store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE feeder_leases SET expires_at = now() - interval '5 s' "
+                             "WHERE source = 's0'"))
+        conn.execute(sa.text("UPDATE feeder_leases SET holder = 'queued', "
+                             "expires_at = now() - interval '5 s' WHERE source = 's2'"))
+    assert rt.leases.expired_poll_jobs() == [ids["s0"]]
 
 
 def test_a_poll_run_twice_polls_once(rt: Runtime, site: TimedSite) -> None:

@@ -128,6 +128,20 @@ class TimedSite(SiteServer):
             last[port] = t
         return closest
 
+    def gaps(self, exclude: Callable[[str], bool] = lambda p: False) -> list[float]:
+        """Every time between two consecutive arrivals at one port, sorted."""
+        with self._arrivals_lock:
+            rows = sorted(self.arrivals)
+        last: dict[int, float] = {}
+        found: list[float] = []
+        for t, port, path in rows:
+            if exclude(path):
+                continue
+            if port in last:
+                found.append(t - last[port])
+            last[port] = t
+        return sorted(found)
+
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str,
              every: float = 0.2) -> None:
@@ -143,8 +157,9 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str,
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve ``--sources`` generated sources on ``--hosts`` ports, each answer ``--delay`` s late.
 
-    ``GET /__gaps`` answers ``{"requests": n, "min_gap": seconds}`` (the smallest time between
-    two arrivals at one port since the last ``GET /__reset``).
+    ``GET /__gaps`` answers ``{"requests": n, "min_gap": seconds, "median_gap": seconds,
+    "p90_gap": seconds}``: the smallest, median and 90th percentile time between two
+    consecutive arrivals at one port since the last ``GET /__reset``.
     """
     import argparse
     import json
@@ -164,10 +179,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     def resolve(path: str) -> Reply | None:
         srv = holder["srv"]
         if path == "/__gaps":
-            gaps = srv.min_gap_per_host(exclude=lambda p: p.startswith("/__"))
+            gaps = srv.gaps(exclude=lambda p: p.startswith("/__"))
             count = sum(1 for _, _, p in srv.arrivals if not p.startswith("/__"))
-            return Reply(json.dumps({"requests": count, "min_gap": min(gaps.values(),
-                                                                       default=None)}).encode(),
+
+            def rank(share: float) -> float | None:
+                return gaps[min(len(gaps) - 1, int(share * len(gaps)))] if gaps else None
+
+            return Reply(json.dumps({"requests": count, "min_gap": rank(0.0),
+                                     "median_gap": rank(0.5), "p90_gap": rank(0.9)}).encode(),
                          200, {"Content-Type": "application/json"})
         if path == "/__reset":
             with srv._arrivals_lock:
