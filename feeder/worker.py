@@ -32,6 +32,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -62,6 +63,7 @@ QUEUE_TARGET = 400
 # sources, but never so few that a host with quick polls runs dry between two ticks.
 MIN_PER_HOST = 8
 POLL_QUEUE = "polls"
+CONTROL_THREADS = 4  # job threads beyond --concurrency (see _run_jobs)
 _SCHEMA_LOCK = 7157340  # advisory lock key: "feeder schema"
 
 app = App(connector=PsycopgConnector(), import_paths=["feeder.worker"])
@@ -316,6 +318,24 @@ def _worker_metrics(rt: jobs.Runtime) -> None:
           registry=registry).set_function(lambda: rt.counters.failures)
 
 
+async def _run_jobs(concurrency: int, name: str, stalled_after: float,
+                    lease_seconds: float) -> None:
+    """procrastinate's worker loop, with a thread for each job slot. Synchronous jobs (polls,
+    builds) run in the event loop's default executor, which has cpu_count + 4 threads: on two
+    cores, six jobs at once whatever ``--concurrency`` says. The extra threads are for the
+    control jobs (dispatch, site build) and the reaper's query."""
+    loop = asyncio.get_running_loop()
+    executor = ThreadPoolExecutor(max_workers=concurrency + CONTROL_THREADS,
+                                  thread_name_prefix="feeder-job")
+    loop.set_default_executor(executor)
+    async with app.open_async():
+        await app.run_worker_async(concurrency=concurrency, name=name,
+                                   delete_jobs="successful", install_signal_handlers=True,
+                                   update_heartbeat_interval=HEARTBEAT_EVERY,
+                                   stalled_worker_timeout=stalled_after,
+                                   shutdown_graceful_timeout=lease_seconds)
+
+
 def run(config: Config, *, concurrency: int, metrics_port: int | None = None,
         lease_seconds: float = 60.0, stalled_after: float = STALLED_AFTER) -> int:
     """Run one worker until SIGINT / SIGTERM (which drains: no new job, running ones finish)."""
@@ -335,11 +355,7 @@ def run(config: Config, *, concurrency: int, metrics_port: int | None = None,
     info = conninfo(str(config.settings.database))
     try:
         with app.replace_connector(PsycopgConnector(conninfo=info)):
-            app.run_worker(concurrency=concurrency, name=rt.leases.holder,
-                           delete_jobs="successful", install_signal_handlers=True,
-                           update_heartbeat_interval=HEARTBEAT_EVERY,
-                           stalled_worker_timeout=stalled_after,
-                           shutdown_graceful_timeout=lease_seconds)
+            asyncio.run(_run_jobs(concurrency, rt.leases.holder, stalled_after, lease_seconds))
     finally:
         stop.set()
         keeper.stop()

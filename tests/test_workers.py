@@ -423,3 +423,35 @@ def test_slot_guard_is_small_and_bounded() -> None:
     assert guard_for(0.0) == 0.05
     assert guard_for(1.0) == pytest.approx(0.1)
     assert guard_for(30.0) == 0.2
+
+
+# -- a worker's job slots ---------------------------------------------------------------------
+
+def test_a_worker_runs_as_many_polls_at_once_as_its_concurrency(tmp_path: Path) -> None:
+    """Ten sources on ten hosts, each answer a second late, one worker of concurrency 10: the
+    ten listings are asked for together. (procrastinate runs synchronous jobs in the event
+    loop's default executor, six threads on two cores, unless the worker gives it more.)"""
+    from tests.support.workers import Worker
+
+    n, late = 10, 1.0
+    holder: dict[str, TimedSite] = {}
+    srv = TimedSite(generated_site(n, 1, lambda i: holder["srv"].url("", i)), ports=n,
+                    delay=late)
+    holder["srv"] = srv
+    with srv, fresh_database(require_postgres()) as database:
+        cfg = write_config(tmp_path / "feeder.toml", {
+            "out": str(tmp_path / "out"), "database": database, "host_delay": 0.05,
+            "respect_robots": False,
+        }, [{"id": f"s{i}", "name": f"S{i}", "url": srv.url(f"/s{i}/", i), "interval": "1h"}
+            for i in range(n)])
+        proc = Worker(cfg, tmp_path / "worker.log", concurrency=n).start()
+        try:
+            deadline = time.monotonic() + 60
+            while len(srv.arrivals) < 2 * n and time.monotonic() < deadline:
+                time.sleep(0.2)
+        finally:
+            assert proc.stop() == 0, proc.log.read_text()[-2000:]
+    listings = sorted(t for t, _, path in srv.arrivals if path.endswith("/"))
+    assert len(listings) == n, srv.arrivals
+    # All asked for before the first answer came back: ten polls ran at once.
+    assert listings[-1] - listings[0] < late * 0.9, [t - listings[0] for t in listings]
