@@ -33,13 +33,13 @@ Run it twice: with a host_delay that is not the bottleneck (default 0.01 s) and 
 hosts / (host_delay + answer time) requests per second whatever the number of workers). A
 first-ingest poll's article is on its listing's host, so it waits host_delay after the listing:
 with one job at a time per worker, polls then take host_delay each and stay far below the cap.
-The capped run needs jobs in flight for every host: ``--host-delay 1.5 --concurrency 12
---workers 4`` (cap 32 requests/s for 50 hosts; one job at a time would need over two hours). It
-reached 76% of the cap with 12 jobs per worker and with 25 alike: each turn costs about 0.5 s
-more than host_delay plus the answer. Sizes scale down for a quick look::
+The capped run needs a job slot for every host (one poll per host runs at a time: the host is
+the poll job's lock): ``--host-delay 1.5 --concurrency 16 --workers 4`` is 64 slots for 50
+hosts, cap 32 requests/s. The gap percentiles show how close each host is to its cap: a median
+near host_delay + answer time means every host is kept busy. Sizes scale down for a quick look::
 
     nice .venv/bin/python bench/scale.py --postgres postgresql+psycopg://postgres@127.0.0.1:54329/x
-    nice .venv/bin/python bench/scale.py --host-delay 1.5 --concurrency 12 --workers 4
+    nice .venv/bin/python bench/scale.py --host-delay 1.5 --concurrency 16 --workers 4
     nice .venv/bin/python bench/scale.py --sources 500 --hosts 10 --workers 1 2
 """
 
