@@ -116,8 +116,7 @@ class Leases:
             conn.execute(stmt, {"ids": list(sources)})
 
     def claim_due(self, conn: Connection, limit: int, sources: Sequence[str],
-                  hosts: Sequence[str] | None = None, per_host: int | None = None
-                  ) -> list[str]:
+                  hosts: Sequence[str], per_host: int) -> list[str]:
         """In the caller's transaction: lock up to ``limit`` due sources that no poll holds and
         that have no poll job waiting, and mark them queued until ``lease_seconds`` from now.
 
@@ -132,8 +131,6 @@ class Leases:
         """
         if limit <= 0 or not sources:
             return []
-        if hosts is None:
-            hosts = list(sources)  # every source its own group: no sharing out
         if len(hosts) != len(sources):
             raise ValueError("claim_due: one host per source")
         rows = conn.execute(sa.text("""
@@ -157,12 +154,13 @@ class Leases:
                                       AND j.status = 'todo'))
             SELECT l.source FROM feeder_leases l JOIN due d ON d.source = l.source
              WHERE d.place <= :per_host
+               -- Again on the row as locked: another dispatcher may have claimed it since.
                AND (l.expires_at IS NULL OR l.expires_at < now())
              ORDER BY d.place, d.next_due NULLS FIRST
              LIMIT :limit
                FOR UPDATE OF l SKIP LOCKED"""),
             {"ids": list(sources), "hosts": list(hosts), "limit": limit,
-             "per_host": limit if per_host is None else per_host}).all()
+             "per_host": per_host}).all()
         claimed = [r.source for r in rows]
         if claimed:
             conn.execute(sa.text(

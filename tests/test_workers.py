@@ -85,9 +85,9 @@ def test_two_dispatchers_never_hand_out_one_source(rt: Runtime) -> None:
     engine = rt.store.engine
     with engine.connect() as first, engine.connect() as second:
         a = first.begin()
-        got_a = rt.leases.claim_due(first, 4, ids)
+        got_a = rt.leases.claim_due(first, 4, ids, ids, per_host=10)
         b = second.begin()
-        got_b = rt.leases.claim_due(second, 10, ids)
+        got_b = rt.leases.claim_due(second, 10, ids, ids, per_host=10)
         a.commit()
         b.commit()
     assert len(got_a) == 4
@@ -150,7 +150,7 @@ def test_the_claim_goes_round_the_hosts(rt: Runtime) -> None:
     # Jobs waiting count against a host's share (see the test above); claims alone do not.
     assert sorted(got) == ["s1", "s2"]
     with pytest.raises(ValueError), rt.store.engine.begin() as conn:
-        rt.leases.claim_due(conn, 10, ids, hosts[:2])
+        rt.leases.claim_due(conn, 10, ids, hosts[:2], per_host=10)
 
 
 def test_host_lock_is_the_origin_of_the_first_url() -> None:

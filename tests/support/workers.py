@@ -116,31 +116,29 @@ class TimedSite(SiteServer):
     def closest_per_host(self, exclude: Callable[[str], bool] = lambda p: False
                          ) -> dict[int, tuple[float, float]]:
         """Per port, the smallest gap between two arrivals and when the second one came."""
-        with self._arrivals_lock:
-            rows = sorted(self.arrivals)
-        last: dict[int, float] = {}
         closest: dict[int, tuple[float, float]] = {}
-        for t, port, path in rows:
-            if exclude(path):
-                continue
-            if port in last and t - last[port] < closest.get(port, (float("inf"), 0.0))[0]:
-                closest[port] = (t - last[port], t)
-            last[port] = t
+        for port, gap, t in self._consecutive(exclude):
+            if gap < closest.get(port, (float("inf"), 0.0))[0]:
+                closest[port] = (gap, t)
         return closest
 
     def gaps(self, exclude: Callable[[str], bool] = lambda p: False) -> list[float]:
         """Every time between two consecutive arrivals at one port, sorted."""
+        return sorted(gap for _, gap, _ in self._consecutive(exclude))
+
+    def _consecutive(self, exclude: Callable[[str], bool]) -> list[tuple[int, float, float]]:
+        """(port, gap, arrival) for each arrival after the first at its port, in time order."""
         with self._arrivals_lock:
             rows = sorted(self.arrivals)
         last: dict[int, float] = {}
-        found: list[float] = []
+        found: list[tuple[int, float, float]] = []
         for t, port, path in rows:
             if exclude(path):
                 continue
             if port in last:
-                found.append(t - last[port])
+                found.append((port, t - last[port], t))
             last[port] = t
-        return sorted(found)
+        return found
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str,
