@@ -171,17 +171,21 @@ class Leases:
         return claimed
 
     def expired_poll_jobs(self) -> list[int]:
-        """Poll jobs still running (procrastinate's ``doing``) whose source's lease, taken by
-        the poll, expired over a second ago: their worker stopped renewing it (killed, frozen,
-        cut off from the database)."""
+        """Poll jobs still running (procrastinate's ``doing``) that have run for longer than a
+        lease and hold no live lease: their worker is gone (killed, frozen, cut off from the
+        database). A live poll takes its source's lease as it starts and renews it until it
+        ends. A dead one's lease expires, or, once expired, is claimed again by the dispatcher
+        ('queued'), whose new job then waits behind the dead one's host lock."""
         with self.engine.begin() as conn:
             return [r.id for r in conn.execute(sa.text("""
                 SELECT j.id FROM procrastinate_jobs j
-                  JOIN feeder_leases l ON l.source = j.args->>'source_id'
+                  JOIN procrastinate_events e ON e.job_id = j.id AND e.type = 'started'
+                  LEFT JOIN feeder_leases l ON l.source = j.args->>'source_id'
                  WHERE j.status = 'doing' AND j.task_name = 'poll_source'
-                   AND l.holder IS NOT NULL AND l.holder <> :queued
-                   AND l.expires_at < now() - interval '1 second'
-                 ORDER BY j.id"""), {"queued": QUEUED})]
+                   AND e.at < now() - make_interval(secs => :secs)
+                   AND (l.holder IS NULL OR l.holder = :queued
+                        OR l.expires_at < now() - interval '1 second')
+                 ORDER BY j.id"""), {"queued": QUEUED, "secs": self.lease_seconds})]
 
     # -- one poll's lease -------------------------------------------------------------------
 

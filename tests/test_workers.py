@@ -191,25 +191,33 @@ def test_a_finished_poll_wakes_the_workers_for_the_next_one_of_its_host(rt: Runt
         assert woken() == [again]
 
 
-def test_the_reaper_finds_polls_whose_lease_expired(rt: Runtime) -> None:
+def test_the_reaper_finds_polls_that_hold_no_live_lease(rt: Runtime) -> None:
     """A killed worker's poll holds its host's lock until it is failed: it is found by its
-    lease, well before the worker's heartbeat is given up on."""
+    lease, well before the worker's heartbeat is given up on, whether its lease just expired
+    or the dispatcher has since queued the source again."""
+    ids = {}
     with rt.store.engine.begin() as conn:
-        ids = {sid: conn.execute(sa.text(
-            "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, args, status) "
-            "VALUES ('polls', 'poll_source', :lock, CAST(:args AS jsonb), 'doing') "
-            "RETURNING id"), {"lock": f"host:{sid}", "args": json.dumps({"source_id": sid})}
-        ).scalar_one()
-            for sid in ("s0", "s1", "s2")}
+        for sid in ("s0", "s1", "s2", "s3"):
+            ids[sid] = conn.execute(sa.text(
+                "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, args) "
+                "VALUES ('polls', 'poll_source', :lock, CAST(:args AS jsonb)) RETURNING id"),
+                {"lock": f"host:{sid}", "args": json.dumps({"source_id": sid})}).scalar_one()
+        # Started (procrastinate records when), long ago but for s3, which just started.
+        conn.execute(sa.text("UPDATE procrastinate_jobs SET status = 'doing'"))
+        conn.execute(sa.text(
+            "UPDATE procrastinate_events SET at = now() - interval '1 hour' "
+            "WHERE type = 'started' AND job_id <> :s3"), {"s3": ids["s3"]})
     for sid in ("s0", "s1"):
         assert rt.leases.acquire(sid) is not None
-    assert rt.leases.expired_poll_jobs() == []  # live leases; s2's poll has none yet
+    with rt.store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE feeder_leases SET holder = 'queued', "
+                             "expires_at = now() + interval '1 minute' "
+                             "WHERE source IN ('s2', 's3')"))
+    assert rt.leases.expired_poll_jobs() == [ids["s2"]]  # s0, s1 live; s3 about to take it
     with rt.store.engine.begin() as conn:
         conn.execute(sa.text("UPDATE feeder_leases SET expires_at = now() - interval '5 s' "
                              "WHERE source = 's0'"))
-        conn.execute(sa.text("UPDATE feeder_leases SET holder = 'queued', "
-                             "expires_at = now() - interval '5 s' WHERE source = 's2'"))
-    assert rt.leases.expired_poll_jobs() == [ids["s0"]]
+    assert rt.leases.expired_poll_jobs() == [ids["s0"], ids["s2"]]
 
 
 def test_a_poll_run_twice_polls_once(rt: Runtime, site: TimedSite) -> None:
